@@ -1,0 +1,185 @@
+// The resolved scenario: what the engine uses. Every field is present, durations are in
+// milliseconds, percents and rates are fractions (0.5, not 50), names have been checked.
+// It is produced in exactly one place (resolve.ts) from the ScenarioSpec the user wrote.
+
+export type DataPlaneName = "haproxy" | "envoy";
+
+export interface SourceLocation {
+  /** 1-based line and column in the scenario file. */
+  line: number;
+  col: number;
+}
+
+export interface LatencyRange {
+  minMs: number;
+  maxMs: number;
+}
+
+export interface ResolvedService {
+  name: string;
+  replicas: number;
+  /** Services the fixture calls on every request, in order. */
+  calls: string[];
+  /** The fixture's own service time. */
+  latency: LatencyRange;
+  /** The fixture's own failure rate, 0..1: it answers 500 with this probability. */
+  errorRate: number;
+  /** Port the app listens on inside its pod. */
+  port: number;
+  /** Path the mesh probes for readiness. */
+  health: string;
+}
+
+export type RetryOn = "5xx" | "reset" | "connect-failure" | "timeout" | `${number}`;
+
+export interface ResolvedRetryBudget {
+  ratio: number;
+  minPerSecond: number;
+  /** Sliding window over which the budget is computed. */
+  windowMs: number;
+}
+
+export interface ResolvedRetries {
+  attempts: number;
+  perTryTimeoutMs: number | null;
+  retryOn: RetryOn[];
+  budget: ResolvedRetryBudget | null;
+}
+
+export interface ResolvedPolicy {
+  /** The whole request, across retries. */
+  timeoutMs: number;
+  retries: ResolvedRetries | null;
+  circuitBreaker: { maxConnections: number | null; maxPending: number | null } | null;
+  outlierDetection: {
+    consecutive5xx: number;
+    intervalMs: number;
+    baseEjectionTimeMs: number;
+    maxEjectionPercent: number;
+  } | null;
+  loadBalancer: "round-robin" | "least-request" | "random";
+  healthCheck: { path: string; intervalMs: number; unhealthyAfter: number; healthyAfter: number } | null;
+}
+
+export interface RequestTemplate {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string | null;
+  weight: number;
+}
+
+export interface ResolvedLoad {
+  target: string;
+  rate: number;
+  connections: number;
+  durationMs: number;
+  requests: RequestTemplate[];
+}
+
+export type FaultKind = "abort" | "delay" | "blackhole" | "reset" | "partition" | "kill" | "pause" | "bandwidth";
+
+/** One endpoint of a partition: a whole service or a single replica. */
+export interface Endpoint {
+  service: string;
+  /** null = every replica */
+  replica: number | null;
+}
+
+interface FaultBase {
+  name: string;
+  kind: FaultKind;
+  /** Service the fault acts on (for partitions: the first endpoint's service). */
+  target: string;
+  /** Replica indexes affected; every replica when the scenario named none. */
+  replicas: number[];
+  /** Only requests from this caller (edge target), or null for every caller. */
+  from: string | null;
+  /** Only requests carrying this header value, or null. */
+  match: { header: string; value: string } | null;
+  /** Fraction of requests affected, 0..1. */
+  probability: number;
+  atMs: number;
+  durationMs: number;
+  location: SourceLocation;
+}
+
+export interface AbortFault extends FaultBase {
+  kind: "abort";
+  status: number;
+}
+export interface DelayFault extends FaultBase {
+  kind: "delay";
+  delay: LatencyRange;
+}
+export interface OtherFault extends FaultBase {
+  kind: Exclude<FaultKind, "abort" | "delay">;
+  /** Kind-specific attributes as written (partition endpoints, bandwidth rate, ...). */
+  attributes: Record<string, unknown>;
+}
+export type ResolvedFault = AbortFault | DelayFault | OtherFault;
+
+export type WindowRef =
+  | { kind: "whole" }
+  | { kind: "baseline" }
+  | { kind: "fault"; fault: string }
+  | { kind: "recovery"; fault: string };
+
+export type Comparator = "<" | "<=" | ">" | ">=";
+
+export type SloMetric = { kind: "error_rate" } | { kind: "percentile"; percentile: number };
+
+export interface SloExpression {
+  /** The expression as written, e.g. "p(99) < 800ms". */
+  source: string;
+  metric: SloMetric;
+  op: Comparator;
+  /** error_rate: a fraction; percentile: microseconds. */
+  threshold: number;
+}
+
+export interface SloCheck {
+  kind: "slo";
+  /** Stable display name: "<expression> @ <window>". */
+  name: string;
+  expression: SloExpression;
+  window: WindowRef;
+  location: SourceLocation;
+}
+
+export interface PropertyCheck {
+  kind: "property";
+  name: string;
+  property: string;
+  /** The check's other fields as written, durations already in ms. */
+  params: Record<string, unknown>;
+  location: SourceLocation;
+}
+
+export type ResolvedCheck = SloCheck | PropertyCheck;
+
+export interface ResolvedScenario {
+  name: string;
+  description: string;
+  seed: number;
+  dataPlane: DataPlaneName;
+  /** Path of the file as given and its full text (the report shows the source). */
+  source: { file: string; text: string };
+  services: ResolvedService[];
+  /** Policy per destination service; every service has one (defaults when the scenario gave none). */
+  policies: Record<string, ResolvedPolicy>;
+  load: ResolvedLoad;
+  faults: ResolvedFault[];
+  checks: ResolvedCheck[];
+}
+
+/** A problem found in a scenario: always located, always says what is allowed. */
+export interface Problem {
+  severity: "error" | "warning";
+  file: string;
+  line: number;
+  col: number;
+  /** Path in the document, e.g. "faults[0].target". */
+  path: string;
+  message: string;
+}
