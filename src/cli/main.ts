@@ -1,0 +1,263 @@
+import { Command, CommanderError, Option } from "commander";
+import { readFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { dataPlaneFor } from "../dataplane/registry.js";
+import { buildPlan } from "../plan/plan.js";
+import { printPlan } from "../plan/print-plan.js";
+import { readReport } from "../report/json.js";
+import { writeArtefacts } from "../report/reporters.js";
+import type { RunReport } from "../report/types.js";
+import { runScenario } from "../run/run-scenario.js";
+import { cleanLeftovers } from "../runtime/clean.js";
+import { connectDocker, DockerUnavailableError } from "../runtime/docker.js";
+import { ensureImages } from "../runtime/images.js";
+import { formatProblem } from "../scenario/format-problem.js";
+import { readScenario } from "../scenario/load-scenario.js";
+import { scenarioJsonSchema } from "../scenario/spec.js";
+import type { ResolvedScenario } from "../scenario/types.js";
+import { EXIT } from "../verdict/verdict.js";
+
+const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const DEFAULT_REPORTERS = ["console", "json", "html", "junit", "markdown"];
+
+export interface CliIo {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  env: NodeJS.ProcessEnv;
+  isTTY: boolean;
+  /** Process signals the run reacts to; tests pass their own emitter. */
+  signals: Pick<NodeJS.Process, "on" | "off">;
+}
+
+const defaultIo = (): CliIo => ({
+  stdout: (s) => process.stdout.write(s),
+  stderr: (s) => process.stderr.write(s),
+  env: process.env,
+  isTTY: Boolean(process.stdout.isTTY),
+  signals: process,
+});
+
+/** The only place that reads argv and env and decides exit codes. */
+export async function main(argv: string[], io: CliIo = defaultIo()): Promise<number> {
+  let exitCode: number = EXIT.passed;
+  const version = await toolVersion();
+  const program = new Command("meshquake")
+    .description("Chaos and fault injection for service meshes: one scenario, a real meshed topology, verdicts.")
+    .version(version)
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showHelpAfterError();
+
+  program
+    .command("validate")
+    .description("check scenario files; report every problem with file:line:col")
+    .argument("<scenario...>")
+    .option("--json", "print problems as JSON")
+    .action(async (files: string[], o: { json?: boolean }) => {
+      exitCode = await validate(files, io, Boolean(o.json));
+    });
+
+  program
+    .command("schema")
+    .description("print the scenario JSON Schema (for editors)")
+    .action(() => io.stdout(`${JSON.stringify(scenarioJsonSchema(), null, 2)}\n`));
+
+  program
+    .command("plan")
+    .description("dry run: print pods, rendered sidecar configs, windows and the fault timeline")
+    .argument("<scenario>")
+    .option("--seed <n>", "override the scenario's seed", parseSeed)
+    .addOption(dataPlaneOption())
+    .option("--no-configs", "leave out the rendered sidecar configurations")
+    .action(async (file: string, o: { seed?: number; dataPlane?: string; configs: boolean }) => {
+      const scenario = await loadOrReport(file, io, o);
+      if (!scenario) return void (exitCode = EXIT.usage);
+      const plan = buildPlan({ scenario, runId: "mq-plan", image: "meshquake/mesh:<content hash>", dataPlane: dataPlaneFor(scenario.dataPlane) });
+      io.stdout(printPlan(plan, { configs: o.configs }));
+    });
+
+  program
+    .command("run")
+    .description("build each scenario's topology, drive load, inject faults, judge, tear down")
+    .argument("<scenario...>")
+    .option("--out <dir>", "where reports go: <dir>/<scenario-name>/", "reports")
+    .option("--reporter <names>", `comma list of ${DEFAULT_REPORTERS.join(", ")}`, DEFAULT_REPORTERS.join(","))
+    .option("--seed <n>", "override the scenario's seed", parseSeed)
+    .addOption(dataPlaneOption())
+    .option("--quiet", "only the verdict summary")
+    .option("--json", "print report.json to stdout instead of the console summary")
+    .action(async (files: string[], o: RunOptions) => {
+      exitCode = await run(files, o, io, version);
+    });
+
+  program
+    .command("report")
+    .description("re-render the artefacts of a report.json without running anything")
+    .argument("<report.json>")
+    .option("--out <dir>", "output directory", "reports")
+    .option("--reporter <names>", `comma list of ${DEFAULT_REPORTERS.join(", ")}`, DEFAULT_REPORTERS.join(","))
+    .action(async (file: string, o: { out: string; reporter: string }) => {
+      let report: RunReport;
+      try {
+        report = await readReport(file);
+      } catch (err) {
+        io.stderr(`${message(err)}\n`);
+        return void (exitCode = EXIT.usage);
+      }
+      exitCode = await writeAll(report, o.out, o.reporter, io);
+      if (exitCode === EXIT.passed) exitCode = report.exitCode;
+    });
+
+  program
+    .command("clean")
+    .description("remove every container and network a meshquake run left behind")
+    .action(async () => {
+      const { docker } = await connectDocker(io.env);
+      const r = await cleanLeftovers(docker);
+      io.stdout(`removed ${r.containers.length} container(s) and ${r.networks.length} network(s)\n`);
+      for (const e of r.errors) io.stderr(`could not remove ${e}\n`);
+      if (r.errors.length) exitCode = EXIT.harness;
+    });
+
+  program
+    .command("images")
+    .description("build the mesh image if its content changed (offline base via debootstrap when no registry)")
+    .option("--force", "rebuild even when the tag exists")
+    .action(async (o: { force?: boolean }) => {
+      const { docker } = await connectDocker(io.env);
+      const r = await ensureImages(docker, { projectRoot: PROJECT_ROOT, force: o.force, log: (l) => io.stderr(`${l}\n`) });
+      io.stdout(`${r.image}${r.built ? ` (built in ${(r.ms / 1000).toFixed(1)} s)` : " (up to date)"}\n`);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT.usage;
+    if (err instanceof DockerUnavailableError) {
+      io.stderr(`meshquake: ${err.message}\n`);
+      return EXIT.harness;
+    }
+    io.stderr(`meshquake: ${message(err)}\n`);
+    return EXIT.harness;
+  }
+}
+
+interface RunOptions {
+  out: string;
+  reporter: string;
+  seed?: number;
+  dataPlane?: string;
+  quiet?: boolean;
+  json?: boolean;
+}
+
+async function run(files: string[], o: RunOptions, io: CliIo, version: string): Promise<number> {
+  const scenarios: ResolvedScenario[] = [];
+  for (const f of files) {
+    const s = await loadOrReport(f, io, o);
+    if (!s) return EXIT.usage;
+    scenarios.push(s);
+  }
+  const { docker, version: dockerVersion } = await connectDocker(io.env);
+  const log = (l: string) => {
+    if (!o.quiet) io.stderr(`${l}\n`);
+  };
+  const { image } = await ensureImages(docker, { projectRoot: PROJECT_ROOT, log });
+
+  const controller = new AbortController();
+  let signalled: string | null = null;
+  const onSignal = (sig: string) => () => {
+    if (signalled) return;
+    signalled = sig;
+    io.stderr(`\nmeshquake: ${sig} received, stopping load, reverting faults and tearing down...\n`);
+    controller.abort(new Error(sig));
+  };
+  const onInt = onSignal("SIGINT");
+  const onTerm = onSignal("SIGTERM");
+  io.signals.on("SIGINT", onInt);
+  io.signals.on("SIGTERM", onTerm);
+  try {
+    const codes: number[] = [];
+    for (const scenario of scenarios) {
+      if (controller.signal.aborted) break;
+      log(`▶ ${scenario.name} (${scenario.source.file})`);
+      const report = await runScenario(scenario, {
+        docker,
+        dockerVersion,
+        image,
+        log: (l) => log(`  ${l}`),
+        signal: controller.signal,
+        toolVersion: version,
+      });
+      if (o.json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
+      const reporters = o.json ? o.reporter.split(",").filter((r) => r !== "console").join(",") : o.reporter;
+      const artefactCode = await writeAll(report, o.out, reporters, io);
+      codes.push(report.exitCode, artefactCode);
+    }
+    if (signalled) return EXIT.interrupted;
+    return worstExit(codes);
+  } finally {
+    io.signals.off("SIGINT", onInt);
+    io.signals.off("SIGTERM", onTerm);
+  }
+}
+
+/** Most severe first: harness error, failed check, inconclusive, passed. */
+export function worstExit(codes: number[]): number {
+  const order = [EXIT.interrupted, EXIT.harness, EXIT.usage, EXIT.failed, EXIT.inconclusive, EXIT.passed];
+  for (const c of order) if (codes.includes(c)) return c;
+  return EXIT.passed;
+}
+
+async function writeAll(report: RunReport, out: string, reporterList: string, io: CliIo): Promise<number> {
+  const names = reporterList.split(",").map((s) => s.trim()).filter(Boolean);
+  const r = await writeArtefacts(report, { outDir: out, reporters: names, env: io.env, stdout: io.stdout, color: io.isTTY });
+  for (const e of r.errors) io.stderr(`meshquake: reporter ${e.reporter} failed: ${e.message}\n`);
+  if (r.written.length) io.stderr(`artefacts: ${r.written.join(", ")}\n`);
+  return r.errors.length ? EXIT.harness : EXIT.passed;
+}
+
+async function validate(files: string[], io: CliIo, json: boolean): Promise<number> {
+  let invalid = false;
+  const all = [];
+  for (const f of files) {
+    const { scenario, problems } = await readScenario(f);
+    if (!scenario || problems.some((p) => p.severity === "error")) invalid = true;
+    all.push({ file: f, valid: Boolean(scenario) && !problems.some((p) => p.severity === "error"), problems });
+    if (!json) {
+      for (const p of problems) io.stderr(`${formatProblem(p)}\n`);
+      if (scenario && !problems.some((p) => p.severity === "error")) io.stdout(`${f}: valid (${scenario.name})\n`);
+    }
+  }
+  if (json) io.stdout(`${JSON.stringify(all, null, 2)}\n`);
+  return invalid ? EXIT.usage : EXIT.passed;
+}
+
+async function loadOrReport(file: string, io: CliIo, o: { seed?: number; dataPlane?: string }): Promise<ResolvedScenario | null> {
+  const { scenario, problems } = await readScenario(file, { seed: o.seed });
+  for (const p of problems) io.stderr(`${formatProblem(p)}\n`);
+  if (!scenario || problems.some((p) => p.severity === "error")) return null;
+  if (o.dataPlane) return { ...scenario, dataPlane: o.dataPlane as ResolvedScenario["dataPlane"] };
+  return scenario;
+}
+
+function dataPlaneOption(): Option {
+  return new Option("--data-plane <name>", "override the scenario's data plane").choices(["haproxy", "envoy"]);
+}
+
+function parseSeed(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new CommanderError(2, "meshquake.seed", `--seed must be a non-negative integer, found "${v}"`);
+  return n;
+}
+
+async function toolVersion(): Promise<string> {
+  const pkg = JSON.parse(await readFile(resolve(PROJECT_ROOT, "package.json"), "utf8")) as { version: string };
+  return pkg.version;
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

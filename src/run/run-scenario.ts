@@ -1,0 +1,153 @@
+import type Docker from "dockerode";
+import { dataPlaneFor } from "../dataplane/registry.js";
+import type { AccessLogEntry } from "../dataplane/types.js";
+import { FaultScheduler } from "../faults/scheduler.js";
+import { runLoad } from "../load/load-driver.js";
+import { ClientRecorder } from "../observe/client-recorder.js";
+import { edgeStats, faultRecords, replicaStats, type MeshLog } from "../observe/mesh-stats.js";
+import { buildPlan } from "../plan/plan.js";
+import type { ExecutionPlan } from "../plan/types.js";
+import { buildReport } from "../report/build-report.js";
+import type { CheckResult, HarnessError, RunReport } from "../report/types.js";
+import { cleanLeftovers } from "../runtime/clean.js";
+import { startTopology, type StartedTopology } from "../runtime/topology.js";
+import type { ResolvedScenario } from "../scenario/types.js";
+import { evaluateChecks } from "../verdict/evaluate-checks.js";
+import { newRunId } from "./run-id.js";
+import { TeardownStack } from "./teardown-stack.js";
+
+/** Side effects a run needs, injected (the CLI builds the real ones; tests may swap them). */
+export interface RunContext {
+  docker: Docker;
+  dockerVersion: string;
+  image: string;
+  log: (line: string) => void;
+  signal: AbortSignal;
+  now?: () => number;
+  runId?: string;
+  /** Called as soon as the run id is known (so a caller can clean up after a crash). */
+  onRunId?: (runId: string) => void;
+  toolVersion: string;
+}
+
+/**
+ * One scenario, end to end: plan, build the topology, play load and faults together, collect the
+ * sidecars' logs, judge, and always tear down (in reverse) — whatever happened before.
+ */
+export async function runScenario(scenario: ResolvedScenario, ctx: RunContext): Promise<RunReport> {
+  const now = ctx.now ?? Date.now;
+  const runId = ctx.runId ?? newRunId(scenario.name);
+  ctx.onRunId?.(runId);
+  const teardown = new TeardownStack();
+  const errors: HarnessError[] = [];
+  const steps: Record<string, number> = {};
+  const t0 = now();
+  let tRun = t0;
+  let tTeardown = t0;
+
+  const dataPlane = dataPlaneFor(scenario.dataPlane);
+  const plan: ExecutionPlan = buildPlan({ scenario, runId, image: ctx.image, dataPlane });
+  const recorder = new ClientRecorder(plan.windows);
+  const entries: AccessLogEntry[] = [];
+  let loadStartEpochMs = 0;
+  let scheduler: FaultScheduler | null = null;
+  let topology: StartedTopology | null = null;
+  let interrupted = false;
+
+  try {
+    // Registered before anything exists: removes every container and network of this run, even half-built.
+    teardown.push("remove topology", async () => {
+      const r = await cleanLeftovers(ctx.docker, runId);
+      if (r.errors.length) throw new Error(r.errors.join("; "));
+    });
+    ctx.log(`building topology ${runId}: ${plan.pods.length} pods`);
+    topology = await startTopology(ctx.docker, plan, {
+      signal: ctx.signal,
+      onStep: (name, ms) => (steps[`setup.${name}`] = ms),
+      onSidecarLine: (_pod, line) => {
+        const e = dataPlane.parseLogLine(line);
+        if (e) entries.push(e);
+      },
+    });
+    teardown.push("stop log streams", () => topology!.stopLogs());
+
+    tRun = now();
+    ctx.log(`load: ${scenario.load.rate} req/s for ${scenario.load.durationMs} ms against ${topology.ingressUrl}`);
+    loadStartEpochMs = now();
+    scheduler = new FaultScheduler({
+      faults: scenario.faults,
+      timeline: plan.timeline,
+      pods: topology.pods,
+      dataPlane,
+      loadStartEpochMs,
+      now,
+      signal: ctx.signal,
+    });
+    const s = scheduler;
+    teardown.push("revert faults", async () => {
+      const errs = await s.revertAll();
+      if (errs.length) throw new Error(errs.join("; "));
+    });
+    const [load] = await Promise.all([
+      runLoad({
+        url: topology.ingressUrl,
+        rate: scenario.load.rate,
+        connections: scenario.load.connections,
+        durationMs: scenario.load.durationMs,
+        requests: scenario.load.requests,
+        signal: ctx.signal,
+        recorder,
+        startedAtEpochMs: loadStartEpochMs,
+      }),
+      s.play(),
+    ]);
+    interrupted = load.aborted || ctx.signal.aborted;
+    await s.revertAll();
+    for (const t of s.records()) if (t.error) errors.push({ stage: "faults", message: `${t.name}: ${t.error}` });
+  } catch (err) {
+    if (ctx.signal.aborted) interrupted = true;
+    else errors.push({ stage: topology ? "run" : "runtime", message: err instanceof Error ? err.message : String(err) });
+  } finally {
+    tTeardown = now();
+    for (const e of await teardown.unwind()) errors.push({ stage: "teardown", message: e });
+  }
+  if (interrupted) errors.push({ stage: "run", message: "interrupted: the run was stopped before it finished" });
+  const tEnd = now();
+
+  const meshLog: MeshLog = {
+    entries: entries.filter((e) => e.ts >= loadStartEpochMs),
+    loadStartEpochMs,
+  };
+  const client = recorder.stats();
+  const ran = loadStartEpochMs > 0 && !interrupted;
+  const checks: CheckResult[] = ran
+    ? evaluateChecks(scenario.checks, client, plan.windows)
+    : evaluateChecks(scenario.checks, client, plan.windows).map((c) => ({
+        ...c,
+        status: "error" as const,
+        reason: c.reason ?? "the run did not complete, so this check could not be judged",
+      }));
+  return buildReport({
+    runId,
+    toolVersion: ctx.toolVersion,
+    startedAt: new Date(loadStartEpochMs || t0).toISOString(),
+    scenario,
+    checks,
+    windows: plan.windows.map(({ name, start, end }) => ({ name, start, end })),
+    faults: faultRecords(scenario, scheduler?.records() ?? [], meshLog),
+    client,
+    edges: edgeStats(scenario, meshLog),
+    replicas: replicaStats(scenario, meshLog),
+    errors,
+    warnings: plan.warnings,
+    interrupted,
+    timings: { setupMs: tRun - t0, runMs: tTeardown - tRun, teardownMs: tEnd - tTeardown, steps },
+    environment: {
+      node: process.version,
+      platform: `${process.platform}-${process.arch}`,
+      docker: ctx.dockerVersion,
+      dataPlane: dataPlane.name,
+      image: ctx.image,
+    },
+  });
+}
