@@ -48,6 +48,10 @@ export interface AccessLogEntry {
   termination: string;
   /** Name of the injected fault that answered this request, or null. */
   fault: string | null;
+  /** Every fault injected into this request, in the order applied (a delay then an abort). */
+  faults?: string[];
+  /** Inbound: the calling replica's index from the mesh header, or null. */
+  fromReplica?: number | null;
 }
 
 /** A connection to one sidecar's runtime API. */
@@ -59,6 +63,12 @@ export interface RuntimeFault {
   fault: ResolvedFault;
   /** Dead-man switch: epoch ms after which the proxy itself ignores the fault. */
   untilEpochMs: number;
+  /**
+   * Seed of the fault's own die (a non-negative safe integer). The proxy mixes it with the pod's
+   * seed, so replicas draw independently and a replay draws the same sequence. Default: derived
+   * from the fault's name.
+   */
+  seed?: number;
 }
 
 export interface DataPlane {

@@ -120,7 +120,7 @@ export async function startTopology(docker: Docker, plan: ExecutionPlan, opts: T
           Labels: labels(pod, "sidecar"),
           HostConfig: { NetworkMode: `container:${infra[i]!.id}` },
         });
-        await c.putArchive(await tarFiles(pod.sidecar.files), { path: "/" });
+        await c.putArchive(tarFiles(pod.sidecar.files), { path: "/" });
         await c.start();
         logStops.push(await followLogs(docker, c.id, (line) => opts.onSidecarLine(pod, line)));
         return c;

@@ -1,0 +1,37 @@
+// The HAProxy 2.6 data plane: sidecar configs from the mesh-neutral policy, faults switched
+// through the Lua fault table over the runtime API (never a reload), access logs parsed.
+import type { ResolvedFault } from "../../scenario/types.js";
+import type { AdminChannel, DataPlane, RuntimeFault } from "../types.js";
+import { HAPROXY_RUNTIME_FAULT_KINDS, expectOk, faultDelCommand, faultSetCommand } from "./faults.js";
+import { parseHaproxyLogLine } from "./log.js";
+import { renderHaproxySidecar } from "./render.js";
+
+async function run(admin: AdminChannel, command: string): Promise<string> {
+  return expectOk(command, await admin.send(command));
+}
+
+export const haproxyDataPlane: DataPlane = {
+  name: "haproxy",
+  renderSidecar: (input) => renderHaproxySidecar(input),
+  runtimeFaultKinds: new Set<string>(HAPROXY_RUNTIME_FAULT_KINDS),
+  async applyFault(admin: AdminChannel, f: RuntimeFault): Promise<void> {
+    await run(admin, faultSetCommand(f));
+  },
+  /** Idempotent: a fault that is already gone (or was never set) is fine. */
+  async revertFault(admin: AdminChannel, fault: ResolvedFault): Promise<void> {
+    await run(admin, faultDelCommand(fault.name));
+  },
+  parseLogLine: parseHaproxyLogLine,
+};
+
+export { renderHaproxyConfig, renderHaproxySidecar, HAPROXY_CONFIG_PATH, HAPROXY_SUPPORT_DIR } from "./render.js";
+export { parseHaproxyLogLine } from "./log.js";
+export {
+  FAULT_CLEAR_COMMAND,
+  FAULT_LIST_COMMAND,
+  HaproxyCommandError,
+  faultDelCommand,
+  faultSetCommand,
+  parseFaultList,
+} from "./faults.js";
+export { faultDie, podSeed, defaultFaultSeed } from "./seed.js";

@@ -1,0 +1,54 @@
+// Internal proxy names, and checks for every scenario-derived string or number that reaches
+// HAProxy's config or CLI. The scenario validator rejects bad input long before this; these
+// guards make sure nothing unchecked is ever spliced into proxy syntax, whoever calls in.
+
+/** Service names: [a-z][a-z0-9-]*, which is also safe as an HAProxy proxy name and a DNS label. */
+const SERVICE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+/** Replica host names on the run network ("payments-1"): a DNS label. */
+const HOST_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** Internal proxy names carry "mq_": service names cannot contain "_", so they never collide. */
+export const PROXY = {
+  inbound: "mq_inbound",
+  outbound: "mq_outbound",
+  app: "mq_app",
+  noRoute: "mq_no_route",
+  resolvers: "mq_docker",
+} as const;
+
+export class HaproxyInputError extends Error {
+  override name = "HaproxyInputError";
+}
+
+export function serviceName(what: string, value: string): string {
+  if (!SERVICE_NAME.test(value)) {
+    throw new HaproxyInputError(`${what}: "${value}" is not a service name (expected [a-z][a-z0-9-]*, at most 63 characters)`);
+  }
+  return value;
+}
+
+export function hostName(what: string, value: string): string {
+  if (!HOST_NAME.test(value)) {
+    throw new HaproxyInputError(`${what}: "${value}" is not a DNS label (expected [a-z0-9-], at most 63 characters)`);
+  }
+  return value;
+}
+
+export function integer(what: string, value: number, min: number, max: number): number {
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new HaproxyInputError(`${what}: ${value} is not an integer in ${min}..${max}`);
+  }
+  return value;
+}
+
+export function port(what: string, value: number): number {
+  return integer(what, value, 1, 65535);
+}
+
+/** HAProxy timeouts are 32-bit milliseconds; 0 would mean "no timeout", which we never want. */
+export function durationMs(what: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new HaproxyInputError(`${what}: ${value} is not a positive duration in milliseconds`);
+  }
+  return integer(what, Math.ceil(value), 1, 2_147_483_647);
+}

@@ -1,0 +1,108 @@
+import { spawn } from "node:child_process";
+import { mkdtemp, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { RunReport } from "../../src/report/types.js";
+import { labelled, PROJECT_ROOT, testDocker, testImage } from "../integration/docker-env.js";
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real CLI as a user would; `onStderr` may act on progress lines (e.g. send a signal). */
+function cli(args: string[], onStderr?: (text: string, child: ReturnType<typeof spawn>) => void): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["bin/meshquake.js", ...args], { cwd: PROJECT_ROOT, env: { ...process.env, CI: "true" } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => {
+      stderr += d;
+      onStderr?.(stderr, child);
+    });
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const readReport = async (out: string, name: string) => JSON.parse(await readFile(join(out, name, "report.json"), "utf8")) as RunReport;
+const docker = testDocker();
+
+beforeAll(async () => {
+  await testImage(); // build once, outside the timed runs
+});
+
+describe("meshquake CLI", () => {
+  it("validate: a valid scenario exits 0, an invalid one exits 2 with located problems", async () => {
+    const ok = await cli(["validate", "scenarios/demo.yaml"]);
+    expect(ok.code).toBe(0);
+    const bad = await cli(["validate", "fixtures/invalid/01-broken-yaml.yaml"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^fixtures\/invalid\/01-broken-yaml\.yaml:\d+:\d+ /m);
+    expect(bad.stderr).not.toMatch(/\bat .*\.ts:\d+/); // never a stack trace
+  });
+
+  it("plan: prints pods, the rendered sidecar config and the fault timeline without touching Docker", async () => {
+    const r = await cli(["plan", "scenarios/demo.yaml"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("payments-2");
+    expect(r.stdout).toMatch(/10000 ms\s+apply\s+payments-abort/);
+    expect(r.stdout).toContain("frontend inbound");
+  });
+
+  it("a passing scenario exits 0; report.json holds the run; nothing labelled remains", async () => {
+    const out = await mkdtemp(join(tmpdir(), "mq-e2e-"));
+    const r = await cli(["run", "scenarios/retries-hide-a-bad-replica.yaml", "--out", out, "--quiet"]);
+    expect(r.code, r.stderr).toBe(0);
+    const report = await readReport(out, "retries-hide-a-bad-replica");
+    expect(report.schemaVersion).toBe(1);
+    expect(report.verdict).toBe("passed");
+    expect(report.checks.every((c) => c.status === "passed")).toBe(true);
+    // 80 req/s for 15 s
+    expect(report.client.requests).toBeGreaterThan(1000);
+    expect(report.client.timeline.length).toBeGreaterThanOrEqual(14);
+    // The fault hit payments[0] on every request it got while active, and checkout retried elsewhere.
+    const [fault] = report.faults;
+    expect(fault!.appliedAt).toBeGreaterThanOrEqual(4000);
+    expect(fault!.observedPercent).toBe(1);
+    const edge = report.edges.find((e) => e.from === "checkout" && e.to === "payments")!;
+    expect(edge.retries).toBeGreaterThan(0);
+    expect(edge.attempts).toBeGreaterThan(edge.requests);
+    expect(await labelled(docker, report.runId)).toEqual({ containers: 0, networks: 0 });
+  });
+
+  it("the demo fails its fault-window check because of its fault and exits 1", async () => {
+    const out = await mkdtemp(join(tmpdir(), "mq-e2e-"));
+    const r = await cli(["run", "scenarios/demo.yaml", "--out", out]);
+    expect(r.code, r.stderr).toBe(1);
+    const report = await readReport(out, "demo");
+    expect(report.verdict).toBe("failed");
+    const byWindow = Object.fromEntries(report.checks.map((c) => [c.window, c]));
+    expect(byWindow["baseline"]!.status).toBe("passed");
+    expect(byWindow["fault:payments-abort"]!.status).toBe("failed");
+    expect(byWindow["fault:payments-abort"]!.observed).toBeGreaterThan(0.01);
+    // 50% configured: observed within a generous binomial band at the payments sidecars.
+    expect(report.faults[0]!.observedPercent).toBeGreaterThan(0.4);
+    expect(report.faults[0]!.observedPercent).toBeLessThan(0.6);
+    expect(r.stdout).toContain("fault:payments-abort");
+    expect(await labelled(docker, report.runId)).toEqual({ containers: 0, networks: 0 });
+  });
+
+  it("SIGINT in the middle of a run reverts, tears down and exits 130", async () => {
+    const out = await mkdtemp(join(tmpdir(), "mq-e2e-"));
+    let sent = false;
+    const r = await cli(["run", "scenarios/retries-hide-a-bad-replica.yaml", "--out", out], (text, child) => {
+      if (!sent && text.includes("load:")) {
+        sent = true;
+        // Mid-fault: the fault starts 4 s into the load.
+        setTimeout(() => child.kill("SIGINT"), 5000);
+      }
+    });
+    expect(sent).toBe(true);
+    expect(r.code, r.stderr).toBe(130);
+    const runId = /building topology (\S+):/.exec(r.stderr)![1]!;
+    expect(await labelled(docker, runId)).toEqual({ containers: 0, networks: 0 });
+  });
+});
