@@ -40,6 +40,7 @@ export interface ResolvedRetryBudget {
 }
 
 export interface ResolvedRetries {
+  /** Tries in all, the first one included (>= 1): 3 means up to 2 retries. */
   attempts: number;
   perTryTimeoutMs: number | null;
   retryOn: RetryOn[];
@@ -55,6 +56,7 @@ export interface ResolvedPolicy {
     consecutive5xx: number;
     intervalMs: number;
     baseEjectionTimeMs: number;
+    /** A fraction 0..1 despite the name: the scenario's percent, divided by 100. */
     maxEjectionPercent: number;
   } | null;
   loadBalancer: "round-robin" | "least-request" | "random";
@@ -100,6 +102,7 @@ interface FaultBase {
   /** Fraction of requests affected, 0..1. */
   probability: number;
   atMs: number;
+  /** Until the load ends when the scenario gave no duration. */
   durationMs: number;
   location: SourceLocation;
 }
@@ -151,7 +154,10 @@ export interface PropertyCheck {
   kind: "property";
   name: string;
   property: string;
-  /** The check's other fields as written, durations already in ms. */
+  /**
+   * The check's other fields, only those written: `edge` {from, to}, `target` as an Endpoint,
+   * `fault` (a name), `withinMs`, `max` and `min` (numbers as written, "99%" as 0.99).
+   */
   params: Record<string, unknown>;
   location: SourceLocation;
 }

@@ -1,0 +1,41 @@
+// The invalid-scenario corpus: every fixtures/invalid/<case>.yaml must produce exactly the lines
+// in its <case>.expected. The valid fixtures must produce no problem at all.
+import { readdirSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { formatProblem } from "./format-problem.js";
+import { parseScenario } from "./load-scenario.js";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+function cases(folder: string): string[] {
+  return readdirSync(`${ROOT}${folder}`)
+    .filter((f) => f.endsWith(".yaml"))
+    .map((f) => f.slice(0, -".yaml".length))
+    .sort();
+}
+
+describe("invalid scenarios report exactly the expected problems", () => {
+  const invalid = cases("fixtures/invalid");
+
+  it("the corpus is not empty", () => {
+    expect(invalid.length).toBeGreaterThanOrEqual(20);
+  });
+
+  it.each(invalid)("%s", (name) => {
+    const file = `fixtures/invalid/${name}.yaml`;
+    const { scenario, problems } = parseScenario(file, readFileSync(`${ROOT}${file}`, "utf8"));
+    const expected = readFileSync(`${ROOT}fixtures/invalid/${name}.expected`, "utf8").trimEnd().split("\n");
+    expect(problems.map(formatProblem)).toEqual(expected);
+    expect(scenario).toBeNull();
+  });
+});
+
+describe("valid scenarios have no problems", () => {
+  it.each(cases("fixtures/valid"))("%s", (name) => {
+    const file = `fixtures/valid/${name}.yaml`;
+    const { scenario, problems } = parseScenario(file, readFileSync(`${ROOT}${file}`, "utf8"));
+    expect(problems.map(formatProblem)).toEqual([]);
+    expect(scenario?.name).toBe(name);
+  });
+});

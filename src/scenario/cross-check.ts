@@ -1,0 +1,310 @@
+// Checks that need more than one value at a time: names that refer to services and faults,
+// replica indexes, the call graph, and the fault timeline against the load.
+import { DEFAULTS } from "./defaults.js";
+import { formatDuration, parseDuration } from "./duration.js";
+import { error, formatPath, warning, type Finding } from "./finding.js";
+import type { DocPath } from "./locate.js";
+import type { ScenarioParts, ServicePart } from "./scenario-parts.js";
+import { parseSloExpression, SloExpressionError } from "./slo-expression.js";
+import { ENDPOINT_PATTERN, WINDOW_PATTERN, type FaultSpec } from "./spec.js";
+import { quoteList, withSuggestion } from "./wording.js";
+
+export function crossCheck(parts: ScenarioParts): Finding[] {
+  const topology = parts.services === null ? null : new Topology(parts.services);
+  return [
+    ...(topology ? checkCalls(topology) : []),
+    ...(topology ? checkPolicies(parts, topology) : []),
+    ...(topology && parts.loadTarget !== null ? topology.reference(parts.loadTarget, ["load", "target"]) : []),
+    ...checkFaults(parts, topology),
+    ...checkChecks(parts, topology),
+  ];
+}
+
+class Topology {
+  readonly names: string[];
+  constructor(private readonly services: Map<string, ServicePart>) {
+    this.names = [...services.keys()];
+  }
+
+  has(name: string): boolean {
+    return this.services.has(name);
+  }
+
+  /** Calls as written, valid or not. */
+  writtenCalls(name: string): string[] {
+    return this.services.get(name)?.calls ?? [];
+  }
+
+  /** Valid calls of a service: known, and not to itself. */
+  calls(name: string): string[] {
+    return this.writtenCalls(name).filter((callee) => callee !== name && this.has(callee));
+  }
+
+  callers(name: string): string[] {
+    return this.names.filter((caller) => this.calls(caller).includes(name));
+  }
+
+  /** undefined when the service's replica count is invalid: nothing to compare against. */
+  replicas(name: string): number | undefined {
+    return this.services.get(name)?.replicas ?? undefined;
+  }
+
+  reference(name: string, path: DocPath): Finding[] {
+    if (this.has(name)) return [];
+    return [error(path, withSuggestion(`unknown service "${name}"`, name, this.names, `Known services: ${quoteList(this.names)}.`))];
+  }
+
+  replicaIndex(service: string, index: number, path: DocPath): Finding[] {
+    const count = this.replicas(service);
+    if (count === undefined || index < count) return [];
+    const indexes = count === 1 ? "index 0" : `indexes 0..${count - 1}`;
+    return [error(path, `replica ${index} does not exist: "${service}" has ${count} ${plural(count, "replica")} (${indexes})`)];
+  }
+
+  /** "payments" or "payments[1]", as in partitions and property targets. */
+  endpoint(text: string, path: DocPath): Finding[] {
+    const match = ENDPOINT_PATTERN.exec(text);
+    if (!match?.[1]) return [];
+    const known = this.reference(match[1], path);
+    if (known.length > 0 || match[2] === undefined) return known;
+    return this.replicaIndex(match[1], Number(match[2]), path);
+  }
+
+  /** A fault or a check on the edge from → to only makes sense if `from` calls `to`. */
+  edge(from: string, to: string, path: DocPath): Finding[] {
+    const unknown = [...this.reference(from, [...path, "from"]), ...this.reference(to, [...path, "to"])];
+    if (unknown.length > 0 || this.calls(from).includes(to)) return unknown;
+    const calls = this.calls(from);
+    const actual = calls.length === 0 ? `"${from}" calls no service` : `"${from}" calls ${quoteList(calls)}`;
+    return [error(path, `"${from}" does not call "${to}", so no request crosses the edge ${from} → ${to}. ${actual}.`)];
+  }
+}
+
+// --- services ------------------------------------------------------------------------------
+
+function checkCalls(topology: Topology): Finding[] {
+  const findings: Finding[] = [];
+  for (const name of topology.names) {
+    for (const [i, callee] of topology.writtenCalls(name).entries()) {
+      const path = ["services", name, "calls", i];
+      if (callee === name) findings.push(error(path, `"${name}" calls itself, so every request would recurse until it times out`));
+      else findings.push(...topology.reference(callee, path));
+    }
+  }
+  return [...findings, ...findCycles(topology)];
+}
+
+/** Every call cycle once, reported at the call that closes it, in the order services are written. */
+function findCycles(topology: Topology): Finding[] {
+  const findings: Finding[] = [];
+  const done = new Set<string>();
+  const stack: string[] = [];
+  const visit = (name: string): void => {
+    stack.push(name);
+    for (const [i, callee] of topology.writtenCalls(name).entries()) {
+      if (callee === name || !topology.has(callee)) continue;
+      const onStack = stack.indexOf(callee);
+      if (onStack !== -1) {
+        const cycle = [...stack.slice(onStack), callee].join(" → ");
+        findings.push(error(["services", name, "calls", i], `calls form a cycle: ${cycle}; every request would recurse until it times out`));
+      } else if (!done.has(callee)) {
+        visit(callee);
+      }
+    }
+    stack.pop();
+    done.add(name);
+  };
+  for (const name of topology.names) if (!done.has(name)) visit(name);
+  return findings;
+}
+
+// --- policies ------------------------------------------------------------------------------
+
+function checkPolicies(parts: ScenarioParts, topology: Topology): Finding[] {
+  const findings: Finding[] = [];
+  for (const [name, policy] of parts.policies) {
+    const path = ["policies", name];
+    if (!topology.has(name)) {
+      findings.push(...topology.reference(name, path).map((f) => ({ ...f, at: "key" as const })));
+      continue;
+    }
+    if (topology.callers(name).length === 0) {
+      const why = name === parts.loadTarget ? `: policies act in the callers' sidecars, and the load generator calls "${name}" directly` : "";
+      findings.push(warning(path, `no service calls "${name}", so this policy never applies${why}`, { at: "key" }));
+    }
+    const perTry = policy?.retries?.perTryTimeout;
+    if (perTry !== undefined) {
+      const timeoutMs = parseDuration(policy?.timeout ?? DEFAULTS.policy.timeout);
+      if (parseDuration(perTry) >= timeoutMs) {
+        findings.push(
+          warning(
+            [...path, "retries", "perTryTimeout"],
+            `perTryTimeout ${perTry} is not shorter than the timeout ${formatDuration(timeoutMs)}, so the request times out before any retry`,
+          ),
+        );
+      }
+    }
+  }
+  return findings;
+}
+
+// --- faults --------------------------------------------------------------------------------
+
+function checkFaults(parts: ScenarioParts, topology: Topology | null): Finding[] {
+  const findings: Finding[] = [];
+  const firstIndexOfName = new Map<string, number>();
+  for (const [i, fault] of parts.faults.entries()) {
+    if (fault === null) continue;
+    const path = ["faults", i];
+    const first = firstIndexOfName.get(fault.name);
+    if (first !== undefined) {
+      findings.push(error([...path, "name"], `duplicate fault name "${fault.name}"; ${formatPath(["faults", first])} already uses it`));
+    } else {
+      firstIndexOfName.set(fault.name, i);
+    }
+    if (topology) findings.push(...checkFaultTargets(fault, path, topology));
+    if (parts.loadDurationMs !== null) findings.push(...checkFaultTiming(fault, path, parts.loadDurationMs));
+  }
+  return findings;
+}
+
+function checkFaultTargets(fault: FaultSpec, path: DocPath, topology: Topology): Finding[] {
+  if (fault.kind === "partition") {
+    const [a, b] = fault.between;
+    const findings = fault.between.flatMap((endpoint, k) => topology.endpoint(endpoint, [...path, "between", k]));
+    if (a === b) findings.push(error([...path, "between", 1], `a partition needs two different endpoints, found "${a}" twice`));
+    return findings;
+  }
+  const unknown = topology.reference(fault.target, [...path, "target"]);
+  if (unknown.length > 0) return unknown;
+
+  const findings: Finding[] = [];
+  const seen = new Set<number>();
+  for (const [j, index] of (fault.replicas ?? []).entries()) {
+    if (seen.has(index)) findings.push(error([...path, "replicas", j], `replica ${index} is listed twice`));
+    seen.add(index);
+    findings.push(...topology.replicaIndex(fault.target, index, [...path, "replicas", j]));
+  }
+  if (fault.count !== undefined) {
+    const count = topology.replicas(fault.target);
+    if (fault.replicas !== undefined) {
+      findings.push(error([...path, "count"], `use either "replicas" or "count", not both`));
+    } else if (count !== undefined && fault.count > count) {
+      findings.push(error([...path, "count"], `"${fault.target}" has only ${count} ${plural(count, "replica")}, found count ${fault.count}`));
+    }
+  }
+  if ("edge" in fault && fault.edge !== undefined) {
+    const edgePath = [...path, "edge"];
+    if (fault.edge.to !== fault.target) {
+      findings.push(error([...edgePath, "to"], `an edge fault acts on the callee: "to" must be the target "${fault.target}", found "${fault.edge.to}"`));
+    } else {
+      findings.push(...topology.edge(fault.edge.from, fault.edge.to, edgePath));
+    }
+  }
+  return findings;
+}
+
+function checkFaultTiming(fault: FaultSpec, path: DocPath, loadMs: number): Finding[] {
+  const { startMs, endMs } = faultSpan(fault, loadMs);
+  const loadEnd = `the load ends at ${formatDuration(loadMs)}`;
+  if (startMs >= loadMs) {
+    return [error([...path, "at"], `the fault starts at ${formatDuration(startMs)}, but ${loadEnd}; start it earlier or lengthen load.duration`)];
+  }
+  if (endMs > loadMs) {
+    return [
+      error(
+        [...path, "duration"],
+        `the fault runs from ${formatDuration(startMs)} to ${formatDuration(endMs)}, past the end of the load at ${formatDuration(loadMs)}; ` +
+          `make it at most ${formatDuration(loadMs - startMs)} or lengthen load.duration`,
+      ),
+    ];
+  }
+  return [];
+}
+
+/** A fault without a duration lasts until the load ends. */
+export function faultSpan(fault: FaultSpec, loadMs: number): { startMs: number; endMs: number } {
+  const startMs = parseDuration(fault.at ?? DEFAULTS.fault.at);
+  const endMs = fault.duration === undefined ? Math.max(loadMs, startMs) : startMs + parseDuration(fault.duration);
+  return { startMs, endMs };
+}
+
+// --- checks --------------------------------------------------------------------------------
+
+function checkChecks(parts: ScenarioParts, topology: Topology | null): Finding[] {
+  const findings: Finding[] = [];
+  for (const [i, check] of parts.checks.entries()) {
+    if (check === null) continue;
+    const path = ["checks", i];
+    if ("slo" in check) {
+      findings.push(...checkSloExpression(check.slo, [...path, "slo"]));
+      const windowPath = [...path, "window"];
+      const window = check.window ?? DEFAULTS.checkWindow;
+      const [, kind, fault] = WINDOW_PATTERN.exec(window) ?? [];
+      if (window === "baseline") findings.push(...checkBaseline(parts, windowPath));
+      if (fault !== undefined) findings.push(...checkFaultReference(parts, fault, kind === "recovery", windowPath, `window "${window}"`));
+      continue;
+    }
+    if (check.fault !== undefined) {
+      findings.push(...checkFaultReference(parts, check.fault, check.property === "recovery", [...path, "fault"], "fault"));
+    }
+    if (topology && check.edge !== undefined) findings.push(...topology.edge(check.edge.from, check.edge.to, [...path, "edge"]));
+    if (topology && check.target !== undefined) findings.push(...topology.endpoint(check.target, [...path, "target"]));
+  }
+  return findings;
+}
+
+function checkSloExpression(expression: string, path: DocPath): Finding[] {
+  try {
+    parseSloExpression(expression);
+    return [];
+  } catch (e) {
+    if (!(e instanceof SloExpressionError)) throw e;
+    return [error(path, e.message, { offset: e.offset })];
+  }
+}
+
+/** The baseline is the time before the first fault starts (plan/windows.ts). */
+function checkBaseline(parts: ScenarioParts, path: DocPath): Finding[] {
+  const faults = validFaults(parts);
+  if (faults === null || parts.loadDurationMs === null || faults.length === 0) return [];
+  const loadMs = parts.loadDurationMs;
+  const first = faults.reduce((a, b) => (faultSpan(b, loadMs).startMs < faultSpan(a, loadMs).startMs ? b : a));
+  if (faultSpan(first, loadMs).startMs > 0) return [];
+  return [error(path, `the baseline window is empty: fault "${first.name}" starts at 0s; start it later to leave a baseline`)];
+}
+
+/**
+ * A check naming a fault: the fault exists and, for a recovery, there is time between the
+ * fault's end and the next fault or the end of the load (plan/windows.ts).
+ */
+function checkFaultReference(parts: ScenarioParts, name: string, needsRecovery: boolean, path: DocPath, what: string): Finding[] {
+  if (!parts.faultNames.includes(name)) {
+    const known = parts.faultNames.length === 0 ? "This scenario has no faults." : `Faults: ${quoteList(parts.faultNames)}.`;
+    return [error(path, withSuggestion(`unknown fault "${name}" in ${what}`, name, parts.faultNames, known))];
+  }
+  const fault = parts.faults.find((f) => f?.name === name);
+  if (!needsRecovery || !fault || parts.loadDurationMs === null) return [];
+  const loadMs = parts.loadDurationMs;
+  const { endMs } = faultSpan(fault, loadMs);
+  const noRecovery = "there is no recovery to measure";
+  if (endMs >= loadMs) {
+    const message =
+      fault.duration === undefined
+        ? `fault "${name}" has no duration, so it lasts until the load ends (${formatDuration(loadMs)}); give it a duration that ends before the load does`
+        : `fault "${name}" ends at ${formatDuration(endMs)}, when the load ends; end the fault earlier or lengthen load.duration`;
+    return [error(path, `${noRecovery}: ${message}`)];
+  }
+  const next = (validFaults(parts) ?? []).find((f) => f.name !== name && faultSpan(f, loadMs).startMs === endMs);
+  if (next === undefined) return [];
+  return [error(path, `${noRecovery}: fault "${next.name}" starts at ${formatDuration(endMs)}, just as "${name}" ends; leave time between them`)];
+}
+
+/** Every fault, or null when one is invalid and the timeline cannot be known. */
+function validFaults(parts: ScenarioParts): FaultSpec[] | null {
+  return parts.faults.every((f) => f !== null) ? (parts.faults as FaultSpec[]) : null;
+}
+
+function plural(count: number, word: string): string {
+  return count === 1 ? word : `${word}s`;
+}

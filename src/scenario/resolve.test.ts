@@ -1,0 +1,208 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { parseDocument } from "yaml";
+import { parseScenario } from "./load-scenario.js";
+import { resolveScenario } from "./resolve.js";
+import { scenarioSchema } from "./spec.js";
+import type { ResolvedScenario } from "./types.js";
+
+const DEMO_FILE = "fixtures/valid/demo.yaml";
+const DEMO_TEXT = readFileSync(fileURLToPath(new URL(`../../${DEMO_FILE}`, import.meta.url)), "utf8");
+
+function resolved(text: string, seed?: number): ResolvedScenario {
+  const { scenario, problems } = parseScenario("inline.yaml", text, { seed });
+  expect(problems.filter((p) => p.severity === "error")).toEqual([]);
+  if (!scenario) throw new Error("expected a scenario");
+  return scenario;
+}
+
+describe("resolveScenario", () => {
+  it("resolves the demo scenario", () => {
+    const { scenario } = parseScenario(DEMO_FILE, DEMO_TEXT);
+    expect(scenario?.source).toEqual({ file: DEMO_FILE, text: DEMO_TEXT });
+    expect({ ...scenario, source: undefined }).toMatchSnapshot();
+  });
+
+  it("fills every default for a minimal scenario", () => {
+    const scenario = resolved("name: minimal\nservices:\n  frontend:\n");
+    expect({ ...scenario, source: undefined }).toEqual({
+      name: "minimal",
+      description: "",
+      seed: 1,
+      dataPlane: "haproxy",
+      source: undefined,
+      services: [{ name: "frontend", replicas: 1, calls: [], latency: { minMs: 1, maxMs: 1 }, errorRate: 0, port: 8080, health: "/healthz" }],
+      policies: {
+        frontend: { timeoutMs: 30_000, retries: null, circuitBreaker: null, outlierDetection: null, loadBalancer: "round-robin", healthCheck: null },
+      },
+      load: {
+        target: "frontend",
+        rate: 50,
+        connections: 8,
+        durationMs: 30_000,
+        requests: [{ method: "GET", path: "/", headers: {}, body: null, weight: 1 }],
+      },
+      faults: [],
+      checks: [],
+    });
+  });
+
+  it("fills policy defaults inside each block the scenario opens", () => {
+    const scenario = resolved(`
+name: policy-defaults
+services:
+  frontend: { calls: [payments] }
+  payments: { health: /ready }
+policies:
+  payments:
+    retries: { budget: {} }
+    circuitBreaker: { maxConnections: 10 }
+    outlierDetection: {}
+    healthCheck: {}
+`);
+    expect(scenario.policies.payments).toEqual({
+      timeoutMs: 30_000,
+      retries: {
+        attempts: 2,
+        perTryTimeoutMs: null,
+        retryOn: ["5xx", "connect-failure", "reset"],
+        budget: { ratio: 0.2, minPerSecond: 10, windowMs: 10_000 },
+      },
+      circuitBreaker: { maxConnections: 10, maxPending: null },
+      outlierDetection: { consecutive5xx: 5, intervalMs: 10_000, baseEjectionTimeMs: 30_000, maxEjectionPercent: 0.1 },
+      loadBalancer: "round-robin",
+      healthCheck: { path: "/ready", intervalMs: 2000, unhealthyAfter: 3, healthyAfter: 2 },
+    });
+  });
+
+  it("reads retry-on status codes written as numbers or strings", () => {
+    const scenario = resolved(`
+name: retry-on
+services: { frontend: { calls: [payments] }, payments: {} }
+policies: { payments: { retries: { retryOn: [503, "504", timeout] } } }
+`);
+    expect(scenario.policies.payments?.retries?.retryOn).toEqual(["503", "504", "timeout"]);
+  });
+
+  it("resolves fault replicas, probability and timing", () => {
+    const scenario = resolved(`
+name: faults
+services:
+  checkout: { calls: [payments] }
+  payments: { replicas: 4 }
+load: { duration: 1m }
+faults:
+  - { name: all, kind: abort, target: payments }
+  - { name: some, kind: abort, target: payments, replicas: [2, 0], percent: 25, status: 500, at: 10s, duration: 5s }
+  - name: first-two
+    kind: delay
+    target: payments
+    count: 2
+    delay: 2ms..20ms
+    edge: { from: checkout, to: payments }
+    match: { header: x-canary, value: "1" }
+    at: 50s
+`);
+    const [all, some, firstTwo] = scenario.faults;
+    expect(all).toMatchObject({ kind: "abort", replicas: [0, 1, 2, 3], probability: 1, status: 503, atMs: 0, durationMs: 60_000, from: null });
+    expect(some).toMatchObject({ replicas: [0, 2], probability: 0.25, status: 500, atMs: 10_000, durationMs: 5000 });
+    expect(firstTwo).toMatchObject({
+      kind: "delay",
+      replicas: [0, 1],
+      delay: { minMs: 2, maxMs: 20 },
+      from: "checkout",
+      match: { header: "x-canary", value: "1" },
+      atMs: 50_000,
+      durationMs: 10_000,
+      location: { line: 10, col: 5 },
+    });
+  });
+
+  it("names checks after their expression and window", () => {
+    const scenario = resolved(`
+name: checks
+services: { frontend: {} }
+faults: [{ name: boom, kind: abort, target: frontend, at: 5s, duration: 5s }]
+checks:
+  - slo: "p(99.9) <= 1s"
+  - { slo: error_rate < 0.5%, window: recovery:boom }
+`);
+    expect(scenario.checks.map((c) => c.name)).toEqual(["p(99.9) <= 1s @ whole", "error_rate < 0.5% @ recovery:boom"]);
+    expect(scenario.checks[1]).toMatchObject({ window: { kind: "recovery", fault: "boom" }, expression: { threshold: 0.005 } });
+  });
+
+  it("takes the seed from the options, then the scenario, then 1", () => {
+    const text = "name: seeded\nseed: 42\nservices: { frontend: {} }\n";
+    expect(resolved(text).seed).toBe(42);
+    expect(resolved(text, 7).seed).toBe(7);
+    expect(resolved("name: unseeded\nservices: { frontend: {} }\n").seed).toBe(1);
+  });
+
+  it("resolves the kinds and checks this version cannot run yet, for when it can", () => {
+    const text = `
+name: everything
+services:
+  checkout: { replicas: 2, calls: [payments] }
+  payments: { replicas: 3 }
+faults:
+  - { name: split, kind: partition, between: [checkout, "payments[1]"], at: 5s, duration: 5s }
+  - { name: crash, kind: kill, target: payments, count: 1, restart: false, at: 12s, duration: 2s }
+  - { name: thin, kind: bandwidth, target: payments, rate: 1mbit, at: 15s, duration: 2s }
+checks:
+  - { property: retry_amplification, edge: { from: checkout, to: payments }, max: 1.5 }
+  - { property: ejection, target: "payments[0]", within: 3s }
+  - { property: failover, fault: split, within: 2s, min: 99% }
+`;
+    const spec = scenarioSchema.parse(parseDocument(text).toJS());
+    const scenario = resolveScenario(spec, { file: "e.yaml", text, locate: () => ({ line: 1, col: 1 }) });
+    expect(scenario.faults.map(({ location: _, ...f }) => f)).toEqual([
+      {
+        name: "split",
+        kind: "partition",
+        target: "checkout",
+        replicas: [0, 1],
+        from: null,
+        match: null,
+        probability: 1,
+        atMs: 5000,
+        durationMs: 5000,
+        attributes: { between: [{ service: "checkout", replica: null }, { service: "payments", replica: 1 }], direction: "both" },
+      },
+      {
+        name: "crash",
+        kind: "kill",
+        target: "payments",
+        replicas: [0],
+        from: null,
+        match: null,
+        probability: 1,
+        atMs: 12_000,
+        durationMs: 2000,
+        attributes: { restart: false },
+      },
+      {
+        name: "thin",
+        kind: "bandwidth",
+        target: "payments",
+        replicas: [0, 1, 2],
+        from: null,
+        match: null,
+        probability: 1,
+        atMs: 15_000,
+        durationMs: 2000,
+        attributes: { rate: "1mbit" },
+      },
+    ]);
+    expect(scenario.checks.map(({ location: _, ...c }) => c)).toEqual([
+      {
+        kind: "property",
+        name: "retry_amplification checkout → payments",
+        property: "retry_amplification",
+        params: { edge: { from: "checkout", to: "payments" }, max: 1.5 },
+      },
+      { kind: "property", name: "ejection payments[0]", property: "ejection", params: { target: { service: "payments", replica: 0 }, withinMs: 3000 } },
+      { kind: "property", name: "failover fault:split", property: "failover", params: { fault: "split", withinMs: 2000, min: 0.99 } },
+    ]);
+  });
+});

@@ -1,0 +1,224 @@
+// ScenarioSpec (as written) → ResolvedScenario (what the engine uses), in one place: every
+// default applied from DEFAULTS, durations in ms, percents as fractions. It runs only on a
+// scenario that validated, so it does not re-check what validation already did.
+import { DEFAULTS } from "./defaults.js";
+import { parseDuration, parseDurationOrRange } from "./duration.js";
+import type { DocPath } from "./locate.js";
+import { parseSloExpression } from "./slo-expression.js";
+import {
+  ENDPOINT_PATTERN,
+  WINDOW_PATTERN,
+  type CheckSpec,
+  type FaultSpec,
+  type LoadSpec,
+  type PolicySpec,
+  type ScenarioSpec,
+  type ServiceSpec,
+} from "./spec.js";
+import type {
+  Endpoint,
+  RequestTemplate,
+  ResolvedCheck,
+  ResolvedFault,
+  ResolvedLoad,
+  ResolvedPolicy,
+  ResolvedScenario,
+  ResolvedService,
+  RetryOn,
+  SourceLocation,
+  WindowRef,
+} from "./types.js";
+
+export interface ResolveContext {
+  file: string;
+  text: string;
+  /** Overrides the scenario's seed (the --seed option). */
+  seed?: number | undefined;
+  /** Where a document path is written; faults and checks carry their location. */
+  locate: (path: DocPath) => SourceLocation;
+}
+
+export function resolveScenario(spec: ScenarioSpec, context: ResolveContext): ResolvedScenario {
+  const services = Object.entries(spec.services).map(([name, service]) => resolveService(name, service ?? {}));
+  const load = resolveLoad(spec.load ?? {}, services);
+  const byName = new Map(services.map((s) => [s.name, s]));
+  return {
+    name: spec.name,
+    description: spec.description ?? "",
+    seed: context.seed ?? spec.seed ?? DEFAULTS.seed,
+    dataPlane: spec.dataPlane ?? DEFAULTS.dataPlane,
+    source: { file: context.file, text: context.text },
+    services,
+    policies: Object.fromEntries(services.map((s) => [s.name, resolvePolicy(spec.policies?.[s.name] ?? {}, s)])),
+    load,
+    faults: (spec.faults ?? []).map((fault, i) => resolveFault(fault, byName, load.durationMs, context.locate(["faults", i]))),
+    checks: (spec.checks ?? []).map((check, i) => resolveCheck(check, context.locate(["checks", i]))),
+  };
+}
+
+function resolveService(name: string, spec: ServiceSpec): ResolvedService {
+  const d = DEFAULTS.service;
+  return {
+    name,
+    replicas: spec.replicas ?? d.replicas,
+    calls: spec.calls ?? [],
+    latency: parseDurationOrRange(spec.latency ?? d.latency),
+    errorRate: spec.errorRate ?? d.errorRate,
+    port: spec.port ?? d.port,
+    health: spec.health ?? d.health,
+  };
+}
+
+function resolvePolicy(spec: PolicySpec, service: ResolvedService): ResolvedPolicy {
+  const { retries, circuitBreaker, outlierDetection, healthCheck } = spec;
+  const outlier = DEFAULTS.outlierDetection;
+  const health = DEFAULTS.healthCheck;
+  return {
+    timeoutMs: parseDuration(spec.timeout ?? DEFAULTS.policy.timeout),
+    retries: retries
+      ? {
+      attempts: retries.attempts ?? DEFAULTS.retries.attempts,
+      perTryTimeoutMs: retries.perTryTimeout === undefined ? null : parseDuration(retries.perTryTimeout),
+      retryOn: (retries.retryOn ?? DEFAULTS.retries.retryOn).map((condition) => String(condition) as RetryOn),
+      budget: retries.budget
+        ? {
+            ratio: retries.budget.ratio ?? DEFAULTS.retryBudget.ratio,
+            minPerSecond: retries.budget.minPerSecond ?? DEFAULTS.retryBudget.minPerSecond,
+            windowMs: parseDuration(retries.budget.window ?? DEFAULTS.retryBudget.window),
+          }
+        : null,
+    }
+      : null,
+    circuitBreaker: circuitBreaker
+      ? { maxConnections: circuitBreaker.maxConnections ?? null, maxPending: circuitBreaker.maxPending ?? null }
+      : null,
+    outlierDetection: outlierDetection
+      ? {
+          consecutive5xx: outlierDetection.consecutive5xx ?? outlier.consecutive5xx,
+          intervalMs: parseDuration(outlierDetection.interval ?? outlier.interval),
+          baseEjectionTimeMs: parseDuration(outlierDetection.baseEjectionTime ?? outlier.baseEjectionTime),
+          maxEjectionPercent: (outlierDetection.maxEjectionPercent ?? outlier.maxEjectionPercent) / 100,
+        }
+      : null,
+    loadBalancer: spec.loadBalancer ?? DEFAULTS.policy.loadBalancer,
+    healthCheck: healthCheck
+      ? {
+          path: healthCheck.path ?? service.health,
+          intervalMs: parseDuration(healthCheck.interval ?? health.interval),
+          unhealthyAfter: healthCheck.unhealthyAfter ?? health.unhealthyAfter,
+          healthyAfter: healthCheck.healthyAfter ?? health.healthyAfter,
+        }
+      : null,
+  };
+}
+
+function resolveLoad(spec: LoadSpec, services: ResolvedService[]): ResolvedLoad {
+  const d = DEFAULTS.load;
+  const requests: RequestTemplate[] = (spec.requests ?? [{}]).map((r) => ({
+    method: r.method ?? d.request.method,
+    path: r.path ?? d.request.path,
+    headers: r.headers ?? {},
+    body: r.body ?? null,
+    weight: r.weight ?? d.request.weight,
+  }));
+  return {
+    target: spec.target ?? services[0]?.name ?? "",
+    rate: spec.rate ?? d.rate,
+    connections: spec.connections ?? d.connections,
+    durationMs: parseDuration(spec.duration ?? d.duration),
+    requests,
+  };
+}
+
+function resolveFault(
+  spec: FaultSpec,
+  services: Map<string, ResolvedService>,
+  loadMs: number,
+  location: SourceLocation,
+): ResolvedFault {
+  const atMs = parseDuration(spec.at ?? DEFAULTS.fault.at);
+  // Without a duration a fault lasts until the load ends.
+  const durationMs = spec.duration === undefined ? Math.max(0, loadMs - atMs) : parseDuration(spec.duration);
+  const timing = { atMs, durationMs, location };
+
+  if (spec.kind === "partition") {
+    const between = spec.between.map(parseEndpoint) as [Endpoint, Endpoint];
+    const [first] = between;
+    const replicas = first.replica === null ? allReplicas(services, first.service) : [first.replica];
+    const attributes = { between, direction: spec.direction ?? DEFAULTS.fault.partitionDirection };
+    return { name: spec.name, kind: spec.kind, target: first.service, replicas, from: null, match: null, probability: 1, ...timing, attributes };
+  }
+
+  const all = allReplicas(services, spec.target);
+  const replicas = spec.replicas ? [...new Set(spec.replicas)].sort((a, b) => a - b) : all.slice(0, spec.count ?? all.length);
+  const scope = { target: spec.target, replicas };
+  if (spec.kind === "kill" || spec.kind === "pause" || spec.kind === "bandwidth") {
+    const attributes =
+      spec.kind === "kill" ? { restart: spec.restart ?? DEFAULTS.fault.killRestart } : spec.kind === "bandwidth" ? { rate: spec.rate } : {};
+    return { name: spec.name, kind: spec.kind, ...scope, from: null, match: null, probability: 1, ...timing, attributes };
+  }
+
+  const perRequest = {
+    ...scope,
+    from: spec.edge?.from ?? null,
+    match: spec.match ?? null,
+    probability: (spec.percent ?? DEFAULTS.fault.percent) / 100,
+    ...timing,
+  };
+  switch (spec.kind) {
+    case "abort":
+      return { name: spec.name, kind: spec.kind, ...perRequest, status: spec.status ?? DEFAULTS.fault.abortStatus };
+    case "delay":
+      return { name: spec.name, kind: spec.kind, ...perRequest, delay: parseDurationOrRange(spec.delay) };
+    case "blackhole":
+    case "reset":
+      return { name: spec.name, kind: spec.kind, ...perRequest, attributes: {} };
+  }
+}
+
+function resolveCheck(spec: CheckSpec, location: SourceLocation): ResolvedCheck {
+  if ("slo" in spec) {
+    const expression = parseSloExpression(spec.slo);
+    const window = parseWindow(spec.window ?? DEFAULTS.checkWindow);
+    return { kind: "slo", name: `${expression.source} @ ${windowName(window)}`, expression, window, location };
+  }
+  const params: Record<string, unknown> = {};
+  if (spec.edge) params.edge = { from: spec.edge.from, to: spec.edge.to };
+  if (spec.target !== undefined) params.target = parseEndpoint(spec.target);
+  if (spec.fault !== undefined) params.fault = spec.fault;
+  if (spec.within !== undefined) params.withinMs = parseDuration(spec.within);
+  if (spec.max !== undefined) params.max = numberOrFraction(spec.max);
+  if (spec.min !== undefined) params.min = numberOrFraction(spec.min);
+  const subject = spec.edge ? `${spec.edge.from} → ${spec.edge.to}` : (spec.target ?? (spec.fault === undefined ? undefined : `fault:${spec.fault}`));
+  return {
+    kind: "property",
+    name: subject === undefined ? spec.property : `${spec.property} ${subject}`,
+    property: spec.property,
+    params,
+    location,
+  };
+}
+
+function parseWindow(text: string): WindowRef {
+  const [, kind, fault] = WINDOW_PATTERN.exec(text) ?? [];
+  if (fault !== undefined && (kind === "fault" || kind === "recovery")) return { kind, fault };
+  return text === "baseline" ? { kind: "baseline" } : { kind: "whole" };
+}
+
+function windowName(window: WindowRef): string {
+  return window.kind === "whole" || window.kind === "baseline" ? window.kind : `${window.kind}:${window.fault}`;
+}
+
+function parseEndpoint(text: string): Endpoint {
+  const [, service = text, replica] = ENDPOINT_PATTERN.exec(text) ?? [];
+  return { service, replica: replica === undefined ? null : Number(replica) };
+}
+
+function allReplicas(services: Map<string, ResolvedService>, name: string): number[] {
+  return Array.from({ length: services.get(name)?.replicas ?? 0 }, (_, i) => i);
+}
+
+/** "99%" → 0.99; numbers stay as written. */
+function numberOrFraction(value: number | string): number {
+  return typeof value === "number" ? value : Number(value.slice(0, -1)) / 100;
+}

@@ -1,0 +1,91 @@
+// The scenario cut into the pieces the cross-checks need, each kept only if it is valid on its
+// own. This is what lets one run report a bad `replicas` AND an unknown service elsewhere,
+// instead of making the user fix the schema errors first.
+import type { z } from "zod";
+import { DEFAULTS } from "./defaults.js";
+import { parseDuration } from "./duration.js";
+import {
+  checkSchema,
+  faultSchema,
+  loadSchema,
+  policySchema,
+  serviceSchema,
+  type CheckSpec,
+  type FaultSpec,
+  type PolicySpec,
+} from "./spec.js";
+
+/** What other parts refer to in a service, each field kept when it is valid on its own. */
+export interface ServicePart {
+  /** As written; [] when missing or invalid. */
+  calls: string[];
+  /** null when written but invalid: replica indexes cannot be checked against it. */
+  replicas: number | null;
+}
+
+export interface ScenarioParts {
+  /**
+   * Every service the file names, in order. The map is null when `services` is missing, empty
+   * or not a map: references to services are not checked then.
+   */
+  services: Map<string, ServicePart> | null;
+  policies: Map<string, PolicySpec | null>;
+  /** null when invalid; the first service when not written. */
+  loadTarget: string | null;
+  /** null when invalid. */
+  loadDurationMs: number | null;
+  /** null entries are invalid faults. */
+  faults: (FaultSpec | null)[];
+  /** Fault names as written, including those of otherwise invalid faults. */
+  faultNames: string[];
+  checks: (CheckSpec | null)[];
+}
+
+export function scenarioParts(data: unknown): ScenarioParts {
+  const root = asMap(data);
+  const serviceEntries = Object.entries(asMap(root.services));
+  const services = serviceEntries.length === 0 ? null : new Map(serviceEntries.map(([name, body]) => [name, servicePart(body)]));
+  const policies = new Map<string, PolicySpec | null>();
+  for (const [name, body] of Object.entries(asMap(root.policies))) policies.set(name, valid(policySchema, body));
+
+  const load = asMap(root.load);
+  const loadShape = loadSchema.shape;
+  const target = load.target === undefined ? (serviceEntries[0]?.[0] ?? null) : valid(loadShape.target, load.target);
+  const duration = valid(loadShape.duration, load.duration ?? DEFAULTS.load.duration);
+
+  const faults = asList(root.faults);
+  return {
+    services,
+    policies,
+    loadTarget: target ?? null,
+    loadDurationMs: duration === null || duration === undefined ? null : parseDuration(duration),
+    faults: faults.map((f) => valid(faultSchema, f)),
+    faultNames: faults.flatMap((f) => {
+      const name = asMap(f).name;
+      return typeof name === "string" ? [name] : [];
+    }),
+    checks: asList(root.checks).map((c) => valid(checkSchema, c)),
+  };
+}
+
+function servicePart(body: unknown): ServicePart {
+  const { calls, replicas } = asMap(body);
+  const shape = serviceSchema.shape;
+  return {
+    calls: valid(shape.calls, calls) ?? [],
+    replicas: replicas === undefined ? DEFAULTS.service.replicas : (valid(shape.replicas, replicas) ?? null),
+  };
+}
+
+function valid<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> | null {
+  const result = schema.safeParse(value);
+  return result.success ? result.data : null;
+}
+
+export function asMap(value: unknown): Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+export function asList(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
