@@ -104,6 +104,21 @@ export interface ReplicaStats {
   ejections: { at: number; until: number | null }[];
 }
 
+/** How the load generator ran: what the client numbers cannot show by themselves. */
+export interface LoadRecord {
+  /** From the start of load until it stopped starting recorded requests (shorter when aborted). */
+  durationMs: number;
+  aborted: boolean;
+  /** Requests recorded in `client`. */
+  recorded: number;
+  /** Started before the end but still in flight when the load stopped: not in `client`. */
+  unfinished: number;
+  /** Written by autocannon into connections the server had announced it would close: never reached it. */
+  dropped: number;
+  /** Autocannon instances started 1/n s apart to spread each second's requests. */
+  staggerGroups: number;
+}
+
 export interface RunReport {
   schemaVersion: 1;
   tool: { name: "meshquake"; version: string };
@@ -123,4 +138,6 @@ export interface RunReport {
   replicas: ReplicaStats[];
   warnings: string[];
   environment: { node: string; platform: string; docker: string | null; dataPlane: string; image: string | null };
+  /** Added after the first reports: absent when the run never started load, or in older reports. */
+  load?: LoadRecord;
 }

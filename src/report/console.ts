@@ -1,0 +1,173 @@
+// The console summary: verdict first, then the client's view, each check beside its threshold
+// (k6 style: the expression, what was observed, what was allowed), then the faults. Plain text;
+// ANSI colour only when asked for, so CI logs and snapshots stay readable.
+import type { CheckResult, CheckStatus, RunReport } from "./types.js";
+
+export interface ConsoleOptions {
+  color: boolean;
+}
+
+type Paint = (s: string) => string;
+
+const ANSI = {
+  bold: [1, 22],
+  dim: [2, 22],
+  red: [31, 39],
+  green: [32, 39],
+  yellow: [33, 39],
+  magenta: [35, 39],
+} as const;
+
+function painter(color: boolean): (style: keyof typeof ANSI) => Paint {
+  return (style) => {
+    if (!color) return (s) => s;
+    const [open, close] = ANSI[style];
+    return (s) => `\u001b[${open}m${s}\u001b[${close}m`;
+  };
+}
+
+const STATUS_STYLE: Record<CheckStatus, keyof typeof ANSI> = {
+  passed: "green",
+  failed: "red",
+  inconclusive: "yellow",
+  error: "magenta",
+};
+
+export function renderConsoleSummary(report: RunReport, options: ConsoleOptions): string {
+  const paint = painter(options.color);
+  const status = (s: CheckStatus): Paint => paint(STATUS_STYLE[s]);
+  const lines: string[] = [];
+
+  lines.push(
+    `${paint("bold")("meshquake")}  ${paint("bold")(report.scenario.name)}  ` +
+      `${paint("bold")(status(report.verdict)(report.verdict.toUpperCase()))}  exit ${report.exitCode}  run ${report.runId}`,
+  );
+
+  const c = report.client;
+  const errorRate = c.requests > 0 ? formatPercent(c.errors / c.requests) : "n/a";
+  lines.push(
+    `client  ${c.requests} requests  ${c.errors} errors (${errorRate})  ` +
+      `p50 ${formatLatencyUs(c.latencyUs.p50)}  p99 ${formatLatencyUs(c.latencyUs.p99)}`,
+  );
+  if (report.load && (report.load.unfinished > 0 || report.load.dropped > 0 || report.load.aborted)) {
+    const notes = [
+      report.load.aborted ? `load stopped early at ${formatMs(report.load.durationMs)}` : null,
+      report.load.unfinished > 0 ? `${report.load.unfinished} requests still in flight at the end (not counted)` : null,
+      report.load.dropped > 0 ? `${report.load.dropped} requests dropped on connections the server closed` : null,
+    ].filter((n) => n !== null);
+    lines.push(paint("dim")(`        ${notes.join("; ")}`));
+  }
+
+  if (report.checks.length > 0) {
+    lines.push("");
+    const rows = report.checks.map((check) => ({
+      cells: [check.name, formatObserved(check), formatThreshold(check), check.status],
+      paints: [undefined, undefined, undefined, status(check.status)],
+      note: check.reason !== null && check.status !== "passed" && check.status !== "failed" ? check.reason : null,
+    }));
+    lines.push(...table(["check", "observed", "threshold", "verdict"], rows, paint("dim")));
+  } else {
+    lines.push("", "no checks: nothing to judge");
+  }
+
+  if (report.faults.length > 0) {
+    lines.push("");
+    const rows = report.faults.map((f) => ({
+      cells: [
+        f.name,
+        f.kind,
+        f.target + (f.replicas.length > 0 ? `[${f.replicas.join(",")}]` : ""),
+        f.appliedAt === null ? "not applied" : formatMs(f.appliedAt),
+        f.revertedAt === null ? "-" : formatMs(f.revertedAt),
+        `${f.observedPercent === null ? "n/a" : formatPercent(f.observedPercent)} / ${formatPercent(f.configuredPercent)}`,
+      ],
+      paints: [undefined, undefined, undefined, f.appliedAt === null ? paint("yellow") : undefined],
+      note: null,
+    }));
+    lines.push(...table(["fault", "kind", "target", "applied", "reverted", "affected / configured"], rows, paint("dim")));
+  }
+
+  if (report.errors.length > 0) {
+    lines.push("", paint("magenta")("harness errors"));
+    for (const e of report.errors) lines.push(`  [${e.stage}] ${e.message}`);
+  }
+  if (report.warnings.length > 0) {
+    lines.push("", paint("yellow")("warnings"));
+    for (const w of report.warnings) lines.push(`  ${w}`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+interface Row {
+  cells: string[];
+  paints: (Paint | undefined)[];
+  /** Printed under the row (why a check was inconclusive or could not be evaluated). */
+  note: string | null;
+}
+
+function table(header: string[], rows: Row[], dim: Paint): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r.cells[i] ?? "").length)));
+  const render = (cells: string[], paints: (Paint | undefined)[] = []): string =>
+    cells
+      .map((cell, i) => {
+        // Pad before painting so escape codes never count towards a column's width.
+        const padded = i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0);
+        return paints[i]?.(padded) ?? padded;
+      })
+      .join("  ")
+      .trimEnd();
+  const out = [dim(render(header))];
+  for (const row of rows) {
+    out.push(render(row.cells, row.paints));
+    if (row.note !== null) out.push(dim(`    reason: ${row.note}`));
+  }
+  return out;
+}
+
+function formatObserved(check: CheckResult): string {
+  return check.observed === null ? "-" : formatValue(check.observed, check.unit);
+}
+
+function formatThreshold(check: CheckResult): string {
+  if (check.threshold === null) return "-";
+  // Thresholds are round numbers the user wrote: "800ms", not "800.0ms".
+  const value = formatValue(check.threshold, check.unit).replace(/\.0+(?=[a-zµ]+$)/, "");
+  const op = check.expression?.match(/<=|>=|<|>/)?.[0];
+  return op === undefined ? value : `${op} ${value}`;
+}
+
+/** A value in the unit a check declares: "fraction" → 0.42%, "us" → 812.3ms, "ms" → 3.2s, "ratio" → 1.25. */
+export function formatValue(value: number, unit: string): string {
+  switch (unit) {
+    case "fraction":
+      return formatPercent(value);
+    case "us":
+      return formatLatencyUs(value);
+    case "ms":
+      return formatMs(value);
+    case "ratio":
+      return value.toFixed(2);
+    default:
+      return unit === "" ? String(value) : `${value} ${unit}`;
+  }
+}
+
+/** 0.0042 → "0.42%", 0.5 → "50%", 0.00001 → "0.001%". */
+export function formatPercent(fraction: number): string {
+  const pct = fraction * 100;
+  if (pct !== 0 && Math.abs(pct) < 0.01) return `${Number(pct.toPrecision(2))}%`;
+  return `${Number(pct.toFixed(2))}%`;
+}
+
+/** 850 → "850µs", 812_300 → "812.3ms", 1_250_000 → "1.25s". */
+export function formatLatencyUs(us: number): string {
+  if (us < 1000) return `${Math.round(us)}µs`;
+  if (us < 1_000_000) return `${(us / 1000).toFixed(1)}ms`;
+  return `${Number((us / 1_000_000).toFixed(2))}s`;
+}
+
+/** 850 → "850ms", 10_020 → "10.02s". */
+export function formatMs(ms: number): string {
+  if (Math.abs(ms) < 1000) return `${Math.round(ms)}ms`;
+  return `${(ms / 1000).toFixed(2)}s`;
+}

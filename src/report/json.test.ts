@@ -1,0 +1,103 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ClientRecorder } from "../observe/client-recorder.js";
+import type { ResolvedScenario } from "../scenario/types.js";
+import { buildReport } from "./build-report.js";
+import { parseReport, readReport, ReportFormatError, reportPath, serializeReport, writeReport } from "./json.js";
+import type { RunReport } from "./types.js";
+
+const scenario: ResolvedScenario = {
+  name: "checkout-survives",
+  description: "d",
+  seed: 7,
+  dataPlane: "haproxy",
+  source: { file: "s.yaml", text: "name: checkout-survives\n" },
+  services: [],
+  policies: {},
+  load: { target: "frontend", rate: 10, connections: 1, durationMs: 2000, requests: [] },
+  faults: [],
+  checks: [],
+};
+
+function report(): RunReport {
+  const recorder = new ClientRecorder([{ name: "whole", ref: { kind: "whole" }, start: 0, end: 2000 }]);
+  for (const status of [503, 200, "timeout", 200] as const) recorder.record({ startUs: 1500, latencyUs: 12_345, status });
+  return buildReport({
+    runId: "mq-json",
+    toolVersion: "0.1.0",
+    startedAt: "2025-01-02T03:04:05.000Z",
+    scenario,
+    checks: [],
+    windows: [{ name: "whole", start: 0, end: 2000 }],
+    faults: [],
+    client: recorder.stats(),
+    edges: [],
+    replicas: [],
+    errors: [],
+    warnings: [],
+    timings: { setupMs: 1, runMs: 2, teardownMs: 3 },
+    environment: { node: "v20", platform: "linux-x64", docker: null, dataPlane: "haproxy", image: null },
+  });
+}
+
+let dir = "";
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), "meshquake-json-"));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("report.json", () => {
+  it("writes <out>/<scenario>/report.json and reads back the same report", async () => {
+    const original = report();
+    const file = await writeReport(original, dir);
+    expect(file).toBe(path.join(dir, "checkout-survives", "report.json"));
+    expect(reportPath(dir, "checkout-survives")).toBe(file);
+    expect(await readReport(file)).toEqual(original);
+  });
+
+  it("serializes with a stable key order whatever order the report was built in", () => {
+    const a = report();
+    const reversed = Object.fromEntries(Object.entries(a).reverse()) as unknown as RunReport;
+    reversed.client = Object.fromEntries(Object.entries(a.client).reverse()) as unknown as RunReport["client"];
+    const text = serializeReport(a);
+    expect(serializeReport(reversed)).toBe(text);
+    expect(Object.keys(JSON.parse(text)).slice(0, 6)).toEqual(["schemaVersion", "tool", "runId", "startedAt", "verdict", "exitCode"]);
+    expect(text.endsWith("}\n")).toBe(true);
+    expect(text).toContain('\n  "schemaVersion": 1,\n');
+  });
+
+  it("refuses a report of another schema version, saying which it reads", async () => {
+    const file = path.join(dir, "old.json");
+    await writeFile(file, JSON.stringify({ ...report(), schemaVersion: 2, tool: { name: "meshquake", version: "9.0.0" } }));
+    await expect(readReport(file)).rejects.toThrow(
+      `${file} has schemaVersion 2 (written by meshquake 9.0.0); this meshquake reads schemaVersion 1 only`,
+    );
+    await expect(readReport(file)).rejects.toBeInstanceOf(ReportFormatError);
+  });
+
+  it("says why a file is not a report at all", () => {
+    expect(() => parseReport("{not json", "r.json")).toThrow(/^r.json is not valid JSON: /);
+    expect(() => parseReport("[]", "r.json")).toThrow("r.json is not a meshquake report: expected a JSON object, found an array");
+    expect(() => parseReport("{}", "r.json")).toThrow("r.json is not a meshquake report: it has no schemaVersion");
+  });
+
+  it("lists every missing or mistyped field at once", () => {
+    const broken: Record<string, unknown> = { ...report() };
+    delete broken.checks;
+    broken.verdict = "maybe";
+    expect(() => parseReport(JSON.stringify(broken), "r.json")).toThrow(
+      'r.json is not a valid schemaVersion 1 report:\n  verdict should be one of passed, failed, inconclusive, error, found string "maybe"\n  checks should be an array, found nothing',
+    );
+  });
+
+  it("writes atomically: no temporary file is left behind", async () => {
+    const file = await writeReport(report(), dir);
+    await writeReport(report(), dir);
+    expect(await readdir(path.dirname(file))).toEqual(["report.json"]);
+    expect(JSON.parse(await readFile(file, "utf8")).runId).toBe("mq-json");
+  });
+});

@@ -1,0 +1,98 @@
+// SLO checks against the client's view of one window: `error_rate < 1%`, `p(99) < 800ms`.
+// A check is only judged when the window holds enough requests for the threshold to be
+// resolvable at all; otherwise it is inconclusive and says how many it would have needed.
+import { windowName } from "../plan/types.js";
+import { percentileOf } from "../observe/client-histogram.js";
+import type { CheckResult, ClientStats, WindowRecord } from "../report/types.js";
+import type { Comparator, SloCheck, SloMetric } from "../scenario/types.js";
+
+/**
+ * Fewest requests for which the metric can be told apart from its threshold:
+ * - p(N) needs ceil(100 / (100 - N)) samples, or the percentile is just the maximum
+ *   (p(99) needs 100, p(99.9) 1000; p(100) is the maximum and needs 1);
+ * - an error rate threshold t needs ceil(1 / t) requests, or a single error already exceeds it
+ *   (1% needs 100; a threshold of 0 needs 1).
+ */
+export function minimumRequests(metric: SloMetric, threshold: number): number {
+  if (metric.kind === "percentile") {
+    return metric.percentile >= 100 ? 1 : ceilTolerant(100 / (100 - metric.percentile));
+  }
+  return threshold <= 0 || threshold >= 1 ? 1 : ceilTolerant(1 / threshold);
+}
+
+/** ceil that forgives binary floating-point noise: 100 / (100 - 99.9) is 1000.0000000006. */
+function ceilTolerant(x: number): number {
+  return Math.ceil(x - 1e-9 * Math.max(1, x));
+}
+
+export function compare(observed: number, op: Comparator, threshold: number): boolean {
+  switch (op) {
+    case "<":
+      return observed < threshold;
+    case "<=":
+      return observed <= threshold;
+    case ">":
+      return observed > threshold;
+    case ">=":
+      return observed >= threshold;
+  }
+}
+
+export function evaluateSlo(check: SloCheck, client: ClientStats, windows: readonly WindowRecord[]): CheckResult {
+  const { expression } = check;
+  const name = windowName(check.window);
+  const unit = expression.metric.kind === "error_rate" ? "fraction" : "us";
+  const result = (
+    status: CheckResult["status"],
+    observed: number | null,
+    evidence: Record<string, unknown>,
+    reason: string | null,
+  ): CheckResult => ({
+    name: check.name,
+    kind: "slo",
+    status,
+    expression: expression.source,
+    window: name,
+    observed,
+    threshold: expression.threshold,
+    unit,
+    evidence,
+    reason,
+    location: check.location,
+  });
+
+  const span = windows.find((w) => w.name === name);
+  const stats = client.windows[name];
+  if (span === undefined || stats === undefined) {
+    const known = windows.map((w) => `"${w.name}"`).join(", ") || "none";
+    const missing = span === undefined ? "is not one of the run's windows" : "has no client statistics";
+    return result("error", null, {}, `window "${name}" ${missing} (windows: ${known})`);
+  }
+
+  const { requests, errors } = stats;
+  const minimum = minimumRequests(expression.metric, expression.threshold);
+  const evidence = { requests, errors, windowStart: span.start, windowEnd: span.end, minimumRequests: minimum };
+  const where = `window ${name} (${span.start}–${span.end} ms)`;
+  if (requests === 0) return result("inconclusive", null, evidence, `no requests started in ${where}`);
+
+  const observed =
+    expression.metric.kind === "error_rate"
+      ? errors / requests
+      : percentileOf(stats.histogram, expression.metric.percentile);
+  if (observed === null) return result("error", null, evidence, `the latency histogram of ${where} is empty but ${requests} requests were counted`);
+
+  if (requests < minimum) {
+    const need =
+      expression.metric.kind === "error_rate"
+        ? `an error rate threshold of ${formatPercent(expression.threshold)} needs at least ${minimum} requests to be resolved`
+        : `p(${expression.metric.percentile}) needs at least ${minimum} requests to differ from the maximum`;
+    return result("inconclusive", observed, evidence, `${need}; ${where} has ${requests}`);
+  }
+
+  const passed = compare(observed, expression.op, expression.threshold);
+  return result(passed ? "passed" : "failed", observed, evidence, null);
+}
+
+function formatPercent(fraction: number): string {
+  return `${Number((fraction * 100).toPrecision(6))}%`;
+}
