@@ -70,7 +70,10 @@ export function faultRecords(scenario: ResolvedScenario, timings: FaultTiming[],
   return scenario.faults.map((f) => {
     const t = timings.find((x) => x.name === f.name);
     const pods = new Set(faultPods(f));
-    const on = t?.applySentAt ?? null;
+    // Eligible: accepted after every target acknowledged the apply and before the revert was
+    // sent, so the few ms the switch takes count toward activation latency, not against the share.
+    const sent = t?.applySentAt ?? null;
+    const on = t?.appliedAt ?? null;
     const off = t?.revertSentAt ?? (on === null ? null : Number.POSITIVE_INFINITY);
     let eligible = 0;
     let affected = 0;
@@ -79,12 +82,10 @@ export function faultRecords(scenario: ResolvedScenario, timings: FaultTiming[],
       for (const e of log.entries) {
         if (e.direction !== "inbound" || !pods.has(e.pod)) continue;
         if (f.from !== null && e.from !== f.from) continue;
-        if (e.ts < on || e.ts >= off) continue;
+        if (e.fault === f.name && e.ts >= sent! && (firstAffected === null || e.ts < firstAffected)) firstAffected = e.ts;
+        if (e.ts <= on || e.ts >= off) continue;
         eligible++;
-        if (e.fault === f.name) {
-          affected++;
-          if (firstAffected === null || e.ts < firstAffected) firstAffected = e.ts;
-        }
+        if (e.fault === f.name) affected++;
       }
     }
     return {
@@ -98,7 +99,7 @@ export function faultRecords(scenario: ResolvedScenario, timings: FaultTiming[],
       revertedAt: rel(t?.revertedAt ?? null),
       configuredPercent: f.probability,
       observedPercent: eligible ? affected / eligible : null,
-      activationMs: firstAffected !== null && on !== null ? Math.max(0, firstAffected - on) : null,
+      activationMs: firstAffected !== null && sent !== null ? Math.max(0, firstAffected - sent) : null,
       eligible,
       affected,
     };

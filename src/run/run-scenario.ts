@@ -2,7 +2,7 @@ import type Docker from "dockerode";
 import { dataPlaneFor } from "../dataplane/registry.js";
 import type { AccessLogEntry } from "../dataplane/types.js";
 import { FaultScheduler } from "../faults/scheduler.js";
-import { runLoad } from "../load/load-driver.js";
+import { loadRecord, runLoad, type LoadResult } from "../load/load-driver.js";
 import { ClientRecorder } from "../observe/client-recorder.js";
 import { edgeStats, faultRecords, replicaStats, type MeshLog } from "../observe/mesh-stats.js";
 import { buildPlan } from "../plan/plan.js";
@@ -53,6 +53,7 @@ export async function runScenario(scenario: ResolvedScenario, ctx: RunContext): 
   let scheduler: FaultScheduler | null = null;
   let topology: StartedTopology | null = null;
   let interrupted = false;
+  let loadResult: LoadResult | null = null;
 
   try {
     // Registered before anything exists: removes every container and network of this run, even half-built.
@@ -97,10 +98,12 @@ export async function runScenario(scenario: ResolvedScenario, ctx: RunContext): 
         requests: scenario.load.requests,
         signal: ctx.signal,
         recorder,
+        clock: now,
         startedAtEpochMs: loadStartEpochMs,
       }),
       s.play(),
     ]);
+    loadResult = load;
     interrupted = load.aborted || ctx.signal.aborted;
     await s.revertAll();
     for (const t of s.records()) if (t.error) errors.push({ stage: "faults", message: `${t.name}: ${t.error}` });
@@ -141,6 +144,7 @@ export async function runScenario(scenario: ResolvedScenario, ctx: RunContext): 
     errors,
     warnings: plan.warnings,
     interrupted,
+    load: loadResult ? loadRecord(loadResult) : undefined,
     timings: { setupMs: tRun - t0, runMs: tTeardown - tRun, teardownMs: tEnd - tTeardown, steps },
     environment: {
       node: process.version,

@@ -14,7 +14,6 @@ import { followLogs, logTail } from "../../src/runtime/log-stream.js";
 import { waitFor } from "../../src/runtime/wait-for.js";
 import { PROJECT_ROOT, labelled, testDocker, testImage } from "./docker-env.js";
 
-const DEV_IMAGE = process.env.MQ_HAPROXY_TEST_IMAGE ?? "meshquake-dev/base:bookworm";
 const runId = `dev-h4-dns-${process.pid}-${Date.now().toString(36)}`;
 const network = runId;
 const labels = { "meshquake.run-id": runId };
@@ -77,7 +76,7 @@ async function answersFrom(n: number): Promise<Set<string>> {
 }
 
 beforeAll(async () => {
-  image = (await docker.listImages({ filters: { reference: [DEV_IMAGE] } })).length > 0 ? DEV_IMAGE : await testImage();
+  image = process.env.MQ_HAPROXY_TEST_IMAGE ?? (await testImage());
   workDir = await mkdtemp(join(tmpdir(), "mq-haproxy-dns-"));
   await writeFile(join(workDir, "haproxy.cfg"), rendering.files[0]!.content);
   await chmod(workDir, 0o755);

@@ -20,7 +20,6 @@ import type { AbortFault, DelayFault, ResolvedPolicy, ResolvedService } from "..
 import { PROJECT_ROOT, labelled, testDocker, testImage } from "./docker-env.js";
 
 /** The dev image (haproxy 2.6 + node) when present; otherwise the project's mesh image. */
-const DEV_IMAGE = process.env.MQ_HAPROXY_TEST_IMAGE ?? "meshquake-dev/base:bookworm";
 const runId = `dev-h4-${process.pid}-${Date.now().toString(36)}`;
 const SEED = 42;
 const POD = "payments-0";
@@ -90,7 +89,7 @@ beforeAll(async () => {
   // Readable by the container's haproxy user.
   await chmod(workDir, 0o755);
 
-  const image = (await docker.listImages({ filters: { reference: [DEV_IMAGE] } })).length > 0 ? DEV_IMAGE : await testImage();
+  const image = process.env.MQ_HAPROXY_TEST_IMAGE ?? (await testImage());
   const network = runId;
   await docker.createNetwork({ Name: network, Labels: { "meshquake.run-id": runId }, Driver: "bridge" });
   const published = [POD_PORTS.admin, POD_PORTS.outbound, POD_PORTS.inbound].map((p) => `${p}/tcp`);
