@@ -4,10 +4,11 @@
 -- table below is the single source of truth for the whole proxy. The harness drives it through
 -- the stats socket; nothing ever reloads the proxy:
 --
---   meshquake fault set <name> kind=<kind> pct=<0..100> until=<epoch ms> [seed=<n>]
---                       [from=<service>|*] [header=<name> value=<value>] <kind params>
+--   meshquake fault set <name> kind=<kind> pct=<0..100> until=<epoch ms> [since=<epoch ms>]
+--                       [seed=<n>] [from=<service>|*] [header=<name> value=<value>] <kind params>
 --       abort params: status=<200..599>
 --       delay params: delay_min=<ms> delay_max=<ms>
+--       blackhole, reset: no params
 --   meshquake fault del <name>          idempotent: "OK deleted" or "OK absent"
 --   meshquake fault list                one line per fault, with seen/hit counters
 --   meshquake fault clear
@@ -16,10 +17,12 @@
 -- whose tokenizer gives ';' and '\' a meaning). Replies start with "OK" or "ERR".
 --
 -- `http-request lua.mq_fault` evaluates the active faults in the order they were set. A fault
--- applies only while now < until: the proxy drops a fault by itself at its end time, so a
--- harness that died mid-run cannot leave it behind (dead-man switch). Each fault rolls its own
--- die (splitmix64 seeded from the fault's seed and this pod's seed), so two faults never share a
--- draw and a replay with the same seeds and request order draws the same sequence.
+-- applies only while since <= now < until on the proxy's wall clock: the harness sets a fault
+-- ahead of its start (so its start does not wait on the harness or the CLI round trip), and the
+-- proxy drops it by itself at its end time, so a harness that died mid-run cannot leave it
+-- behind (dead-man switch). Each fault rolls its own die (splitmix64 seeded from the fault's seed
+-- and this pod's seed), so two faults never share a draw and a replay with the same seeds and
+-- request order draws the same sequence.
 
 local POD = os.getenv("MQ_POD") or "unknown"
 local POD_SEED = math.tointeger(tonumber(os.getenv("MQ_POD_SEED") or "0")) or 0
@@ -44,9 +47,13 @@ local function new_die(seed)
   end
 end
 
-local function now_ms()
-  local t = core.now()
-  return t.sec * 1000 + t.usec // 1000
+-- Wall-clock epoch ms, from HAProxy's `date` (the clock the access log's dates use) through the
+-- sample fetches of a transaction or CLI applet. Not core.now(): in 2.6 that is start_date plus
+-- HAProxy's internal monotonic clock, which falls behind the wall clock whenever the poller reads
+-- a stall as a time jump (3 s behind after an idle start, more after a `docker pause`), while
+-- `since` and `until` are wall-clock times set by the harness.
+local function now_ms(fetches)
+  return fetches:date(0, "ms")
 end
 
 local function decode(s)
@@ -66,6 +73,10 @@ local function int_param(params, key, min, max)
   end
   return n
 end
+
+-- How often a held (blackholed) request checks whether its fault is still on. Each held request
+-- wakes this often, so the step trades revert latency against CPU under many held requests.
+local HOLD_STEP_MS = 100
 
 -- Fault kinds. A kind declares its own parameters and what it does to a request; apply returns
 -- true when it has answered the request itself (nothing after it runs). New kinds slot in here.
@@ -102,9 +113,41 @@ local kinds = {
       return false
     end,
   },
+  -- Accept the request and never answer it while the fault is on: the caller's own timeouts
+  -- (per try, overall) are what ends its wait. The hold is bounded by the fault itself: when it
+  -- ends (its `until`, a del, a clear or a new set of the same name) the connection is closed
+  -- without an answer. `timeout client` does not cut a Lua sleep, so nothing else would.
+  blackhole = {
+    params = {},
+    parse = function() end,
+    describe = function() return nil end,
+    apply = function(txn, f)
+      while not f.removed do
+        local left = f["until"] - now_ms(txn.f)
+        if left <= 0 then break end
+        core.msleep(math.min(left, HOLD_STEP_MS))
+      end
+      txn:done()
+      return true
+    end,
+  },
+  -- Close the caller's connection at once without an answer. HAProxy cannot send a TCP RST from
+  -- Lua, so the caller sees the connection end (FIN) before any response: an "empty response" to
+  -- HAProxy's retry-on, ECONNRESET "socket hang up" to Node, a reset to Envoy's retry_on.
+  reset = {
+    params = {},
+    parse = function() end,
+    describe = function() return nil end,
+    apply = function(txn)
+      txn:done()
+      return true
+    end,
+  },
 }
 
-local COMMON_PARAMS = { kind = true, pct = true, ["until"] = true, seed = true, from = true, header = true, value = true }
+local COMMON_PARAMS = {
+  kind = true, pct = true, since = true, ["until"] = true, seed = true, from = true, header = true, value = true,
+}
 
 local faults = {}  -- in the order they were first set
 local function find(name)
@@ -151,6 +194,7 @@ local function parse_fault(name, words)
     kind = params.kind,
     pct = pct,
     probability = pct / 100,
+    since = params.since and int_param(params, "since", 0, math.maxinteger) or 0,
     ["until"] = int_param(params, "until", 0, math.maxinteger),
     seed = params.seed and int_param(params, "seed", 0, math.maxinteger) or 0,
     from = params.from or "*",
@@ -159,25 +203,30 @@ local function parse_fault(name, words)
     seen = 0,
     hits = 0,
   }
+  if f.since >= f["until"] then error("since=" .. f.since .. " is not before until=" .. f["until"], 0) end
   kind.parse(f, params)
   f.die = new_die(f.seed)
   return f
 end
 
 local function describe(f, now)
-  local parts = {
-    f.name, "kind=" .. f.kind, "pct=" .. f.pct, kinds[f.kind].describe(f), "from=" .. encode(f.from),
-  }
+  local parts = { f.name, "kind=" .. f.kind, "pct=" .. f.pct }
+  local params = kinds[f.kind].describe(f)
+  if params then parts[#parts + 1] = params end
+  parts[#parts + 1] = "from=" .. encode(f.from)
   if f.header then parts[#parts + 1] = "header=" .. encode(f.header) .. " value=" .. encode(f.value) end
+  if f.since > 0 then parts[#parts + 1] = "since=" .. f.since end
   parts[#parts + 1] = "until=" .. f["until"]
   parts[#parts + 1] = "seed=" .. f.seed
   parts[#parts + 1] = "seen=" .. f.seen
   parts[#parts + 1] = "hits=" .. f.hits
-  parts[#parts + 1] = "state=" .. (now < f["until"] and "active" or "expired")
+  local state = "active"
+  if now >= f["until"] then state = "expired" elseif now < f.since then state = "pending" end
+  parts[#parts + 1] = "state=" .. state
   return table.concat(parts, " ")
 end
 
-local USAGE = "usage: meshquake fault set <name> kind=<kind> pct=<0..100> until=<epoch ms> [params] | "
+local USAGE = "usage: meshquake fault set <name> kind=<kind> pct=<0..100> until=<epoch ms> [since=<epoch ms>] [params] | "
   .. "meshquake fault del <name> | meshquake fault list | meshquake fault clear"
 
 local function cli(applet, _meshquake, _fault, verb, name, ...)
@@ -185,21 +234,28 @@ local function cli(applet, _meshquake, _fault, verb, name, ...)
   local ok, reply = pcall(function()
     if verb == "set" and name then
       local f = parse_fault(name, words)
-      local i = find(name)
-      if i then faults[i] = f else faults[#faults + 1] = f end
+      local i, old = find(name)
+      if i then
+        old.removed = true
+        faults[i] = f
+      else
+        faults[#faults + 1] = f
+      end
       return "OK set " .. name
     elseif verb == "del" and name then
-      local i = find(name)
+      local i, old = find(name)
       if i == nil then return "OK absent " .. name end
+      old.removed = true -- releases the requests a blackhole holds
       table.remove(faults, i)
       return "OK deleted " .. name
     elseif verb == "list" then
-      local now = now_ms()
+      local now = now_ms(applet.f)
       local lines = { "OK " .. #faults .. " faults on " .. POD }
       for _, f in ipairs(faults) do lines[#lines + 1] = describe(f, now) end
       return table.concat(lines, "\n")
     elseif verb == "clear" then
       local n = #faults
+      for _, f in ipairs(faults) do f.removed = true end
       faults = {}
       return "OK cleared " .. n
     end
@@ -230,7 +286,8 @@ core.register_action("mq_fault", { "http-req" }, function(txn)
   local applied = {}
   -- Iterate over a snapshot: a CLI command may change the table while a delay sleeps.
   for _, f in ipairs({ table.unpack(faults) }) do
-    if now_ms() < f["until"] then
+    local now = now_ms(txn.f)
+    if not f.removed and now >= f.since and now < f["until"] then
       if f.from ~= "*" or f.header then headers = headers or txn.http:req_get_headers() end
       local matches = (f.from == "*" or first_header(headers, "x-mq-from") == f.from)
         and (f.header == nil or has_header_value(headers, f.header, f.value))

@@ -52,7 +52,113 @@ export interface AccessLogEntry {
   faults?: string[];
   /** Inbound: the calling replica's index from the mesh header, or null. */
   fromReplica?: number | null;
+  /**
+   * Outbound: the caller sidecar's id for this request; each of its tries (AttemptEntry) carries
+   * it. Inbound: the id the calling sidecar sent, joining this try to the caller's request.
+   */
+  requestId?: string | null;
+  /** Outbound: the tries the destination's policy allows (1: no retries). */
+  maxAttempts?: number;
+  /** Outbound: why the request ended as it did. */
+  cause?: TerminationCause;
+  /** Outbound: the retry budget was spent when the request started, so it could not be retried. */
+  budgetDenied?: boolean;
+  /** Inbound: an active health check from a caller's sidecar, not a request. */
+  healthCheck?: boolean;
 }
+
+/**
+ * Why a logical request ended as it did, as the caller's sidecar saw it. "ok" is any answer that
+ * is not a failure (a status below 500 that no fault injected). Failures, most specific first:
+ * - overflow: the circuit breaker refused it (maxPending) with a fast 503;
+ * - no-route: the Host is not a declared upstream of the caller;
+ * - no-healthy-replica: every replica was ejected or failing its health checks;
+ * - overall-timeout: the policy's timeout ended it (while it waited, or cut a try);
+ * - retries-exhausted: every allowed try failed;
+ * - budget-exhausted: it failed with tries left, but the retry budget was spent;
+ * - per-try-timeout, connect-failure, reset: its only or last try ended so, and was not retried;
+ * - injected-fault: an injected fault answered, and it was not retried;
+ * - upstream-error: the replica answered a 5xx, and it was not retried;
+ * - caller-abort: the calling app gave up first.
+ */
+export type TerminationCause =
+  | "ok"
+  | "overflow"
+  | "no-route"
+  | "no-healthy-replica"
+  | "overall-timeout"
+  | "retries-exhausted"
+  | "budget-exhausted"
+  | "per-try-timeout"
+  | "connect-failure"
+  | "reset"
+  | "injected-fault"
+  | "upstream-error"
+  | "caller-abort";
+
+/** How one try ended. "not-sent": the request's timeout had passed before the try could start. */
+export type AttemptOutcome =
+  | "ok"
+  | "upstream-error"
+  | "injected-fault"
+  | "per-try-timeout"
+  | "overall-timeout"
+  | "connect-failure"
+  | "reset"
+  | "not-sent"
+  | "caller-abort";
+
+/** One try of an outbound request, as the caller's sidecar saw it: retries included. */
+export interface AttemptEntry {
+  kind: "attempt";
+  /** Epoch milliseconds when the try started. */
+  ts: number;
+  /** The caller pod whose sidecar made the try. */
+  pod: string;
+  /** Destination service. */
+  route: string;
+  /** Index of the replica tried. */
+  replica: number;
+  /** The outbound request this try belongs to (AccessLogEntry.requestId), or null. */
+  requestId: string | null;
+  /** Status of the try; a failure the sidecar produced itself gets the status it stands for (502, 503, 504). */
+  status: number;
+  durationMs: number;
+  outcome: AttemptOutcome;
+  /** Name of the fault the callee injected into this try, or null. */
+  fault: string | null;
+  /** Proxy termination state of the try. */
+  termination: string;
+}
+
+/** Outlier detection and health checks, as the caller's sidecar applied them to a destination's replicas. */
+export type PolicyEvent =
+  | {
+      kind: "ejection";
+      ts: number;
+      pod: string;
+      route: string;
+      replica: number;
+      /** Epoch ms at which the ejection time ends (re-admission follows at the next sweep). */
+      untilTs: number;
+      /** Ejections in a row; the ejection time is baseEjectionTime times this. */
+      count: number;
+    }
+  | { kind: "readmission"; ts: number; pod: string; route: string; replica: number }
+  /** The replica reached consecutive5xx but maxEjectionPercent allowed no more ejections. */
+  | { kind: "ejection-skipped"; ts: number; pod: string; route: string; replica: number; reason: string }
+  | {
+      kind: "health";
+      ts: number;
+      pod: string;
+      route: string;
+      replica: number;
+      healthy: boolean;
+      /** The proxy's last check result, e.g. "L7OK", "L7STS", "L4CON". */
+      check: string;
+    };
+
+export type MeshEvent = AttemptEntry | PolicyEvent;
 
 /** A connection to one sidecar's runtime API. */
 export interface AdminChannel {
@@ -63,6 +169,12 @@ export interface RuntimeFault {
   fault: ResolvedFault;
   /** Dead-man switch: epoch ms after which the proxy itself ignores the fault. */
   untilEpochMs: number;
+  /**
+   * Epoch ms before which the proxy ignores the fault, so it starts on the proxy's own clock
+   * however early the command arrived. Absent: at once. Only sent to data planes that declare
+   * `startsFaultsOnTime`.
+   */
+  sinceEpochMs?: number;
   /**
    * Seed of the fault's own die (a non-negative safe integer). The proxy mixes it with the pod's
    * seed, so replicas draw independently and a replay draws the same sequence. Default: derived
@@ -78,6 +190,20 @@ export interface DataPlane {
   runtimeFaultKinds: ReadonlySet<string>;
   applyFault(admin: AdminChannel, f: RuntimeFault): Promise<void>;
   revertFault(admin: AdminChannel, fault: ResolvedFault): Promise<void>;
+  /**
+   * Optional: what the proxy counted for a runtime fault while it was on: requests that matched
+   * its filters (seen) and those it affected (hits); null when the fault is not in its table.
+   * Read before revertFault. The fault records use it where the access log cannot tell which
+   * requests were eligible (a header match).
+   */
+  faultCounters?(admin: AdminChannel, faultName: string): Promise<{ seen: number; hits: number } | null>;
+  /** Optional: applyFault honours RuntimeFault.sinceEpochMs, so the scheduler may send a fault ahead of its start. */
+  startsFaultsOnTime?: boolean;
   /** One line of the sidecar's stdout → an access-log entry, or null for anything else. */
   parseLogLine(line: string): AccessLogEntry | null;
+  /**
+   * One line of the sidecar's stdout → a try of an outbound request or a policy event (ejection,
+   * re-admission, health change), or null for anything else. Request lines are parseLogLine's.
+   */
+  parseEventLine?(line: string): MeshEvent | null;
 }

@@ -1,6 +1,20 @@
-import type { ResolvedFault } from "../scenario/types.js";
+import type { ResolvedFault, ResolvedScenario } from "../scenario/types.js";
+import { endpointPods, partitionAttributes } from "./attributes.js";
 
-/** The pods a fault acts on: the target service's selected replicas, as pod ids. */
+/**
+ * The pods a fault acts on: the target service's selected replicas, as pod ids. For a partition,
+ * the first endpoint's pods (its rules live in their network namespaces).
+ */
 export function faultPods(fault: ResolvedFault): string[] {
   return fault.replicas.map((i) => `${fault.target}-${i}`);
+}
+
+/** A partition's two sides as pod ids. */
+export function partitionSides(fault: ResolvedFault, replicasOf: (service: string) => number): [string[], string[]] {
+  const { between } = partitionAttributes(fault);
+  return [endpointPods(between[0], replicasOf), endpointPods(between[1], replicasOf)];
+}
+
+export function replicaCounter(scenario: Pick<ResolvedScenario, "services">): (service: string) => number {
+  return (service) => scenario.services.find((s) => s.name === service)?.replicas ?? 0;
 }

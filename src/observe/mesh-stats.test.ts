@@ -63,8 +63,63 @@ describe("mesh stats", () => {
     expect(f).toMatchObject({ appliedAt: 1002, revertedAt: 2001, eligible: 2, affected: 1, observedPercent: 0.5, activationMs: 100, configuredPercent: 0.5 });
   });
 
-  it("a fault never applied has no observation", () => {
+  it("a fault never applied has no observation, and did not land", () => {
     const [f] = faultRecords(scenario, [], log);
-    expect(f).toMatchObject({ appliedAt: null, observedPercent: null, activationMs: null, eligible: 0 });
+    expect(f).toMatchObject({ appliedAt: null, observedPercent: null, activationMs: null, eligible: 0, landed: false });
+    expect(f!.landedReason).toMatch(/never applied/);
+  });
+
+  it("records configured and actual times, how the share was read, its tolerance and whether it landed", () => {
+    const timing = {
+      name: "abort",
+      applySentAt: T0 + 750,
+      appliedAt: T0 + 1000,
+      armedAt: T0 + 752,
+      revertSentAt: T0 + 2000,
+      revertedAt: T0 + 2001,
+      error: null,
+      startEpochMs: T0 + 1000,
+      untilEpochMs: T0 + 2000,
+      pods: ["payments-0"],
+      evidence: ["payments-0: abort set in the sidecar"],
+      counters: { seen: 2, hits: 1 },
+      revertedBy: "schedule" as const,
+      observedBy: "tagged" as const,
+      deadMan: "proxy",
+      determinism: "seeded",
+    };
+    const [f] = faultRecords(scenario, [timing], log);
+    expect(f).toEqual({
+      name: "abort",
+      kind: "abort",
+      target: "payments",
+      replicas: [0],
+      scheduledAt: 1000,
+      scheduledEnd: 2000,
+      appliedAt: 1000,
+      revertedAt: 2001,
+      configuredPercent: 0.5,
+      observedPercent: 0.5,
+      activationMs: 100,
+      eligible: 2,
+      affected: 1,
+      applySentAt: 750,
+      revertSentAt: 2000,
+      until: 2000,
+      armedAt: 752,
+      revertedBy: "schedule",
+      error: null,
+      pods: ["payments-0"],
+      observedBy: "tagged",
+      observedSource: "log",
+      observationNote: null,
+      tolerance: 4 * Math.sqrt(0.25 / 2) + 0.5,
+      landed: true,
+      landedReason: null,
+      evidence: ["payments-0: abort set in the sidecar"],
+      proxyCounters: { seen: 2, hits: 1 },
+      deadMan: "proxy",
+      determinism: "seeded",
+    });
   });
 });

@@ -1,6 +1,8 @@
 import type { AccessLogEntry } from "../dataplane/types.js";
 import type { FaultTiming } from "../faults/scheduler.js";
-import { faultPods } from "../faults/targets.js";
+import { binomialTolerance, faultLanded } from "../faults/landed.js";
+import { observeFault } from "../faults/observe.js";
+import { faultPods, replicaCounter } from "../faults/targets.js";
 import type { EdgeStats, FaultRecord, ReplicaStats } from "../report/types.js";
 import type { ResolvedScenario } from "../scenario/types.js";
 
@@ -32,7 +34,7 @@ export function edgeStats(scenario: ResolvedScenario, log: MeshLog): EdgeStats[]
       edge.requests++;
       edge.retries += e.retries;
       count(edge.statusCounts, e.status);
-    } else if (e.from) {
+    } else if (e.from && !e.healthCheck) {
       const edge = edges.get(`${e.from}>${podService(e.pod)}`);
       if (!edge) continue;
       edge.attempts++;
@@ -51,7 +53,7 @@ export function replicaStats(scenario: ResolvedScenario, log: MeshLog): ReplicaS
     }
   }
   for (const e of log.entries) {
-    if (e.direction !== "inbound") continue;
+    if (e.direction !== "inbound" || e.healthCheck) continue;
     const r = replicas.get(e.pod);
     if (!r) continue;
     r.requests++;
@@ -61,47 +63,47 @@ export function replicaStats(scenario: ResolvedScenario, log: MeshLog): ReplicaS
 }
 
 /**
- * What each fault really did: when it was switched, the share of eligible requests it affected
- * (requests reaching its target replicas from the selected caller while it was on) and how long
- * after the apply the first affected response appeared.
+ * What each fault really did: when it was switched (sent and confirmed, on and off), the share of
+ * eligible requests it affected as the sidecar logs show it (src/faults/observe.ts: each kind
+ * leaves its own trace), how long after the apply the first affected request appeared, and
+ * whether it landed as configured (src/faults/landed.ts).
  */
 export function faultRecords(scenario: ResolvedScenario, timings: FaultTiming[], log: MeshLog): FaultRecord[] {
-  const rel = (t: number | null) => (t === null ? null : t - log.loadStartEpochMs);
+  const rel = (t: number | null | undefined) => (t === null || t === undefined ? null : t - log.loadStartEpochMs);
+  const replicasOf = replicaCounter(scenario);
   return scenario.faults.map((f) => {
     const t = timings.find((x) => x.name === f.name);
-    const pods = new Set(faultPods(f));
-    // Eligible: accepted after every target acknowledged the apply and before the revert was
-    // sent, so the few ms the switch takes count toward activation latency, not against the share.
-    const sent = t?.applySentAt ?? null;
-    const on = t?.appliedAt ?? null;
-    const off = t?.revertSentAt ?? (on === null ? null : Number.POSITIVE_INFINITY);
-    let eligible = 0;
-    let affected = 0;
-    let firstAffected: number | null = null;
-    if (on !== null && off !== null) {
-      for (const e of log.entries) {
-        if (e.direction !== "inbound" || !pods.has(e.pod)) continue;
-        if (f.from !== null && e.from !== f.from) continue;
-        if (e.fault === f.name && e.ts >= sent! && (firstAffected === null || e.ts < firstAffected)) firstAffected = e.ts;
-        if (e.ts <= on || e.ts >= off) continue;
-        eligible++;
-        if (e.fault === f.name) affected++;
-      }
-    }
-    return {
+    const o = observeFault(f, t, log.entries, replicasOf);
+    const record: FaultRecord = {
       name: f.name,
       kind: f.kind,
       target: f.target,
       replicas: f.replicas,
       scheduledAt: f.atMs,
       scheduledEnd: f.atMs + f.durationMs,
-      appliedAt: rel(t?.appliedAt ?? null),
-      revertedAt: rel(t?.revertedAt ?? null),
+      appliedAt: rel(t?.appliedAt),
+      revertedAt: rel(t?.revertedAt),
       configuredPercent: f.probability,
-      observedPercent: eligible ? affected / eligible : null,
-      activationMs: firstAffected !== null && sent !== null ? Math.max(0, firstAffected - sent) : null,
-      eligible,
-      affected,
+      observedPercent: o.observedPercent,
+      activationMs: o.activationMs,
+      eligible: o.eligible,
+      affected: o.affected,
+      applySentAt: rel(t?.applySentAt),
+      revertSentAt: rel(t?.revertSentAt),
+      until: rel(t?.untilEpochMs),
+      armedAt: rel(t?.armedAt),
+      revertedBy: t?.revertedBy ?? null,
+      error: t?.error ?? null,
+      pods: t?.pods ?? faultPods(f),
+      observedBy: o.observedBy,
+      observedSource: o.source,
+      tolerance: o.observedPercent === null ? null : binomialTolerance(f.probability, o.eligible),
+      evidence: t?.evidence ?? [],
+      proxyCounters: t?.counters ?? null,
+      deadMan: t?.deadMan,
+      determinism: t?.determinism,
     };
+    const { landed, reason } = faultLanded(record);
+    return { ...record, landed, landedReason: reason, observationNote: o.note };
   });
 }

@@ -1,24 +1,35 @@
+import { join } from "node:path";
 import type { DataPlane, UpstreamRef } from "../dataplane/types.js";
 import type { ResolvedScenario, ResolvedService } from "../scenario/types.js";
-import { POD_PORTS, type ExecutionPlan, type PodPlan } from "./types.js";
+import { placementWarnings } from "../faults/placement.js";
+import { lintPolicies } from "./policy-lint.js";
+import { POD_PORTS, type AppPlan, type ExecutionPlan, type PodPlan } from "./types.js";
 import { planTimeline, planWindows } from "./windows.js";
 
 export interface PlanInput {
   scenario: ResolvedScenario;
   runId: string;
+  /** The mesh image: every infra container and sidecar, and the fixture's apps. */
   image: string;
   dataPlane: DataPlane;
+  /**
+   * The local image each user-image service runs (src/runtime/user-images.ts builds them first).
+   * A service missing here shows what it will run: its image as written, or its build context.
+   */
+  userImages?: Readonly<Record<string, string>>;
 }
 
 export const FIXTURE_COMMAND = ["node", "/opt/meshquake/service/server.js"];
 
 /** Everything the run will create and do, decided without touching Docker. */
-export function buildPlan({ scenario, runId, image, dataPlane }: PlanInput): ExecutionPlan {
+export function buildPlan({ scenario, runId, image, dataPlane, userImages = {} }: PlanInput): ExecutionPlan {
   const services = new Map(scenario.services.map((s) => [s.name, s]));
-  const warnings: string[] = [];
+  /** Warning → the services whose sidecars it concerns: user images route every service, so one upstream's warning repeats. */
+  const warnings = new Map<string, string[]>();
   const pods: PodPlan[] = [];
   for (const service of scenario.services) {
-    const upstreams = service.calls.map((name) => upstreamOf(services.get(name)!, scenario));
+    // The fixture calls exactly its `calls`; a user's app may call anything, so its sidecar routes every service.
+    const upstreams = (service.image?.upstreams ?? service.calls).map((name) => upstreamOf(services.get(name)!, scenario));
     for (let index = 0; index < service.replicas; index++) {
       const id = `${service.name}-${index}`;
       const rendering = dataPlane.renderSidecar({
@@ -28,14 +39,14 @@ export function buildPlan({ scenario, runId, image, dataPlane }: PlanInput): Exe
         ports: { ...POD_PORTS, app: service.port },
         seed: scenario.seed,
       });
-      if (index === 0) warnings.push(...rendering.warnings.map((w) => `${service.name}: ${w}`));
+      if (index === 0) for (const w of rendering.warnings) warnings.set(w, [...(warnings.get(w) ?? []), service.name]);
       pods.push({
         service: service.name,
         index,
         id,
         containers: { infra: `${runId}-${id}`, app: `${runId}-${id}-app`, sidecar: `${runId}-${id}-proxy` },
         aliases: [id, service.name],
-        app: { env: fixtureEnv(service, index, scenario, services), command: FIXTURE_COMMAND, port: service.port, health: service.health },
+        app: appPlan(service, index, scenario, services, image, userImages),
         sidecar: { files: rendering.files, command: rendering.command },
         publishInbound: service.name === scenario.load.target && index === 0,
       });
@@ -50,8 +61,60 @@ export function buildPlan({ scenario, runId, image, dataPlane }: PlanInput): Exe
     pods,
     timeline: planTimeline(scenario),
     windows: planWindows(scenario),
-    warnings: [...new Set(warnings)],
+    warnings: [
+      ...[...warnings].map(([w, services]) => `${services.join(", ")}: ${w}`),
+      ...lintPolicies(scenario),
+      ...placementWarnings(scenario),
+    ],
+    meshProbe: { path: meshProbePath(scenario) },
   };
+}
+
+function appPlan(
+  service: ResolvedService,
+  index: number,
+  scenario: ResolvedScenario,
+  services: Map<string, ResolvedService>,
+  meshImage: string,
+  userImages: Readonly<Record<string, string>>,
+): AppPlan {
+  const startAfter = service.dependsOn ?? [];
+  const user = service.image;
+  if (!user) {
+    return {
+      image: meshImage,
+      kind: "fixture",
+      env: fixtureEnv(service, index, scenario, services),
+      command: FIXTURE_COMMAND,
+      entrypoint: null,
+      user: null,
+      workingDir: null,
+      port: service.port,
+      health: service.health,
+      readiness: { kind: "http", path: service.health },
+      startAfter,
+    };
+  }
+  const source = user.source;
+  const fallback = source.kind === "image" ? source.ref : `<build ${join(source.context, source.dockerfile)}>`;
+  return {
+    image: userImages[service.name] ?? fallback,
+    kind: "user",
+    env: { ...user.env },
+    command: user.command,
+    entrypoint: user.entrypoint,
+    user: user.user,
+    workingDir: user.workingDir,
+    port: service.port,
+    health: service.health,
+    readiness: user.readiness,
+    startAfter,
+  };
+}
+
+/** The load's first GET path (a user's app may answer nothing on "/"), else "/". */
+function meshProbePath(scenario: ResolvedScenario): string {
+  return scenario.load.requests.find((r) => r.method === "GET")?.path ?? "/";
 }
 
 function upstreamOf(service: ResolvedService, scenario: ResolvedScenario): UpstreamRef {

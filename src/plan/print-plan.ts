@@ -10,8 +10,9 @@ export function printPlan(plan: ExecutionPlan, opts: { configs: boolean } = { co
   out.push("Pods (infra container + app + sidecar sharing one network namespace):");
   for (const p of plan.pods) {
     const calls = s.services.find((x) => x.name === p.service)?.calls ?? [];
+    const app = p.app.kind === "user" ? ` image ${p.app.image}${p.app.startAfter.length ? ` after ${p.app.startAfter.join(", ")}` : ""}` : "";
     out.push(
-      `  ${p.id.padEnd(20)} app :${p.app.port}${calls.length ? ` calls ${calls.join(", ")}` : ""}` +
+      `  ${p.id.padEnd(20)} app :${p.app.port}${app}${calls.length ? ` calls ${calls.join(", ")}` : ""}` +
         `${p.publishInbound ? "  [ingress, published on 127.0.0.1]" : ""}`,
     );
   }

@@ -1,6 +1,6 @@
 // The ExecutionPlan: pure, printable, snapshot-tested. Everything the runtime will create
 // and everything the run will do, decided before Docker is touched.
-import type { ResolvedScenario, WindowRef } from "../scenario/types.js";
+import type { Readiness, ResolvedScenario, WindowRef } from "../scenario/types.js";
 
 /** Fixed ports inside every pod's network namespace. */
 export const POD_PORTS = {
@@ -26,10 +26,35 @@ export interface PodPlan {
   containers: { infra: string; app: string; sidecar: string };
   /** Network aliases of the infra container: the replica id and the service name. */
   aliases: string[];
-  app: { env: Record<string, string>; command: string[]; port: number; health: string };
+  app: AppPlan;
   sidecar: { files: FileSpec[]; command: string[] };
   /** Only the ingress service's first replica publishes its inbound listener on 127.0.0.1. */
   publishInbound: boolean;
+}
+
+/**
+ * The app container of a pod. The infra container and the sidecar always run the mesh image; the
+ * app runs the fixture from it, or the user's image, unchanged (the sidecar meshes it transparently).
+ */
+export interface AppPlan {
+  /** The image the app container runs: the mesh image for the fixture, else the user's (or its built tag). */
+  image: string;
+  /** "fixture" or "user": whether `image` is the mesh image running the built-in fixture. */
+  kind: "fixture" | "user";
+  env: Record<string, string>;
+  /** null keeps the image's CMD. */
+  command: string[] | null;
+  /** null keeps the image's ENTRYPOINT. */
+  entrypoint: string[] | null;
+  user: string | null;
+  workingDir: string | null;
+  /** The port the app listens on inside the pod; the sidecar's inbound side forwards to 127.0.0.1:<port>. */
+  port: number;
+  /** HTTP path of the app's health (the fixture's /healthz); see `readiness` for how readiness is judged. */
+  health: string;
+  readiness: Readiness;
+  /** Services whose apps must all be ready before this app starts (compose depends_on). */
+  startAfter: string[];
 }
 
 export interface WindowSpan {
@@ -59,6 +84,8 @@ export interface ExecutionPlan {
   windows: WindowSpan[];
   /** Things the plan could not express exactly or that look wrong; never silent. */
   warnings: string[];
+  /** The request that shows the whole mesh carries traffic before load starts: any answer below 500. */
+  meshProbe: { path: string };
 }
 
 export function windowName(ref: WindowRef): string {

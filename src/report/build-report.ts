@@ -9,6 +9,7 @@ import type {
   FaultRecord,
   HarnessError,
   LoadRecord,
+  MeshTimeline,
   ReplicaStats,
   RunReport,
   WindowRecord,
@@ -32,6 +33,7 @@ export interface ReportParts {
   timings: { setupMs: number; runMs: number; teardownMs: number; steps?: Record<string, number> };
   environment: RunReport["environment"];
   load?: LoadRecord;
+  meshTimeline?: MeshTimeline;
   /** The run was stopped by a signal: the report records exit code 130 whatever the verdict. */
   interrupted?: boolean;
 }
@@ -63,5 +65,6 @@ export function buildReport(parts: ReportParts): RunReport {
     environment: parts.environment,
   };
   if (parts.load !== undefined) report.load = parts.load;
+  if (parts.meshTimeline !== undefined) report.meshTimeline = parts.meshTimeline;
   return report;
 }

@@ -52,6 +52,39 @@ export interface FaultRecord {
   /** Requests that reached the fault's targets while it was active, and how many it affected. */
   eligible: number;
   affected: number;
+  // Added with issue 4 (absent in older reports). Times are ms from the start of load.
+  /** When the apply and the revert were sent (appliedAt/revertedAt: when each was confirmed). */
+  applySentAt?: number | null;
+  revertSentAt?: number | null;
+  /** The scheduled end handed to the dead-man switch. */
+  until?: number | null;
+  /** When a fault sent ahead of its start was confirmed set (the proxy then started it at scheduledAt). */
+  armedAt?: number | null;
+  /** Who switched it off: the timeline at its end, or the teardown (end of load, failure, signal). */
+  revertedBy?: "schedule" | "teardown" | null;
+  /** What went wrong applying or reverting it, or null. */
+  error?: string | null;
+  /** Pods it was installed in ("<service>-<index>"). */
+  pods?: string[];
+  /** How observedPercent was read: tagged | partition | refused | stalled | installed (see src/faults/observe.ts). */
+  observedBy?: string;
+  /** "log", "proxy-counters" (header matches) or "none". */
+  observedSource?: string;
+  /** Why observedPercent is null (or how it was read), when there is something to say. */
+  observationNote?: string | null;
+  /** Largest |observedPercent − configuredPercent| consistent with the configured percent (binomial). */
+  tolerance?: number | null;
+  /** Whether it acted as configured (faultLanded); checks in its windows are inconclusive when not. */
+  landed?: boolean;
+  landedReason?: string | null;
+  /** What the harness saw once it was on: proxy replies, iptables rules, tc qdisc, container state. */
+  evidence?: string[];
+  /** What the proxy counted while it was on (runtime faults, when the data plane reports it). */
+  proxyCounters?: { seen: number; hits: number } | null;
+  /** What ends it if the harness dies. */
+  deadMan?: string;
+  /** How repeatable its per-request decisions are with the same seed. */
+  determinism?: string;
 }
 
 export interface LatencySummary {
@@ -93,6 +126,35 @@ export interface EdgeStats {
   statusCounts: Record<string, number>;
   /** Callee replica index → attempts it received from this caller. */
   byReplica: Record<string, number>;
+  // Per-try observation from the caller's sidecars (src/observe/attempts.ts); absent in older
+  // reports and for data planes that do not log tries.
+  /** Callee replica index → tries the caller's sidecars sent it, retries and tries that never reached it included. */
+  attemptsByReplica?: Record<string, number>;
+  /** Retries a request needed → requests: {"0": 950, "1": 40, "2": 10}. */
+  retriesPerRequest?: Record<string, number>;
+  /** The most tries any one request made. */
+  maxAttemptsPerRequest?: number;
+  /** Why requests ended (TerminationCause, e.g. "ok", "overflow", "retries-exhausted") → requests. */
+  terminations?: Record<string, number>;
+  /** How tries ended (AttemptOutcome, e.g. "ok", "upstream-error", "per-try-timeout") → tries. */
+  attemptOutcomes?: Record<string, number>;
+  /** Retries sent to another replica than the try before them, and to the same one. */
+  failover?: { otherReplica: number; sameReplica: number };
+  /** Requests that started with the retry budget spent, so they could not be retried. */
+  budgetDenied?: number;
+  /** A few retried requests, try by try: which replica answered each try and how. */
+  examples?: AttemptTrace[];
+}
+
+export interface AttemptTrace {
+  /** Milliseconds from the start of load. */
+  at: number;
+  /** The caller pod. */
+  pod: string;
+  requestId: string;
+  status: number;
+  cause: string;
+  attempts: { replica: number; status: number; outcome: string; durationMs: number }[];
 }
 
 export interface ReplicaStats {
@@ -101,7 +163,15 @@ export interface ReplicaStats {
   /** Requests that reached this replica's inbound side. */
   requests: number;
   statusCounts: Record<string, number>;
-  ejections: { at: number; until: number | null }[];
+  /**
+   * Times this replica was out of rotation by outlier detection. Each caller's sidecar ejects on
+   * its own (as each Envoy does): `by` names the caller pod, `count` the ejections in a row.
+   */
+  ejections: { at: number; until: number | null; by?: string; count?: number }[];
+  /** Ejections a caller's sidecar did not make because maxEjectionPercent was reached. */
+  ejectionsSkipped?: number;
+  /** Active health-check state changes, as each caller's sidecar saw them. */
+  healthChanges?: { at: number; healthy: boolean; by: string; check: string }[];
 }
 
 /** How the load generator ran: what the client numbers cannot show by themselves. */
@@ -140,4 +210,21 @@ export interface RunReport {
   environment: { node: string; platform: string; docker: string | null; dataPlane: string; image: string | null };
   /** Added after the first reports: absent when the run never started load, or in older reports. */
   load?: LoadRecord;
+  /** Per-second series from the sidecar logs (absent in older reports). */
+  meshTimeline?: MeshTimeline;
+}
+
+/** One second of one edge: logical requests the caller sent, tries that reached the callee, retries, failed requests. */
+export interface EdgeSecond {
+  t: number;
+  requests: number;
+  attempts: number;
+  retries: number;
+  errors: number;
+}
+
+export interface MeshTimeline {
+  edges: { from: string; to: string; points: EdgeSecond[] }[];
+  /** Requests reaching each replica's inbound side per second (traffic share, ejection, failover). */
+  replicas: { service: string; index: number; requests: number[] }[];
 }

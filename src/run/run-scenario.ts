@@ -1,18 +1,24 @@
 import type Docker from "dockerode";
 import { dataPlaneFor } from "../dataplane/registry.js";
-import type { AccessLogEntry } from "../dataplane/types.js";
+import type { AccessLogEntry, MeshEvent } from "../dataplane/types.js";
 import { FaultScheduler } from "../faults/scheduler.js";
 import { loadRecord, runLoad, type LoadResult } from "../load/load-driver.js";
 import { ClientRecorder } from "../observe/client-recorder.js";
+import { edgeAttemptStats, withAttemptStats } from "../observe/attempts.js";
 import { edgeStats, faultRecords, replicaStats, type MeshLog } from "../observe/mesh-stats.js";
+import { withPolicyEvents } from "../observe/policy-events.js";
+import { meshTimeline } from "../observe/mesh-timeline.js";
 import { buildPlan } from "../plan/plan.js";
 import type { ExecutionPlan } from "../plan/types.js";
 import { buildReport } from "../report/build-report.js";
 import type { CheckResult, HarnessError, RunReport } from "../report/types.js";
+import { ensureBaseImage } from "../runtime/base-image.js";
 import { cleanLeftovers } from "../runtime/clean.js";
 import { startTopology, type StartedTopology } from "../runtime/topology.js";
+import { ensureUserImages } from "../runtime/user-images.js";
 import type { ResolvedScenario } from "../scenario/types.js";
 import { evaluateChecks } from "../verdict/evaluate-checks.js";
+import { inconclusiveWhereFaultsDidNotLand } from "../verdict/fault-landing.js";
 import { newRunId } from "./run-id.js";
 import { TeardownStack } from "./teardown-stack.js";
 
@@ -46,9 +52,12 @@ export async function runScenario(scenario: ResolvedScenario, ctx: RunContext): 
   let tTeardown = t0;
 
   const dataPlane = dataPlaneFor(scenario.dataPlane);
-  const plan: ExecutionPlan = buildPlan({ scenario, runId, image: ctx.image, dataPlane });
+  // User images (image: must exist locally; build: is built here) before the plan names them.
+  const userImages = await prepareUserImages(scenario, ctx, steps);
+  const plan: ExecutionPlan = buildPlan({ scenario, runId, image: ctx.image, dataPlane, userImages: userImages.images });
   const recorder = new ClientRecorder(plan.windows);
   const entries: AccessLogEntry[] = [];
+  const events: MeshEvent[] = [];
   let loadStartEpochMs = 0;
   let scheduler: FaultScheduler | null = null;
   let topology: StartedTopology | null = null;
@@ -56,6 +65,7 @@ export async function runScenario(scenario: ResolvedScenario, ctx: RunContext): 
   let loadResult: LoadResult | null = null;
 
   try {
+    if (userImages.error !== null) throw userImages.error;
     // Registered before anything exists: removes every container and network of this run, even half-built.
     teardown.push("remove topology", async () => {
       const r = await cleanLeftovers(ctx.docker, runId);
@@ -67,7 +77,9 @@ export async function runScenario(scenario: ResolvedScenario, ctx: RunContext): 
       onStep: (name, ms) => (steps[`setup.${name}`] = ms),
       onSidecarLine: (_pod, line) => {
         const e = dataPlane.parseLogLine(line);
-        if (e) entries.push(e);
+        if (e) return void entries.push(e);
+        const ev = dataPlane.parseEventLine?.(line);
+        if (ev) events.push(ev);
       },
     });
     teardown.push("stop log streams", () => topology!.stopLogs());
@@ -80,9 +92,12 @@ export async function runScenario(scenario: ResolvedScenario, ctx: RunContext): 
       timeline: plan.timeline,
       pods: topology.pods,
       dataPlane,
+      docker: ctx.docker,
+      network: plan.network,
       loadStartEpochMs,
       now,
       signal: ctx.signal,
+      log: ctx.log,
     });
     const s = scheduler;
     teardown.push("revert faults", async () => {
@@ -109,7 +124,7 @@ export async function runScenario(scenario: ResolvedScenario, ctx: RunContext): 
     for (const t of s.records()) if (t.error) errors.push({ stage: "faults", message: `${t.name}: ${t.error}` });
   } catch (err) {
     if (ctx.signal.aborted) interrupted = true;
-    else errors.push({ stage: topology ? "run" : "runtime", message: err instanceof Error ? err.message : String(err) });
+    else errors.push({ stage: err === userImages.error ? "images" : topology ? "run" : "runtime", message: err instanceof Error ? err.message : String(err) });
   } finally {
     tTeardown = now();
     for (const e of await teardown.unwind()) errors.push({ stage: "teardown", message: e });
@@ -123,12 +138,13 @@ export async function runScenario(scenario: ResolvedScenario, ctx: RunContext): 
   };
   const client = recorder.stats();
   const ran = loadStartEpochMs > 0 && !interrupted;
+  const faults = faultRecords(scenario, scheduler?.records() ?? [], meshLog);
   const checks: CheckResult[] = ran
-    ? evaluateChecks(scenario.checks, client, plan.windows)
+    ? inconclusiveWhereFaultsDidNotLand(evaluateChecks(scenario.checks, client, plan.windows), scenario.checks, faults)
     : evaluateChecks(scenario.checks, client, plan.windows).map((c) => ({
         ...c,
         status: "error" as const,
-        reason: c.reason ?? "the run did not complete, so this check could not be judged",
+        reason: "the run did not complete, so this check could not be judged",
       }));
   return buildReport({
     runId,
@@ -137,14 +153,19 @@ export async function runScenario(scenario: ResolvedScenario, ctx: RunContext): 
     scenario,
     checks,
     windows: plan.windows.map(({ name, start, end }) => ({ name, start, end })),
-    faults: faultRecords(scenario, scheduler?.records() ?? [], meshLog),
+    faults,
     client,
-    edges: edgeStats(scenario, meshLog),
-    replicas: replicaStats(scenario, meshLog),
+    edges: withAttemptStats(
+      edgeStats(scenario, meshLog),
+      edgeAttemptStats(scenario, meshLog.entries, events.filter((e) => e.kind !== "attempt" || e.ts >= loadStartEpochMs), { loadStartEpochMs }),
+    ),
+    // Ejections that began during set-up are kept (with a negative `at`).
+    replicas: withPolicyEvents(replicaStats(scenario, meshLog), events, loadStartEpochMs),
     errors,
     warnings: plan.warnings,
     interrupted,
     load: loadResult ? loadRecord(loadResult) : undefined,
+    meshTimeline: loadStartEpochMs > 0 ? meshTimeline(scenario, meshLog) : undefined,
     timings: { setupMs: tRun - t0, runMs: tTeardown - tRun, teardownMs: tEnd - tTeardown, steps },
     environment: {
       node: process.version,
@@ -154,4 +175,20 @@ export async function runScenario(scenario: ResolvedScenario, ctx: RunContext): 
       image: ctx.image,
     },
   });
+}
+
+/** Builds or finds every user image; a failure is the run's "images" error (exit 3), never a throw. */
+async function prepareUserImages(
+  scenario: ResolvedScenario,
+  ctx: RunContext,
+  steps: Record<string, number>,
+): Promise<{ images: Record<string, string>; error: Error | null }> {
+  if (!scenario.services.some((s) => s.image)) return { images: {}, error: null };
+  try {
+    const r = await ensureUserImages(ctx.docker, scenario.services, { log: ctx.log, base: () => ensureBaseImage(ctx.docker, { log: ctx.log }) });
+    steps["setup.user-images"] = Math.round(r.ms);
+    return { images: r.images, error: null };
+  } catch (err) {
+    return { images: {}, error: err instanceof Error ? err : new Error(String(err)) };
+  }
 }

@@ -17,9 +17,10 @@ export interface Capabilities {
 
 export const CAPABILITIES: Capabilities = {
   dataPlanes: ["haproxy"],
-  faultKinds: ["abort", "delay"],
+  // Each one exercised against real pods in test/integration/faults-*.test.ts.
+  faultKinds: ["abort", "delay", "blackhole", "reset", "partition", "kill", "pause", "bandwidth"],
   propertyChecks: [],
-  userImages: false,
+  userImages: true,
 };
 
 const NOT_YET = "is not implemented yet in this version of meshquake";

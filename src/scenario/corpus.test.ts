@@ -4,9 +4,12 @@ import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { formatProblem } from "./format-problem.js";
-import { parseScenario } from "./load-scenario.js";
+import { isAbsolute, join } from "node:path";
+import { parseScenario, readFileOrNull } from "./load-scenario.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+/** Imports (compose files, Istio resources) are read relative to the project root, as the CLI would from there. */
+const readFile = (path: string) => readFileOrNull(isAbsolute(path) ? path : join(ROOT, path));
 
 function cases(folder: string): string[] {
   return readdirSync(`${ROOT}${folder}`)
@@ -24,7 +27,7 @@ describe("invalid scenarios report exactly the expected problems", () => {
 
   it.each(invalid)("%s", (name) => {
     const file = `fixtures/invalid/${name}.yaml`;
-    const { scenario, problems } = parseScenario(file, readFileSync(`${ROOT}${file}`, "utf8"));
+    const { scenario, problems } = parseScenario(file, readFileSync(`${ROOT}${file}`, "utf8"), { readFile });
     const expected = readFileSync(`${ROOT}fixtures/invalid/${name}.expected`, "utf8").trimEnd().split("\n");
     expect(problems.map(formatProblem)).toEqual(expected);
     expect(scenario).toBeNull();
@@ -34,7 +37,7 @@ describe("invalid scenarios report exactly the expected problems", () => {
 describe("valid scenarios have no problems", () => {
   it.each(cases("fixtures/valid"))("%s", (name) => {
     const file = `fixtures/valid/${name}.yaml`;
-    const { scenario, problems } = parseScenario(file, readFileSync(`${ROOT}${file}`, "utf8"));
+    const { scenario, problems } = parseScenario(file, readFileSync(`${ROOT}${file}`, "utf8"), { readFile });
     expect(problems.map(formatProblem)).toEqual([]);
     expect(scenario?.name).toBe(name);
   });

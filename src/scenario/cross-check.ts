@@ -13,6 +13,8 @@ export function crossCheck(parts: ScenarioParts): Finding[] {
   const topology = parts.services === null ? null : new Topology(parts.services);
   return [
     ...(topology ? checkCalls(topology) : []),
+    ...(topology ? checkUserImages(topology) : []),
+    ...(topology ? checkStartOrder(topology) : []),
     ...(topology ? checkPolicies(parts, topology) : []),
     ...(topology && parts.loadTarget !== null ? topology.reference(parts.loadTarget, ["load", "target"]) : []),
     ...checkFaults(parts, topology),
@@ -42,6 +44,20 @@ class Topology {
 
   callers(name: string): string[] {
     return this.names.filter((caller) => this.calls(caller).includes(name));
+  }
+
+  /** Runs a user's image: its app decides whom it calls, and its sidecar routes to every service. */
+  isUserImage(name: string): boolean {
+    return this.services.get(name)?.userImage ?? false;
+  }
+
+  part(name: string): ServicePart | undefined {
+    return this.services.get(name);
+  }
+
+  /** Someone may call it: a fixture that lists it, or any other service running a user image. */
+  mayBeCalled(name: string): boolean {
+    return this.callers(name).length > 0 || this.names.some((other) => other !== name && this.isUserImage(other));
   }
 
   /** undefined when the service's replica count is invalid: nothing to compare against. */
@@ -76,7 +92,8 @@ class Topology {
     if (unknown.length > 0 || this.calls(from).includes(to)) return unknown;
     const calls = this.calls(from);
     const actual = calls.length === 0 ? `"${from}" calls no service` : `"${from}" calls ${quoteList(calls)}`;
-    return [error(path, `"${from}" does not call "${to}", so no request crosses the edge ${from} → ${to}. ${actual}.`)];
+    const hint = this.isUserImage(from) ? ` A user image's calls name the edges the report measures: add "${to}" to services.${from}.calls.` : "";
+    return [error(path, `"${from}" does not call "${to}", so no request crosses the edge ${from} → ${to}. ${actual}.${hint}`)];
   }
 }
 
@@ -87,14 +104,18 @@ function checkCalls(topology: Topology): Finding[] {
   for (const name of topology.names) {
     for (const [i, callee] of topology.writtenCalls(name).entries()) {
       const path = ["services", name, "calls", i];
-      if (callee === name) findings.push(error(path, `"${name}" calls itself, so every request would recurse until it times out`));
-      else findings.push(...topology.reference(callee, path));
+      // A user image calling its own service is its own business; the fixture would recurse.
+      if (callee === name && !topology.isUserImage(name)) findings.push(error(path, `"${name}" calls itself, so every request would recurse until it times out`));
+      else if (callee !== name) findings.push(...topology.reference(callee, path));
     }
   }
   return [...findings, ...findCycles(topology)];
 }
 
-/** Every call cycle once, reported at the call that closes it, in the order services are written. */
+/**
+ * Every call cycle once, reported at the call that closes it, in the order services are written.
+ * Only the fixture calls on every request; a cycle through a user image may be fine.
+ */
 function findCycles(topology: Topology): Finding[] {
   const findings: Finding[] = [];
   const done = new Set<string>();
@@ -102,13 +123,80 @@ function findCycles(topology: Topology): Finding[] {
   const visit = (name: string): void => {
     stack.push(name);
     for (const [i, callee] of topology.writtenCalls(name).entries()) {
-      if (callee === name || !topology.has(callee)) continue;
+      if (callee === name || !topology.has(callee) || topology.isUserImage(name) || topology.isUserImage(callee)) continue;
       const onStack = stack.indexOf(callee);
       if (onStack !== -1) {
         const cycle = [...stack.slice(onStack), callee].join(" → ");
         findings.push(error(["services", name, "calls", i], `calls form a cycle: ${cycle}; every request would recurse until it times out`));
       } else if (!done.has(callee)) {
         visit(callee);
+      }
+    }
+    stack.pop();
+    done.add(name);
+  };
+  for (const name of topology.names) if (!done.has(name)) visit(name);
+  return findings;
+}
+
+/** Keys that only mean something for one kind of service: the fixture, or a user image. */
+const FIXTURE_KEYS = ["latency", "errorRate"] as const;
+const USER_IMAGE_KEYS = ["env", "command", "entrypoint", "user", "workingDir"] as const;
+
+function checkUserImages(topology: Topology): Finding[] {
+  const findings: Finding[] = [];
+  for (const name of topology.names) {
+    const keys = topology.part(name)?.keys ?? [];
+    if (keys.includes("image") && keys.includes("build")) {
+      findings.push(error(["services", name, "build"], `use either "image" (an image that exists locally) or "build", not both`, { at: "key" }));
+    }
+    if (topology.isUserImage(name)) {
+      for (const key of FIXTURE_KEYS.filter((k) => keys.includes(k))) {
+        findings.push(
+          error(["services", name, key], `"${key}" configures the built-in fixture, and "${name}" runs a user image; remove it`, { at: "key" }),
+        );
+      }
+    } else {
+      const health = topology.part(name)?.health;
+      if (health !== undefined && !(typeof health === "string" && health.startsWith("/"))) {
+        findings.push(error(["services", name, "health"], `the built-in fixture is ready when GET <path> answers 2xx: its health is a path such as "/healthz"`));
+      }
+      for (const key of USER_IMAGE_KEYS.filter((k) => keys.includes(k))) {
+        findings.push(
+          error(
+            ["services", name, key],
+            `"${key}" configures a user image, and "${name}" runs the built-in fixture; add "image" or "build", or remove it`,
+            { at: "key" },
+          ),
+        );
+      }
+    }
+  }
+  return findings;
+}
+
+/** dependsOn: known services, not itself, and no cycle (nothing could start first). */
+function checkStartOrder(topology: Topology): Finding[] {
+  const findings: Finding[] = [];
+  const deps = (name: string) => (topology.part(name)?.dependsOn ?? []).filter((d) => d !== name && topology.has(d));
+  for (const name of topology.names) {
+    for (const [i, dep] of (topology.part(name)?.dependsOn ?? []).entries()) {
+      const path = ["services", name, "dependsOn", i];
+      if (dep === name) findings.push(error(path, `"${name}" depends on itself, so it could never start`));
+      else findings.push(...topology.reference(dep, path));
+    }
+  }
+  const done = new Set<string>();
+  const stack: string[] = [];
+  const visit = (name: string): void => {
+    stack.push(name);
+    for (const dep of deps(name)) {
+      const at = stack.indexOf(dep);
+      if (at !== -1) {
+        const i = (topology.part(name)?.dependsOn ?? []).indexOf(dep);
+        findings.push(error(["services", name, "dependsOn", i], `dependsOn forms a cycle: ${[...stack.slice(at), dep].join(" → ")}; none of them could start first`));
+      } else if (!done.has(dep)) {
+        visit(dep);
       }
     }
     stack.pop();
@@ -128,7 +216,21 @@ function checkPolicies(parts: ScenarioParts, topology: Topology): Finding[] {
       findings.push(...topology.reference(name, path).map((f) => ({ ...f, at: "key" as const })));
       continue;
     }
-    if (topology.callers(name).length === 0) {
+    if (policy?.healthCheck !== undefined && policy.healthCheck.path === undefined) {
+      const health = topology.part(name)?.health;
+      const noHttpPath =
+        health === undefined ? (topology.isUserImage(name) ? `it is a user image without "health"` : null) : typeof health === "string" && health.startsWith("/") ? null : `its health is ${typeof health === "string" ? `"${health}"` : "a command"}`;
+      if (noHttpPath !== null) {
+        findings.push(
+          error(
+            [...path, "healthCheck"],
+            `"${name}" has no HTTP health path (${noHttpPath}), so the callers' sidecars cannot probe it over HTTP; give healthCheck.path`,
+            { at: "key" },
+          ),
+        );
+      }
+    }
+    if (!topology.mayBeCalled(name)) {
       const why = name === parts.loadTarget ? `: policies act in the callers' sidecars, and the load generator calls "${name}" directly` : "";
       findings.push(warning(path, `no service calls "${name}", so this policy never applies${why}`, { at: "key" }));
     }

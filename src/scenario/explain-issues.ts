@@ -145,7 +145,10 @@ function closestBranch(branches: readonly (readonly Issue[])[], input: unknown):
 function schemaAt(context: Context, path: DocPath): z.ZodType | undefined {
   let schema: z.ZodType | undefined = unwrap(context.root, [], context);
   for (const [i, segment] of path.entries()) {
-    if (schema instanceof z.ZodObject) schema = (schema.shape as Record<string, z.ZodType>)[String(segment)];
+    if (schema instanceof z.ZodObject) {
+      // An object with a catchall (policies: `istio` plus any service name) takes other keys' schema from it.
+      schema = (schema.shape as Record<string, z.ZodType>)[String(segment)] ?? (schema.def.catchall as z.ZodType | undefined);
+    }
     else if (schema instanceof z.ZodRecord) schema = schema.valueType as z.ZodType;
     else if (schema instanceof z.ZodArray) schema = schema.element as z.ZodType;
     else if (schema instanceof z.ZodTuple) schema = schema.def.items[Number(segment)] as z.ZodType | undefined;

@@ -15,13 +15,14 @@ services:
   payments: {}
 faults:
   - { name: cut, kind: kill, target: payments }
+dataPlane: envoy
 `,
     );
     expect(scenario).toBeNull();
     expect(problems.map(formatProblem)).toEqual([
       `x.yaml:3:23 services.frontend.calls[0]: unknown service "paymnts"; did you mean "payments"? Known services: "frontend", "payments".`,
       `x.yaml:3:43 services.frontend.replicas: must be between 1 and 20, found 0`,
-      `x.yaml:6:24 faults[0].kind: fault kind "kill" is not implemented yet in this version of meshquake. Implemented: "abort", "delay".`,
+      `x.yaml:7:12 dataPlane: data plane "envoy" is not implemented yet in this version of meshquake. Implemented: "haproxy".`,
     ]);
   });
 

@@ -1,26 +1,33 @@
 // The scenario module's entry point: text → every problem at once, located, and the resolved
 // scenario when there is no error. parseScenario is pure; readScenario only adds the file read.
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { LineCounter, parseDocument, type YAMLError } from "yaml";
+import { LineCounter, parseDocument } from "yaml";
 import { capabilityFindings } from "./capabilities.js";
 import { crossCheck } from "./cross-check.js";
 import { explainIssues, PARSE_OPTIONS } from "./explain-issues.js";
-import { error, formatPath, type Finding } from "./finding.js";
-import { locate } from "./locate.js";
+import { error, type Finding } from "./finding.js";
+import { applyImports } from "./imports.js";
 import { resolveScenario } from "./resolve.js";
-import { scenarioParts } from "./scenario-parts.js";
+import { asMap, scenarioParts } from "./scenario-parts.js";
+import { SourceMap, yamlProblem, type FileReader } from "./source-file.js";
 import { scenarioSchema } from "./spec.js";
 import type { Problem, ResolvedScenario } from "./types.js";
 
 export interface ScenarioOptions {
   /** Overrides the scenario's seed (the --seed option). */
   seed?: number | undefined;
+  /**
+   * Reads the files a scenario imports (topology.compose, policies.istio, a compose env_file).
+   * parseScenario does no I/O of its own: without a reader every import is "no such file".
+   */
+  readFile?: FileReader;
 }
 
 export interface ScenarioResult {
   /** null when any problem is an error. */
   scenario: ResolvedScenario | null;
-  /** Errors and warnings in the order they appear in the file. */
+  /** Errors and warnings, by file (the scenario first), in the order they appear in each. */
   problems: Problem[];
 }
 
@@ -36,32 +43,41 @@ export function parseScenario(file: string, text: string, options: ScenarioOptio
 
   const data: unknown = doc.toJS();
   const parsed = scenarioSchema.safeParse(data, PARSE_OPTIONS);
-  const findings: Finding[] =
-    data === null || data === undefined
-      ? [error([], `the scenario is empty; it needs at least "name" and "services"`)]
-      : [
-          ...(parsed.success ? [] : explainIssues(parsed.error.issues, scenarioSchema, data)),
-          ...crossCheck(scenarioParts(data)),
-          ...capabilityFindings(data),
-        ];
-  const problems = sortByPosition([
-    ...yamlProblems,
-    ...findings.map((f): Problem => ({
-      severity: f.severity,
-      file,
-      ...locate(doc, lines, f.path, f),
-      path: formatPath(f.path),
-      message: f.message,
-    })),
-  ]);
+  const sources = new SourceMap({ file, doc, lines });
+  const empty = data === null || data === undefined;
+  const imported = empty ? { data, problems: [], findings: [] } : applyImports(file, data, options.readFile ?? (() => null), sources);
+  const findings: Finding[] = empty
+    ? [error([], `the scenario is empty; it needs at least "name" and "services"`)]
+    : [
+        ...(parsed.success ? [] : explainIssues(parsed.error.issues, scenarioSchema, data)),
+        ...servicesOrCompose(data),
+        ...imported.findings,
+        ...crossCheck(scenarioParts(imported.data)),
+        ...capabilityFindings(data),
+      ];
+  const problems = sortByPosition([...yamlProblems, ...findings.map((f) => sources.problem(f)), ...imported.problems], file);
   if (!parsed.success || problems.some((p) => p.severity === "error")) return { scenario: null, problems };
-  const scenario = resolveScenario(parsed.data, {
+  // The merged document is what the user wrote plus what the imports produced, each part valid.
+  const merged = scenarioSchema.safeParse(imported.data);
+  if (!merged.success) {
+    const extra = explainIssues(merged.error.issues, scenarioSchema, imported.data).map((f) => sources.problem(f));
+    return { scenario: null, problems: sortByPosition([...problems, ...extra], file) };
+  }
+  const scenario = resolveScenario(merged.data, {
     file,
     text,
     seed: options.seed,
-    locate: (path) => locate(doc, lines, path),
+    locate: (path) => sources.location(path),
   });
   return { scenario, problems };
+}
+
+/** `services` may be left out only when a compose file provides them. */
+function servicesOrCompose(data: unknown): Finding[] {
+  if (typeof data !== "object" || data === null || Array.isArray(data)) return [];
+  const root = asMap(data);
+  if (root.services !== undefined || root.topology !== undefined) return [];
+  return [error([], `missing required key "services"`)];
 }
 
 /** Like parseScenario, reading the file first; an unreadable file is a problem, not a throw. */
@@ -79,15 +95,25 @@ export async function readScenario(file: string, options: ScenarioOptions = {}):
           : `cannot read the file: ${(e as Error).message}`;
     return { scenario: null, problems: [{ severity: "error", file, line: 1, col: 1, path: "", message }] };
   }
-  return parseScenario(file, text, options);
+  return parseScenario(file, text, { readFile: readFileOrNull, ...options });
 }
 
-function yamlProblem(file: string, lines: LineCounter, e: YAMLError, severity: Problem["severity"]): Problem {
-  const { line, col } = lines.linePos(e.pos[0]);
-  return { severity, file, line, col, path: "", message: `invalid YAML: ${e.message}` };
+/** The reader readScenario gives parseScenario: a missing file is null, anything else unreadable throws. */
+export function readFileOrNull(path: string): string | null {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR" || code === "EISDIR") return null;
+    throw e;
+  }
 }
 
-/** Array.prototype.sort is stable: problems at one position keep the order they were found in. */
-function sortByPosition(problems: Problem[]): Problem[] {
-  return [...problems].sort((a, b) => a.line - b.line || a.col - b.col);
+/**
+ * The scenario's own problems first, then each imported file's, each by position. Array.prototype.sort
+ * is stable: problems at one position keep the order they were found in.
+ */
+function sortByPosition(problems: Problem[], mainFile?: string): Problem[] {
+  const files = [...new Set([mainFile, ...problems.map((p) => p.file)].filter((f): f is string => f !== undefined))];
+  return [...problems].sort((a, b) => files.indexOf(a.file) - files.indexOf(b.file) || a.line - b.line || a.col - b.col);
 }

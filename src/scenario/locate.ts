@@ -20,7 +20,7 @@ export function locate(doc: Document, lines: LineCounter, path: DocPath, options
   for (const [i, segment] of path.entries()) {
     if (isAlias(node)) node = node.resolve(doc) ?? node;
     if (isMap(node)) {
-      const pair = node.items.find((p) => keyText(p.key) === String(segment));
+      const pair = findPair(doc, node, String(segment));
       if (pair === undefined) return positionOf(node, lines);
       const key = isNode(pair.key) ? pair.key : node;
       if (i === path.length - 1 && options.at === "key") return positionOf(key, lines);
@@ -38,6 +38,26 @@ export function locate(doc: Document, lines: LineCounter, path: DocPath, options
   if (options.offset === undefined || !isScalar(node)) return position;
   const quoted = node.type === Scalar.QUOTE_DOUBLE || node.type === Scalar.QUOTE_SINGLE;
   return { line: position.line, col: position.col + options.offset + (quoted ? 1 : 0) };
+}
+
+type Pair = { key: unknown; value: unknown };
+
+/** The pair for `key`, also inside `<<: *anchor` merges (compose files use them), the map's own keys first. */
+function findPair(doc: Document, map: { items: Pair[] }, key: string, depth = 0): Pair | undefined {
+  const own = map.items.find((p) => keyText(p.key) === key);
+  if (own !== undefined || depth > 8) return own;
+  // With `merge: true` the yaml package keys a merge with the symbol Symbol(<<).
+  const isMerge = (k: unknown) => isScalar(k) && (k.value === "<<" || typeof k.value === "symbol");
+  for (const merge of map.items.filter((p) => isMerge(p.key))) {
+    const sources = isSeq(merge.value) ? merge.value.items : [merge.value];
+    for (const source of sources) {
+      const target = isAlias(source) ? source.resolve(doc) : source;
+      if (!isMap(target)) continue;
+      const found = findPair(doc, target as { items: Pair[] }, key, depth + 1);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
 }
 
 function positionOf(node: Node | null, lines: LineCounter): SourceLocation {

@@ -1,6 +1,7 @@
 // ScenarioSpec (as written) → ResolvedScenario (what the engine uses), in one place: every
 // default applied from DEFAULTS, durations in ms, percents as fractions. It runs only on a
 // scenario that validated, so it does not re-check what validation already did.
+import { dirname, isAbsolute, join } from "node:path";
 import { DEFAULTS } from "./defaults.js";
 import { parseDuration, parseDurationOrRange } from "./duration.js";
 import type { DocPath } from "./locate.js";
@@ -12,12 +13,17 @@ import {
   type FaultSpec,
   type LoadSpec,
   type PolicySpec,
+  type BuildSpec,
+  type HealthSpec,
   type ScenarioSpec,
   type ServiceSpec,
 } from "./spec.js";
 import type {
   Endpoint,
+  ImageSource,
+  Readiness,
   RequestTemplate,
+  ResolvedImage,
   ResolvedCheck,
   ResolvedFault,
   ResolvedLoad,
@@ -39,7 +45,8 @@ export interface ResolveContext {
 }
 
 export function resolveScenario(spec: ScenarioSpec, context: ResolveContext): ResolvedScenario {
-  const services = Object.entries(spec.services).map(([name, service]) => resolveService(name, service ?? {}));
+  const names = Object.keys(spec.services ?? {});
+  const services = Object.entries(spec.services ?? {}).map(([name, service]) => resolveService(name, service ?? {}, names, context));
   const load = resolveLoad(spec.load ?? {}, services);
   const byName = new Map(services.map((s) => [s.name, s]));
   return {
@@ -56,16 +63,52 @@ export function resolveScenario(spec: ScenarioSpec, context: ResolveContext): Re
   };
 }
 
-function resolveService(name: string, spec: ServiceSpec): ResolvedService {
+function resolveService(name: string, spec: ServiceSpec, names: string[], context: ResolveContext): ResolvedService {
   const d = DEFAULTS.service;
-  return {
+  const httpPath = typeof spec.health === "string" && spec.health.startsWith("/") ? spec.health : undefined;
+  const service: ResolvedService = {
     name,
     replicas: spec.replicas ?? d.replicas,
     calls: spec.calls ?? [],
     latency: parseDurationOrRange(spec.latency ?? d.latency),
     errorRate: spec.errorRate ?? d.errorRate,
     port: spec.port ?? d.port,
-    health: spec.health ?? d.health,
+    health: httpPath ?? d.health,
+  };
+  if (spec.dependsOn !== undefined && spec.dependsOn.length > 0) service.dependsOn = [...new Set(spec.dependsOn)];
+  if (spec.image === undefined && spec.build === undefined) return service;
+
+  const at = context.locate(["services", name]);
+  const image: ResolvedImage = {
+    source: spec.build === undefined ? { kind: "image", ref: spec.image! } : buildSource(spec.build, context.file),
+    env: Object.fromEntries(Object.entries(spec.env ?? {}).map(([k, v]) => [k, String(v)])),
+    command: spec.command ?? null,
+    entrypoint: spec.entrypoint ?? null,
+    user: spec.user ?? null,
+    workingDir: spec.workingDir ?? null,
+    // A user's app may not serve /healthz: without `health`, ready means its port accepts connections.
+    readiness: readinessOf(spec.health),
+    upstreams: [...names],
+    origin: { file: at.file ?? context.file, line: at.line, col: at.col },
+  };
+  return { ...service, image };
+}
+
+function readinessOf(health: HealthSpec | undefined): Readiness {
+  if (health === undefined || health === "tcp") return { kind: "tcp" };
+  if (typeof health === "string") return { kind: "http", path: health };
+  return { kind: "exec", command: [...health.command] };
+}
+
+/** Build contexts are relative to the scenario's folder (imports.ts rebased the compose file's). */
+function buildSource(build: BuildSpec, scenarioFile: string): ImageSource {
+  const spec = typeof build === "string" ? { context: build } : build;
+  return {
+    kind: "build",
+    context: isAbsolute(spec.context) ? spec.context : join(dirname(scenarioFile), spec.context),
+    dockerfile: spec.dockerfile ?? "Dockerfile",
+    args: Object.fromEntries(Object.entries(spec.args ?? {}).map(([k, v]) => [k, String(v)])),
+    target: spec.target ?? null,
   };
 }
 

@@ -12,6 +12,7 @@ import {
   serviceSchema,
   type CheckSpec,
   type FaultSpec,
+  type HealthSpec,
   type PolicySpec,
 } from "./spec.js";
 
@@ -21,6 +22,14 @@ export interface ServicePart {
   calls: string[];
   /** null when written but invalid: replica indexes cannot be checked against it. */
   replicas: number | null;
+  /** Runs a user's image (`image` or `build`) instead of the fixture. */
+  userImage: boolean;
+  /** As written; [] when missing or invalid. */
+  dependsOn: string[];
+  /** As written when valid; undefined otherwise. */
+  health: HealthSpec | undefined;
+  /** The keys written, valid or not. */
+  keys: string[];
 }
 
 export interface ScenarioParts {
@@ -46,7 +55,11 @@ export function scenarioParts(data: unknown): ScenarioParts {
   const serviceEntries = Object.entries(asMap(root.services));
   const services = serviceEntries.length === 0 ? null : new Map(serviceEntries.map(([name, body]) => [name, servicePart(body)]));
   const policies = new Map<string, PolicySpec | null>();
-  for (const [name, body] of Object.entries(asMap(root.policies))) policies.set(name, valid(policySchema, body));
+  for (const [name, body] of Object.entries(asMap(root.policies))) {
+    // policies.istio lists files to import (imports.ts), not the policy of a service.
+    if (name === "istio" && Array.isArray(body)) continue;
+    policies.set(name, valid(policySchema, body));
+  }
 
   const load = asMap(root.load);
   const loadShape = loadSchema.shape;
@@ -69,11 +82,16 @@ export function scenarioParts(data: unknown): ScenarioParts {
 }
 
 function servicePart(body: unknown): ServicePart {
-  const { calls, replicas } = asMap(body);
+  const map = asMap(body);
+  const { calls, replicas, dependsOn, health } = map;
   const shape = serviceSchema.shape;
   return {
     calls: valid(shape.calls, calls) ?? [],
     replicas: replicas === undefined ? DEFAULTS.service.replicas : (valid(shape.replicas, replicas) ?? null),
+    userImage: "image" in map || "build" in map,
+    dependsOn: valid(shape.dependsOn, dependsOn) ?? [],
+    health: health === undefined ? undefined : (valid(shape.health, health) ?? undefined),
+    keys: Object.keys(map),
   };
 }
 

@@ -12,7 +12,13 @@ describe("scenario spec", () => {
 
   it("produces a strict draft-07 JSON Schema", () => {
     const schema = scenarioJsonSchema();
-    expect(schema).toMatchObject({ $schema: "http://json-schema.org/draft-07/schema#", additionalProperties: false, required: ["name", "services"] });
+    expect(schema).toMatchObject({
+      $schema: "http://json-schema.org/draft-07/schema#",
+      additionalProperties: false,
+      required: ["name"],
+      // services, or a compose file to import them from
+      anyOf: [{ required: ["services"] }, { required: ["topology"] }],
+    });
   });
 
   it("schema/scenario.schema.json is up to date (regenerate: npx tsx src/scenario/write-schema.ts)", () => {

@@ -152,18 +152,55 @@ const httpPath = z.string().regex(/^\//, {
   error: (iss: IssueInput) => `expected a path starting with "/", found ${describeValue(iss.input)}`,
 });
 
+/** A command as an exec-form list: ["node", "server.js"]. */
+const commandList = z.array(z.string(), {
+  error: (iss: IssueInput) => `expected a command as a list of strings, e.g. ["node", "server.js"], found ${describeValue(iss.input)}`,
+});
+
+const buildSchema = z.union(
+  [
+    z.string().min(1).meta({ description: "The build context: a folder, relative to this file." }),
+    z.strictObject({
+      context: z.string().min(1).meta({ description: "The build context: a folder, relative to this file." }),
+      dockerfile: z.string().min(1).optional().meta({ description: "The Dockerfile, relative to the context.", default: "Dockerfile" }),
+      args: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional().meta({ description: "Build arguments." }),
+      target: z.string().min(1).optional().meta({ description: "The stage to build in a multi-stage Dockerfile." }),
+    }),
+  ],
+  { error: (iss: IssueInput) => `expected a build context folder, or { context, dockerfile }, found ${describeValue(iss.input)}` },
+);
+
+const healthSchema = oneOf(
+  (error) => [
+    z.string({ error }).regex(/^\//, { error }),
+    z.literal("tcp", { error }),
+    z.strictObject({ command: commandList.min(1, { error: "must not be empty" }) }, { error }),
+  ],
+  `a path starting with "/" (HTTP GET answers 2xx), "tcp" (the port accepts connections) or { command: [...] } (exits 0 in the app container)`,
+);
+
 export const serviceSchema = z
   .strictObject({
     replicas: numberBetween(1, 20, "integer").meta({ description: "Number of replicas (pods).", default: DEFAULTS.service.replicas }),
-    calls: z.array(serviceRef).meta({ description: "Services the built-in fixture calls on every request, in order." }),
+    calls: z.array(serviceRef).meta({
+      description:
+        "Services the built-in fixture calls on every request, in order. For a user image: the services its app calls " +
+        "(edges the report and checks use); its sidecar routes to every service either way.",
+    }),
     latency: durationOrRange.meta({ description: `The fixture's own service time, or a range "2ms..20ms".`, default: DEFAULTS.service.latency }),
     errorRate: numberBetween(0, 1).meta({ description: "The fixture answers 500 with this probability, 0..1.", default: DEFAULTS.service.errorRate }),
     port: numberBetween(1, 65535, "integer").meta({ description: "Port the app listens on.", default: DEFAULTS.service.port }),
-    health: httpPath.meta({ description: "Path the mesh probes for readiness.", default: DEFAULTS.service.health }),
-    image: z.string().min(1).meta({ description: "A user image to run instead of the fixture." }),
-    build: z.string().min(1).meta({ description: "A Docker build context for a user image." }),
+    health: healthSchema.meta({
+      description: `How the mesh knows the app is ready: an HTTP path, "tcp" or { command }. Default: ${DEFAULTS.service.health} for the fixture, "tcp" for a user image.`,
+    }),
+    image: z.string().min(1).meta({ description: "A user image to run instead of the fixture; it must exist locally (nothing is pulled)." }),
+    build: buildSchema.meta({ description: "Build a user image from a Dockerfile instead of the fixture." }),
     env: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).meta({ description: "Environment of a user image." }),
-    command: z.array(z.string()).meta({ description: "Command of a user image." }),
+    command: commandList.meta({ description: "Command of a user image (replaces its CMD)." }),
+    entrypoint: commandList.meta({ description: "Entrypoint of a user image (replaces its ENTRYPOINT)." }),
+    user: z.string().min(1).meta({ description: "User the app of a user image runs as." }),
+    workingDir: z.string().min(1).meta({ description: "Working directory of a user image's app." }),
+    dependsOn: z.array(serviceRef).meta({ description: "Services whose apps must be ready before this one starts." }),
   })
   .partial();
 
@@ -360,23 +397,56 @@ export const checkSchema = z.union([sloCheck, propertyCheck], {
 const dataPlaneName = z.enum(["haproxy", "envoy"] satisfies DataPlaneName[]);
 export const DATA_PLANE_NAMES: readonly DataPlaneName[] = dataPlaneName.options;
 
+export const topologySchema = z
+  .strictObject({
+    compose: z.string().min(1).meta({ description: "A docker-compose.yml whose services this scenario meshes, relative to this file." }),
+  })
+  .meta({ description: "Where the services come from when not (only) from `services`." });
+
+/**
+ * Mesh policy per destination service; `istio` imports VirtualServices and DestinationRules
+ * (so no service can take its policy from a key named "istio").
+ */
+export const policiesSchema = z
+  .object({
+    istio: z
+      .array(z.string().min(1), {
+        error: (iss: IssueInput) => `expected a list of Istio YAML files, e.g. [./virtualservice.yaml], found ${describeValue(iss.input)}`,
+      })
+      .min(1)
+      .optional()
+      .meta({ description: "Istio VirtualService and DestinationRule files to import, relative to this file." }),
+  })
+  .catchall(policySchema)
+  .meta({ description: "Mesh policy per destination service." });
+
 export const scenarioSchema = z
   .strictObject({
     name: scenarioName,
     description: z.string().optional(),
     seed: numberBetween(0, 2 ** 32 - 1, "integer").optional().meta({ description: "Makes every probabilistic choice repeatable." }),
     dataPlane: dataPlaneName.optional().meta({ default: DEFAULTS.dataPlane }),
+    topology: topologySchema.optional(),
     services: z
       .record(serviceName, serviceSchema.nullable())
-      .refine((services) => Object.keys(services).length > 0, { error: "a scenario needs at least one service" }),
-    policies: z.record(serviceRef, policySchema).optional().meta({ description: "Mesh policy per destination service." }),
+      .refine((services) => Object.keys(services).length > 0, { error: "a scenario needs at least one service" })
+      .optional()
+      .meta({ description: "The services to mesh; with topology.compose, additions to and overrides of the imported ones." }),
+    policies: policiesSchema.optional(),
     load: loadSchema.optional(),
     faults: z.array(faultSchema).optional(),
     checks: z.array(checkSchema).optional(),
   })
-  .meta({ title: "meshquake scenario (v1)" });
+  .meta({
+    title: "meshquake scenario (v1)",
+    // `services` or a compose file to import them from (zod checks this in load-scenario.ts).
+    anyOf: [{ required: ["services"] }, { required: ["topology"] }],
+  });
 
 export type ScenarioSpec = z.infer<typeof scenarioSchema>;
+export type TopologySpec = z.infer<typeof topologySchema>;
+export type BuildSpec = z.infer<typeof buildSchema>;
+export type HealthSpec = z.infer<typeof healthSchema>;
 export type ServiceSpec = z.infer<typeof serviceSchema>;
 export type PolicySpec = z.infer<typeof policySchema>;
 export type LoadSpec = z.infer<typeof loadSchema>;

@@ -8,6 +8,8 @@ export interface SourceLocation {
   /** 1-based line and column in the scenario file. */
   line: number;
   col: number;
+  /** Set when the thing was imported from another file (a compose file, an Istio resource). */
+  file?: string;
 }
 
 export interface LatencyRange {
@@ -26,8 +28,47 @@ export interface ResolvedService {
   errorRate: number;
   /** Port the app listens on inside its pod. */
   port: number;
-  /** Path the mesh probes for readiness. */
+  /** Path the mesh probes for readiness (for a user image: also the default path of policy health checks). */
   health: string;
+  /** A user's image instead of the fixture; absent for the fixture. */
+  image?: ResolvedImage;
+  /** Services whose apps must be ready before this one's app starts (compose depends_on); absent when none. */
+  dependsOn?: string[];
+}
+
+/** Where a user image comes from: an image that exists locally, or a Dockerfile to build. */
+export type ImageSource =
+  | { kind: "image"; ref: string }
+  | {
+      kind: "build";
+      /** The build context folder, relative to the working directory (or absolute). */
+      context: string;
+      /** The Dockerfile, relative to the context. */
+      dockerfile: string;
+      args: Record<string, string>;
+      target: string | null;
+    };
+
+/** How the mesh knows an app is ready: GET a path (2xx), a TCP connect, or a command in the app container (exit 0). */
+export type Readiness = { kind: "http"; path: string } | { kind: "tcp" } | { kind: "exec"; command: string[] };
+
+export interface ResolvedImage {
+  source: ImageSource;
+  env: Record<string, string>;
+  /** Replaces the image's CMD; null keeps it. */
+  command: string[] | null;
+  /** Replaces the image's ENTRYPOINT; null keeps it. */
+  entrypoint: string[] | null;
+  user: string | null;
+  workingDir: string | null;
+  readiness: Readiness;
+  /**
+   * Every service its sidecar routes to. The app decides whom it calls, so the mesh routes
+   * every service, as Istio does without a Sidecar resource; `calls` only names the edges.
+   */
+  upstreams: string[];
+  /** Where the service is defined: the scenario or an imported compose file. */
+  origin: SourceLocation & { file: string };
 }
 
 export type RetryOn = "5xx" | "reset" | "connect-failure" | "timeout" | `${number}`;

@@ -146,8 +146,8 @@ describe("outbound replicas through Docker's DNS", () => {
     const foundMs = Date.now() - backAt;
 
     await new Promise((r) => setTimeout(r, 200));
-    expect(lines.some((l) => l.includes("ledger/r0 is going DOWN for maintenance (DNS NX status)"))).toBe(true);
-    expect(lines.some((l) => /ledger\/r0 changed its IP from .* to /.test(l))).toBe(true);
+    expect(lines.some((l) => l.includes("mq_att_ledger_0/r0 is going DOWN for maintenance (DNS NX status)"))).toBe(true);
+    expect(lines.some((l) => /mq_att_ledger_0\/r0 changed its IP from .* to /.test(l))).toBe(true);
     console.log(`DNS: removed replica out of rotation after ${droppedMs} ms; recreated replica found after ${foundMs} ms`);
   });
 });

@@ -367,8 +367,8 @@ describe("HAProxy sidecar in Docker", () => {
     expect(routed.some((e) => e.retries > 0)).toBe(true);
     expect(routed.every((e) => e.from === "payments" && e.status === 200)).toBe(true);
     expect(outbound.find((e) => e.status === 421)).toMatchObject({ route: "payments-0", upstream: null, termination: "LR--" });
-    // Every stdout line is either an access-log entry or one of HAProxy's own messages.
-    const other = lines.filter((l) => haproxyDataPlane.parseLogLine(l) === null);
+    // Every stdout line is an access-log entry, a per-try or policy event, or one of HAProxy's own messages.
+    const other = lines.filter((l) => haproxyDataPlane.parseLogLine(l) === null && haproxyDataPlane.parseEventLine?.(l) == null);
     expect(other.every((l) => !l.startsWith("{"))).toBe(true);
     const acceptedAt = all.map((e) => e.ts);
     expect(Math.abs(Math.max(...acceptedAt) - Date.now())).toBeLessThan(30_000);
@@ -376,7 +376,7 @@ describe("HAProxy sidecar in Docker", () => {
   });
 
   it("answers a malformed command with ERR and the reason", async () => {
-    expect(await admin.send("meshquake fault set x kind=nope pct=1 until=1")).toMatch(/^ERR kind=nope: expected one of abort, delay/);
+    expect(await admin.send("meshquake fault set x kind=nope pct=1 until=1")).toMatch(/^ERR kind=nope: expected one of abort, blackhole, delay, reset/);
     expect(await admin.send("meshquake fault set x kind=abort pct=1 until=1 status=503 colour=red")).toMatch(
       /^ERR unknown parameter for kind=abort: colour/,
     );

@@ -2,11 +2,13 @@ import { describe, expect, it } from "vitest";
 import type { AbortFault, DelayFault, ResolvedFault } from "../../scenario/types.js";
 import type { AdminChannel } from "../types.js";
 import {
+  FAULT_LIST_COMMAND,
   HaproxyCommandError,
   encodeCliValue,
   expectOk,
   faultDelCommand,
   faultSetCommand,
+  haproxyFaultCounters,
   parseFaultList,
 } from "./faults.js";
 import { haproxyDataPlane } from "./index.js";
@@ -51,6 +53,24 @@ describe("faultSetCommand", () => {
     expect(encodeCliValue("a b;c\\d\"é*'()!")).toMatch(/^[A-Za-z0-9._~%-]+$/);
   });
 
+  it("builds a blackhole and a reset: no kind parameters", () => {
+    const hole = { ...base, name: "hole", kind: "blackhole", from: "checkout", attributes: {} } as ResolvedFault;
+    const reset = { ...base, name: "rst", kind: "reset", probability: 1, attributes: {} } as ResolvedFault;
+    expect(faultSetCommand({ fault: hole, untilEpochMs: UNTIL, seed: 5 })).toBe(
+      "meshquake fault set hole kind=blackhole pct=50 from=checkout until=1795239600000 seed=5",
+    );
+    expect(faultSetCommand({ fault: reset, untilEpochMs: UNTIL, seed: 5 })).toBe(
+      "meshquake fault set rst kind=reset pct=100 from=* until=1795239600000 seed=5",
+    );
+  });
+
+  it("adds since= for a fault sent ahead of its start, and refuses one that would never start", () => {
+    expect(faultSetCommand({ fault: abort, untilEpochMs: UNTIL, sinceEpochMs: UNTIL - 20_000 + 0.6, seed: 1 })).toBe(
+      "meshquake fault set payments-abort kind=abort pct=50 status=503 from=* since=1795239580000 until=1795239600000 seed=1",
+    );
+    expect(() => faultSetCommand({ fault: abort, untilEpochMs: UNTIL, sinceEpochMs: UNTIL })).toThrow(/since: 1795239600000 is not an integer in 0..1795239599999/);
+  });
+
   it("derives a stable seed from the fault's name when the harness gives none", () => {
     const cmd = faultSetCommand({ fault: abort, untilEpochMs: UNTIL });
     expect(cmd).toContain(`seed=${defaultFaultSeed("payments-abort")}`);
@@ -62,7 +82,7 @@ describe("faultSetCommand", () => {
   it("refuses what it cannot express", () => {
     const partition = { ...base, name: "split", kind: "partition", attributes: {} } as ResolvedFault;
     expect(() => faultSetCommand({ fault: partition, untilEpochMs: UNTIL })).toThrow(
-      "fault split: kind partition is not switched by the haproxy data plane (it switches: abort, delay)",
+      "fault split: kind partition is not switched by the haproxy data plane (it switches: abort, delay, blackhole, reset)",
     );
     expect(() => faultSetCommand({ fault: { ...abort, name: "a b" }, untilEpochMs: UNTIL })).toThrow(/fault name "a b"/);
     expect(() => faultSetCommand({ fault: { ...abort, status: 99 }, untilEpochMs: UNTIL })).toThrow(/status: 99 is not an integer in 200..599/);
@@ -107,6 +127,9 @@ describe("replies", () => {
       },
     ]);
     expect(parseFaultList("OK 0 faults on payments-0\n\n")).toEqual([]);
+    expect(
+      parseFaultList("OK 1 faults on payments-0\nlater kind=reset pct=100 from=* since=1795239580000 until=1795239600000 seed=0 seen=0 hits=0 state=pending\n"),
+    ).toMatchObject([{ name: "later", kind: "reset", state: "pending", params: { since: "1795239580000" } }]);
   });
 });
 
@@ -134,8 +157,18 @@ describe("haproxyDataPlane fault switching", () => {
     await expect(haproxyDataPlane.revertFault(admin, abort)).rejects.toThrow(/haproxy answered "ERR status=503/);
   });
 
-  it("switches abort and delay at runtime", () => {
-    expect([...haproxyDataPlane.runtimeFaultKinds].sort()).toEqual(["abort", "delay"]);
+  it("switches abort, delay, blackhole and reset at runtime", () => {
+    expect([...haproxyDataPlane.runtimeFaultKinds].sort()).toEqual(["abort", "blackhole", "delay", "reset"]);
+  });
+
+  it("reads a fault's counters from the listing, null when the table does not hold it", async () => {
+    const reply =
+      "OK 1 faults on payments-0\n" +
+      "hole kind=blackhole pct=25 from=checkout until=1795239600000 seed=0 seen=40 hits=9 state=expired\n\n";
+    const { admin, sent } = channel(reply);
+    expect(await haproxyFaultCounters(admin, "hole")).toEqual({ seen: 40, hits: 9 });
+    expect(await haproxyFaultCounters(admin, "other")).toBeNull();
+    expect(sent).toEqual([FAULT_LIST_COMMAND, FAULT_LIST_COMMAND]);
   });
 });
 

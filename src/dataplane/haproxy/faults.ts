@@ -1,8 +1,9 @@
 // Runtime-API commands for the fault table in images/haproxy/faults.lua, and their replies.
 //
 //   meshquake fault set <name> kind=<kind> pct=<0..100> <kind params> from=<service|*>
-//                       [header=<name> value=<value>] until=<epoch ms> seed=<n>
+//                       [header=<name> value=<value>] [since=<epoch ms>] until=<epoch ms> seed=<n>
 //       abort: status=<200..599>      delay: delay_min=<ms> delay_max=<ms>
+//       blackhole (hold without an answer until the fault ends), reset (close without an answer): none
 //   meshquake fault del <name>        "OK deleted <name>" or "OK absent <name>"
 //   meshquake fault list              "OK <n> faults on <pod>", then one line per fault
 //   meshquake fault clear             "OK cleared <n>"
@@ -10,11 +11,11 @@
 // Every value is percent-encoded: only [A-Za-z0-9._~*=-] and %XX reach HAProxy's CLI, whose
 // tokenizer treats ';', '\' and spaces specially. Every reply starts with "OK" or "ERR".
 import type { AbortFault, DelayFault, FaultKind, ResolvedFault } from "../../scenario/types.js";
-import type { RuntimeFault } from "../types.js";
+import type { AdminChannel, RuntimeFault } from "../types.js";
 import { integer } from "./names.js";
 import { defaultFaultSeed } from "./seed.js";
 
-export const HAPROXY_RUNTIME_FAULT_KINDS = ["abort", "delay"] as const;
+export const HAPROXY_RUNTIME_FAULT_KINDS = ["abort", "delay", "blackhole", "reset"] as const;
 export type HaproxyRuntimeFaultKind = (typeof HAPROXY_RUNTIME_FAULT_KINDS)[number];
 
 const FAULT_NAME = /^[A-Za-z0-9._-]{1,64}$/;
@@ -48,7 +49,7 @@ export function encodeCliValue(value: string): string {
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`);
 }
 
-type KindParams = { [K in HaproxyRuntimeFaultKind]: (f: Extract<ResolvedFault, { kind: K }>) => string[] };
+type KindParams = { [K in HaproxyRuntimeFaultKind]: (f: ResolvedFault & { kind: K }) => string[] };
 
 /** Kind-specific parameters; a kind listed in HAPROXY_RUNTIME_FAULT_KINDS without one does not compile. */
 const KIND_PARAMS = {
@@ -58,6 +59,8 @@ const KIND_PARAMS = {
     const max = integer(`fault ${f.name}: delay`, Math.round(f.delay.maxMs), min, MAX_DELAY_MS);
     return [`delay_min=${min}`, `delay_max=${max}`];
   },
+  blackhole: () => [],
+  reset: () => [],
 } satisfies KindParams;
 
 export function faultName(name: string): string {
@@ -75,7 +78,7 @@ function percent(f: ResolvedFault): string {
   return String(Number((f.probability * 100).toFixed(6)));
 }
 
-export function faultSetCommand({ fault: f, untilEpochMs, seed }: RuntimeFault): string {
+export function faultSetCommand({ fault: f, untilEpochMs, sinceEpochMs, seed }: RuntimeFault): string {
   const name = faultName(f.name);
   if (!isHaproxyRuntimeFaultKind(f.kind)) {
     throw new HaproxyFaultError(
@@ -84,6 +87,7 @@ export function faultSetCommand({ fault: f, untilEpochMs, seed }: RuntimeFault):
   }
   const params = (KIND_PARAMS[f.kind] as (f: ResolvedFault) => string[])(f);
   const until = integer(`fault ${name}: until`, Math.ceil(untilEpochMs), 1, Number.MAX_SAFE_INTEGER);
+  const since = sinceEpochMs === undefined ? null : integer(`fault ${name}: since`, Math.floor(sinceEpochMs), 0, until - 1);
   const dieSeed = integer(`fault ${name}: seed`, seed ?? defaultFaultSeed(name), 0, Number.MAX_SAFE_INTEGER);
   const match: string[] = [];
   if (f.match) {
@@ -98,6 +102,7 @@ export function faultSetCommand({ fault: f, untilEpochMs, seed }: RuntimeFault):
     ...params,
     `from=${f.from === null ? "*" : encodeCliValue(f.from)}`,
     ...match,
+    ...(since === null ? [] : [`since=${since}`]),
     `until=${until}`,
     `seed=${dieSeed}`,
   ].join(" ");
@@ -119,7 +124,8 @@ export function expectOk(command: string, reply: string): string {
 export interface FaultListing {
   name: string;
   kind: string;
-  state: "active" | "expired";
+  /** pending: set ahead of its `since`; expired: past its `until` (the proxy ignores it). */
+  state: "pending" | "active" | "expired";
   /** Requests that matched the fault's filters while it was active, and how many it hit. */
   seen: number;
   hits: number;
@@ -138,6 +144,16 @@ export function parseFaultList(reply: string): FaultListing[] {
         words.map((w) => [w.slice(0, w.indexOf("=")), decodeURIComponent(w.slice(w.indexOf("=") + 1))]),
       );
       const { kind = "", state, seen = "0", hits = "0", ...rest } = params;
-      return { name, kind, state: state === "active" ? "active" : "expired", seen: Number(seen), hits: Number(hits), params: rest };
+      const known = state === "active" || state === "pending" ? state : "expired";
+      return { name, kind, state: known, seen: Number(seen), hits: Number(hits), params: rest };
     });
+}
+
+/**
+ * What faults.lua counted for one fault while it was on (requests that passed its caller and
+ * header filters, and those it hit), or null when the table does not hold it. For DataPlane.faultCounters.
+ */
+export async function haproxyFaultCounters(admin: AdminChannel, name: string): Promise<{ seen: number; hits: number } | null> {
+  const listed = parseFaultList(await admin.send(FAULT_LIST_COMMAND)).find((f) => f.name === faultName(name));
+  return listed ? { seen: listed.seen, hits: listed.hits } : null;
 }

@@ -2,8 +2,8 @@
 // through the Lua fault table over the runtime API (never a reload), access logs parsed.
 import type { ResolvedFault } from "../../scenario/types.js";
 import type { AdminChannel, DataPlane, RuntimeFault } from "../types.js";
-import { HAPROXY_RUNTIME_FAULT_KINDS, expectOk, faultDelCommand, faultSetCommand } from "./faults.js";
-import { parseHaproxyLogLine } from "./log.js";
+import { HAPROXY_RUNTIME_FAULT_KINDS, expectOk, faultDelCommand, faultSetCommand, haproxyFaultCounters } from "./faults.js";
+import { parseHaproxyEventLine, parseHaproxyLogLine } from "./log.js";
 import { renderHaproxySidecar } from "./render.js";
 
 async function run(admin: AdminChannel, command: string): Promise<string> {
@@ -22,10 +22,14 @@ export const haproxyDataPlane: DataPlane = {
     await run(admin, faultDelCommand(fault.name));
   },
   parseLogLine: parseHaproxyLogLine,
+  faultCounters: haproxyFaultCounters,
+  // Runtime faults are sent ahead of their start with since=: the proxy switches them on by its own clock.
+  startsFaultsOnTime: true,
+  parseEventLine: parseHaproxyEventLine,
 };
 
 export { renderHaproxyConfig, renderHaproxySidecar, HAPROXY_CONFIG_PATH, HAPROXY_SUPPORT_DIR } from "./render.js";
-export { parseHaproxyLogLine } from "./log.js";
+export { parseHaproxyEventLine, parseHaproxyLogLine, terminationCause } from "./log.js";
 export {
   FAULT_CLEAR_COMMAND,
   FAULT_LIST_COMMAND,

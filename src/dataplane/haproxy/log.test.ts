@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseHaproxyLogLine } from "./log.js";
+import { parseHaproxyEventLine, parseHaproxyLogLine, terminationCause, type CauseInput } from "./log.js";
 
 // Lines captured from HAProxy 2.6.12 running configs from render.ts (see the integration tests).
 const LINES = {
@@ -95,5 +95,132 @@ describe("parseHaproxyLogLine", () => {
     ]) {
       expect(parseHaproxyLogLine(line), line).toBeNull();
     }
+  });
+});
+
+// Lines captured from HAProxy 2.6.12 running render.ts's configs with policy.lua: local runs
+// against Node replicas, and in Docker (test/integration/policy-conformance.test.ts's topology).
+const POLICY_LINES = {
+  outboundRetriedOk:
+    '{"mq":1,"pod":"checkout-0","ts":"1795240856.045","t0":"1795240856046","dir":"outbound","route":"payments","host":"payments","from":"checkout","from_replica":"0","srv":"r2","status":200,"Ta":1,"Tw":1,"Tc":0,"Tr":0,"retries":"+1","term":"----","bytes":108,"fault":"-","id":"checkout-0.6","max":"2","cause":"-","local":"-","budget":"-"}',
+  outboundOverallTimeout:
+    '{"mq":1,"pod":"checkout-0","ts":"1795240916.507","t0":"1795240916510","dir":"outbound","route":"payments","host":"payments","from":"checkout","from_replica":"0","srv":"r0","status":504,"Ta":502,"Tw":302,"Tc":0,"Tr":200,"retries":"+1","term":"----","bytes":152,"fault":"-","id":"checkout-0.0","max":"3","cause":"-","local":"overall-timeout","budget":"-"}',
+  outboundResetNotRetried:
+    '{"mq":1,"pod":"checkout-0","ts":"1795240859.482","t0":"1795240859483","dir":"outbound","route":"payments","host":"payments","from":"checkout","from_replica":"0","srv":"r0","status":502,"Ta":0,"Tw":0,"Tc":0,"Tr":0,"retries":"0","term":"----","bytes":164,"fault":"-","id":"checkout-0.6","max":"2","cause":"-","local":"reset","budget":"-"}',
+  outboundOverflow:
+    '{"mq":1,"pod":"checkout-0","ts":"1795241703.387","t0":"1795241703389","dir":"outbound","route":"payments","host":"payments","from":"checkout","from_replica":"0","srv":"<NOSRV>","status":503,"Ta":0,"Tw":-1,"Tc":-1,"Tr":-1,"retries":"0","term":"LR--","bytes":160,"fault":"-","id":"checkout-0.3","max":"1","cause":"overflow","local":"-","budget":"-"}',
+  attemptPerTryTimeout:
+    '{"mq":1,"pod":"checkout-0","ts":"1795240789.859","t0":"1795240792761","dir":"attempt","route":"payments","replica":1,"id":"checkout-0.2464","srv":"r1","status":425,"Ta":302,"Tr":-1,"term":"sH--","local":"per-try-timeout","fault":"-"}',
+  attemptOverallTimeout:
+    '{"mq":1,"pod":"checkout-0","ts":"1795241706.589","t0":"1795241706589","dir":"attempt","route":"payments","replica":0,"id":"checkout-0.0","srv":"r0","status":599,"Ta":199,"Tr":-1,"term":"sH--","local":"overall-timeout","fault":"-"}',
+  // Constructed (rare in a run): the request's timeout had passed before this try could start.
+  attemptUnsent:
+    '{"mq":1,"pod":"checkout-0","ts":"1795240917.317","t0":"1795240917317","dir":"attempt","route":"payments","replica":0,"id":"checkout-0.9","srv":"<NOSRV>","status":599,"Ta":0,"Tr":-1,"term":"LR--","local":"overall-timeout","fault":"-"}',
+  // Captured in Docker: payments-0's inbound sidecar aborted the try (fault pay-abort), and the
+  // same try as the callee logged it, with the caller's request id.
+  attemptFault:
+    '{"mq":1,"pod":"frontend-0","ts":"1795241724.688","t0":"1795241724688","dir":"attempt","route":"payments","replica":0,"id":"frontend-0.16","srv":"r0","status":503,"Ta":0,"Tr":0,"term":"----","local":"-","fault":"pay-abort"}',
+  inboundFaultedTry:
+    '{"mq":1,"pod":"payments-0","ts":"1795241724.688","t0":"1795241724688","dir":"inbound","route":"payments","from":"frontend","from_replica":"0","srv":"<NOSRV>","status":503,"Ta":0,"Tw":-1,"Tc":-1,"Tr":-1,"retries":"0","term":"LR--","bytes":134,"fault":"pay-abort","req":"frontend-0.16","check":"-"}',
+  ejection: '{"mq":1,"pod":"checkout-0","ts":"1795240733.432","ev":"ejection","route":"payments","replica":0,"until":"1795240734.432","count":1}',
+  readmission: '{"mq":1,"pod":"checkout-0","ts":"1795240734.846","ev":"readmission","route":"payments","replica":0}',
+  skipped: '{"mq":1,"pod":"checkout-0","ts":"1795240741.343","ev":"ejection-skipped","route":"payments","replica":0,"reason":"max-ejection-percent"}',
+  healthDown: '{"mq":1,"pod":"checkout-0","ts":"1795240945.870","ev":"health","route":"payments","replica":1,"state":"down","check":"L7STS"}',
+};
+
+describe("policy observations", () => {
+  it("reads the request id, the allowed tries and why an outbound request ended", () => {
+    expect(parseHaproxyLogLine(POLICY_LINES.outboundRetriedOk)).toMatchObject({
+      ts: 1795240856046,
+      requestId: "checkout-0.6",
+      maxAttempts: 2,
+      retries: 1,
+      upstream: "payments-2",
+      budgetDenied: false,
+      cause: "ok",
+    });
+    expect(parseHaproxyLogLine(POLICY_LINES.outboundOverallTimeout)).toMatchObject({ status: 504, cause: "overall-timeout" });
+    expect(parseHaproxyLogLine(POLICY_LINES.outboundResetNotRetried)).toMatchObject({ status: 502, cause: "reset" });
+    expect(parseHaproxyLogLine(POLICY_LINES.outboundOverflow)).toMatchObject({ status: 503, upstream: null, cause: "overflow" });
+    // Older lines have none of these.
+    expect(parseHaproxyLogLine(LINES.outboundFirstTry)).not.toHaveProperty("cause");
+  });
+
+  it("reads each try, with the status a local failure stands for", () => {
+    expect(parseHaproxyEventLine(POLICY_LINES.attemptPerTryTimeout)).toEqual({
+      kind: "attempt",
+      // t0, not the kept-alive connection's stream start.
+      ts: 1795240792761,
+      pod: "checkout-0",
+      route: "payments",
+      replica: 1,
+      requestId: "checkout-0.2464",
+      status: 504,
+      durationMs: 302,
+      outcome: "per-try-timeout",
+      fault: null,
+      termination: "sH--",
+    });
+    expect(parseHaproxyEventLine(POLICY_LINES.attemptOverallTimeout)).toMatchObject({ outcome: "overall-timeout", status: 504, durationMs: 199 });
+    expect(parseHaproxyEventLine(POLICY_LINES.attemptUnsent)).toMatchObject({ outcome: "not-sent", status: 504 });
+    expect(parseHaproxyEventLine(POLICY_LINES.attemptFault)).toMatchObject({ outcome: "injected-fault", fault: "pay-abort", status: 503 });
+    // Request lines are not events, and events are not requests.
+    expect(parseHaproxyEventLine(POLICY_LINES.outboundRetriedOk)).toBeNull();
+    expect(parseHaproxyLogLine(POLICY_LINES.attemptFault)).toBeNull();
+    // The callee's side of the same try: joined to the caller's request by its id.
+    expect(parseHaproxyLogLine(POLICY_LINES.inboundFaultedTry)).toMatchObject({
+      direction: "inbound",
+      requestId: "frontend-0.16",
+      healthCheck: false,
+      fault: "pay-abort",
+    });
+  });
+
+  it("reads ejections, re-admissions and health changes", () => {
+    expect(parseHaproxyEventLine(POLICY_LINES.ejection)).toEqual({
+      kind: "ejection",
+      ts: 1795240733432,
+      pod: "checkout-0",
+      route: "payments",
+      replica: 0,
+      untilTs: 1795240734432,
+      count: 1,
+    });
+    expect(parseHaproxyEventLine(POLICY_LINES.readmission)).toMatchObject({ kind: "readmission", ts: 1795240734846 });
+    expect(parseHaproxyEventLine(POLICY_LINES.skipped)).toMatchObject({ kind: "ejection-skipped", reason: "max-ejection-percent" });
+    expect(parseHaproxyEventLine(POLICY_LINES.healthDown)).toMatchObject({ kind: "health", healthy: false, check: "L7STS", replica: 1 });
+    expect(parseHaproxyEventLine("[info] 324/055340 (16966) : " + POLICY_LINES.ejection)).toBeNull();
+    expect(parseHaproxyEventLine(POLICY_LINES.ejection.replace('"count":1', '"count":"x"'))).toBeNull();
+  });
+
+  it("names the termination cause, most specific first", () => {
+    const base: CauseInput = {
+      status: 200,
+      termination: "----",
+      noServer: false,
+      noRoute: false,
+      overflow: false,
+      local: null,
+      fault: null,
+      retries: 0,
+      maxAttempts: 3,
+      budgetDenied: false,
+    };
+    const cause = (over: Partial<CauseInput>) => terminationCause({ ...base, ...over });
+    expect(cause({})).toBe("ok");
+    expect(cause({ status: 404 })).toBe("ok");
+    expect(cause({ status: 503, overflow: true, termination: "LR--", noServer: true })).toBe("overflow");
+    expect(cause({ status: 421, noRoute: true, termination: "LR--" })).toBe("no-route");
+    expect(cause({ status: 503, noServer: true, termination: "SC--" })).toBe("no-healthy-replica");
+    expect(cause({ status: 503, noServer: true, termination: "sQ--" })).toBe("overall-timeout");
+    expect(cause({ status: 504, local: "overall-timeout", retries: 1 })).toBe("overall-timeout");
+    expect(cause({ status: 500, retries: 2 })).toBe("retries-exhausted");
+    expect(cause({ status: 500, budgetDenied: true })).toBe("budget-exhausted");
+    expect(cause({ status: 504, local: "per-try-timeout", maxAttempts: 1 })).toBe("per-try-timeout");
+    expect(cause({ status: 503, local: "connect-failure", maxAttempts: 1 })).toBe("connect-failure");
+    expect(cause({ status: 429, fault: "limit", maxAttempts: 1 })).toBe("injected-fault");
+    expect(cause({ status: 200, fault: "slow" })).toBe("ok");
+    expect(cause({ status: 500, maxAttempts: 1 })).toBe("upstream-error");
+    expect(cause({ status: -1, termination: "CD--" })).toBe("caller-abort");
   });
 });

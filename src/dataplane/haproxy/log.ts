@@ -1,10 +1,11 @@
-// The sidecar's access log: one JSON object per request on both frontends, written by HAProxy's
-// log-format to stdout ("log stdout format raw"). HAProxy's own lines (server up/down, alerts)
-// share the stream and are not JSON; parseHaproxyLogLine returns null for them.
-import type { AccessLogEntry } from "../types.js";
+// The sidecar's access log: one JSON object per request on both frontends and one per try in
+// each attempt listener, written by HAProxy's log-format to stdout ("log stdout format raw"),
+// plus policy events written by images/haproxy/policy.lua through the same log. HAProxy's own
+// lines (server up/down, alerts) share the stream and are not JSON; the parsers return null for them.
+import type { AccessLogEntry, AttemptEntry, AttemptOutcome, MeshEvent, PolicyEvent, TerminationCause } from "../types.js";
 import { PROXY } from "./names.js";
 
-/** Bumped whenever a field changes meaning; parse only what this version wrote. */
+/** Bumped whenever a field changes meaning; parse only what this version wrote. Fields may be added. */
 export const LOG_SCHEMA = 1;
 
 type LogValue = { str: string } | { num: string };
@@ -19,14 +20,20 @@ function logFormat(fields: Record<string, LogValue>): string {
   return `{${body.join(",")}}`;
 }
 
+/** Set by the first http-request rule of every proxy that logs (render.ts): date(0,ms). */
+export const START_VAR = "mq_t0";
+
 const jsonVar = (name: string): LogValue => ({ str: `%[var(txn.${name}),json(utf8s)]` });
 
 function commonFields(pod: string): Record<string, LogValue> {
   return {
     mq: { num: String(LOG_SCHEMA) },
     pod: { str: pod },
-    // %ms is the zero-padded millisecond part of the accept date, %Ts its epoch seconds.
+    // %ms is the zero-padded millisecond part of the accept date, %Ts its epoch seconds. On a
+    // kept-alive connection that is when the stream started (after the previous request), so
+    // t0, the epoch ms at which the first http-request rule ran, is the request's own start.
     ts: { str: "%Ts.%ms" },
+    t0: { str: `%[var(txn.${START_VAR})]` },
   };
 }
 
@@ -55,6 +62,12 @@ export function outboundLogFormat(pod: string, service: string, index: number): 
     from: { str: service },
     from_replica: { str: String(index) },
     ...resultFields(),
+    id: { str: "%ID" },
+    // Set by the destination's routing backend (render.ts).
+    max: jsonVar("mq_max"),
+    cause: jsonVar("mq_cause"),
+    local: jsonVar("mq_local"),
+    budget: jsonVar("mq_budget"),
   });
 }
 
@@ -66,11 +79,30 @@ export function inboundLogFormat(pod: string, service: string): string {
     from: jsonVar("mq_from"),
     from_replica: jsonVar("mq_from_replica"),
     ...resultFields(),
+    req: jsonVar("mq_req"),
+    check: jsonVar("mq_check"),
   });
 }
 
-/** One line of a sidecar's stdout → an access-log entry, or null for anything else. */
-export function parseHaproxyLogLine(line: string): AccessLogEntry | null {
+/** One try through the attempt listener for `<service>-<index>` in the caller's sidecar. */
+export function attemptLogFormat(pod: string, service: string, index: number): string {
+  return logFormat({
+    ...commonFields(pod),
+    dir: { str: "attempt" },
+    route: { str: service },
+    replica: { num: String(index) },
+    id: jsonVar("mq_req"),
+    srv: { str: "%s" },
+    status: { num: "%ST" },
+    Ta: { num: "%Ta" },
+    Tr: { num: "%Tr" },
+    term: { str: "%tsc" },
+    local: jsonVar("mq_local"),
+    fault: jsonVar("mq_fault"),
+  });
+}
+
+function parseJson(line: string): Record<string, unknown> | null {
   const text = line.trim();
   if (!text.startsWith("{")) return null;
   let raw: unknown;
@@ -81,19 +113,25 @@ export function parseHaproxyLogLine(line: string): AccessLogEntry | null {
   }
   if (typeof raw !== "object" || raw === null) return null;
   const r = raw as Record<string, unknown>;
-  if (r.mq !== LOG_SCHEMA) return null;
+  return r.mq === LOG_SCHEMA ? r : null;
+}
+
+/** One line of a sidecar's stdout → an access-log entry, or null for anything else. */
+export function parseHaproxyLogLine(line: string): AccessLogEntry | null {
+  const r = parseJson(line);
+  if (!r) return null;
   const { dir, pod, route, srv, ts, retries, term } = r;
   if (dir !== "inbound" && dir !== "outbound") return null;
   if (typeof pod !== "string" || typeof route !== "string" || typeof srv !== "string") return null;
   if (typeof ts !== "string" || typeof retries !== "string" || typeof term !== "string") return null;
   if (typeof r.status !== "number" || typeof r.Ta !== "number") return null;
-  const acceptedAt = epochMs(ts);
+  const acceptedAt = startMs(r.t0, ts);
   if (acceptedAt === null) return null;
 
   const noRoute = dir === "outbound" && route === PROXY.noRoute;
   const faults = optional(r.fault)?.split(",") ?? [];
   const fromReplica = Number(optional(r.from_replica) ?? Number.NaN);
-  return {
+  const entry: AccessLogEntry = {
     ts: acceptedAt,
     pod,
     direction: dir,
@@ -109,6 +147,143 @@ export function parseHaproxyLogLine(line: string): AccessLogEntry | null {
     faults,
     fromReplica: Number.isInteger(fromReplica) && fromReplica >= 0 ? fromReplica : null,
   };
+  // Fields added after the first version of this schema: absent in older lines.
+  if (dir === "outbound" && "id" in r) {
+    const max = Number(optional(r.max) ?? "1");
+    entry.requestId = optional(r.id);
+    entry.maxAttempts = Number.isInteger(max) && max >= 1 ? max : 1;
+    entry.budgetDenied = optional(r.budget) === "denied";
+    entry.cause = terminationCause({
+      status: entry.status,
+      termination: term,
+      noServer: srv === "<NOSRV>",
+      noRoute,
+      overflow: optional(r.cause) === "overflow",
+      local: optional(r.local),
+      fault: entry.fault,
+      retries: entry.retries,
+      maxAttempts: entry.maxAttempts,
+      budgetDenied: entry.budgetDenied,
+    });
+  }
+  if (dir === "inbound" && "check" in r) {
+    entry.requestId = optional(r.req);
+    entry.healthCheck = optional(r.check) !== null;
+  }
+  return entry;
+}
+
+/** Failures the attempt listener answers itself, and the status each stands for (render.ts LOCAL_FAILURES). */
+const LOCAL_STATUS: Record<string, number> = { "connect-failure": 503, reset: 502, "per-try-timeout": 504, "overall-timeout": 504 };
+
+export interface CauseInput {
+  status: number;
+  termination: string;
+  /** No replica was chosen (HAProxy's <NOSRV>). */
+  noServer: boolean;
+  noRoute: boolean;
+  overflow: boolean;
+  /** The failure the caller's sidecar produced for the last try, if any. */
+  local: string | null;
+  fault: string | null;
+  retries: number;
+  maxAttempts: number;
+  budgetDenied: boolean;
+}
+
+/** Why an outbound request ended as it did (see TerminationCause), from its log line alone. Pure. */
+export function terminationCause(e: CauseInput): TerminationCause {
+  if (e.overflow) return "overflow";
+  if (e.noRoute) return "no-route";
+  if (e.termination.startsWith("C")) return "caller-abort";
+  // Waited in the breaker's queue until the timeout, or the routing backstop fired.
+  if (/^s[QH]/.test(e.termination) && e.local === null) return "overall-timeout";
+  if (e.noServer && e.termination.startsWith("SC")) return "no-healthy-replica";
+  if (e.local === "overall-timeout") return "overall-timeout";
+  const failed = e.status >= 500 || e.status < 100 || e.local !== null || (e.fault !== null && e.status >= 400);
+  if (!failed) return "ok";
+  if (e.maxAttempts > 1 && e.retries >= e.maxAttempts - 1) return "retries-exhausted";
+  if (e.maxAttempts > 1 && e.budgetDenied) return "budget-exhausted";
+  if (e.local === "per-try-timeout" || e.local === "connect-failure" || e.local === "reset") return e.local;
+  if (/^[SP]H/.test(e.termination) || e.termination.startsWith("SD")) return "reset";
+  if (e.fault !== null) return "injected-fault";
+  return "upstream-error";
+}
+
+/** One line of a sidecar's stdout → a try or a policy event, or null for anything else. */
+export function parseHaproxyEventLine(line: string): MeshEvent | null {
+  const r = parseJson(line);
+  if (!r) return null;
+  if (r.dir === "attempt") return parseAttempt(r);
+  if (typeof r.ev === "string") return parsePolicyEvent(r);
+  return null;
+}
+
+function parseAttempt(r: Record<string, unknown>): AttemptEntry | null {
+  const { pod, route, replica, ts, srv, term } = r;
+  if (typeof pod !== "string" || typeof route !== "string" || typeof ts !== "string") return null;
+  if (typeof srv !== "string" || typeof term !== "string") return null;
+  if (typeof replica !== "number" || !Number.isInteger(replica) || replica < 0) return null;
+  if (typeof r.status !== "number" || typeof r.Ta !== "number") return null;
+  const startedAt = startMs(r.t0, ts);
+  if (startedAt === null) return null;
+  const local = optional(r.local);
+  const fault = optional(r.fault)?.split(",").at(-1) ?? null;
+  const status = local !== null ? (LOCAL_STATUS[local] ?? r.status) : r.status;
+  return {
+    kind: "attempt",
+    ts: startedAt,
+    pod,
+    route,
+    replica,
+    requestId: optional(r.id),
+    status,
+    durationMs: r.Ta,
+    outcome: attemptOutcome({ status, local, fault, termination: term, noServer: srv === "<NOSRV>" }),
+    fault,
+    termination: term,
+  };
+}
+
+/** How one try ended, from its attempt-listener line. Pure. */
+export function attemptOutcome(a: { status: number; local: string | null; fault: string | null; termination: string; noServer: boolean }): AttemptOutcome {
+  if (a.local === "overall-timeout" && a.noServer) return "not-sent";
+  if (a.local === "connect-failure" || a.local === "reset" || a.local === "per-try-timeout" || a.local === "overall-timeout") return a.local;
+  if (a.termination.startsWith("C")) return "caller-abort";
+  if (a.fault !== null && a.status >= 400) return "injected-fault";
+  if (a.status >= 500 || a.status < 100) return "upstream-error";
+  return "ok";
+}
+
+function parsePolicyEvent(r: Record<string, unknown>): PolicyEvent | null {
+  const { ev, pod, route, replica, ts } = r;
+  if (typeof pod !== "string" || typeof route !== "string" || typeof ts !== "string") return null;
+  if (typeof replica !== "number" || !Number.isInteger(replica) || replica < 0) return null;
+  const at = epochMs(ts);
+  if (at === null) return null;
+  const base = { ts: at, pod, route, replica };
+  switch (ev) {
+    case "ejection": {
+      const until = typeof r.until === "string" ? epochMs(r.until) : null;
+      if (until === null || typeof r.count !== "number") return null;
+      return { kind: "ejection", ...base, untilTs: until, count: r.count };
+    }
+    case "readmission":
+      return { kind: "readmission", ...base };
+    case "ejection-skipped":
+      return { kind: "ejection-skipped", ...base, reason: typeof r.reason === "string" ? r.reason : "" };
+    case "health":
+      if (r.state !== "up" && r.state !== "down") return null;
+      return { kind: "health", ...base, healthy: r.state === "up", check: typeof r.check === "string" ? r.check : "" };
+    default:
+      return null;
+  }
+}
+
+/** The request's own start (t0, epoch ms) when logged, else the stream's accept date. */
+function startMs(t0: unknown, ts: string): number | null {
+  const start = typeof t0 === "string" && /^\d{10,16}$/.test(t0) ? Number(t0) : null;
+  return start ?? epochMs(ts);
 }
 
 /** "1795239295.048" → 1795239295048; tolerant of a missing zero-padding. */

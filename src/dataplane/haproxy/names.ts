@@ -16,6 +16,26 @@ export const PROXY = {
   resolvers: "mq_docker",
 } as const;
 
+/**
+ * The per-replica attempt listener inside the caller's sidecar: every try of a request to
+ * `<service>-<index>` passes through it (HAPROXY.md §4: the routing backend alone never sees a
+ * retried error). Reached over an abstract unix socket of the same name, private to the pod's
+ * network namespace.
+ */
+export function attemptProxy(service: string, index: number): string {
+  return `mq_att_${service}_${index}`;
+}
+
+/** Stick table holding a destination's request and attempt rates for its retry budget. */
+export function budgetTable(service: string): string {
+  return `mq_budget_${service}`;
+}
+
+/** Server name of replica `index` in both the routing backend and its attempt listener. */
+export function replicaServer(index: number): string {
+  return `r${index}`;
+}
+
 export class HaproxyInputError extends Error {
   override name = "HaproxyInputError";
 }
@@ -37,6 +57,16 @@ export function hostName(what: string, value: string): string {
 export function integer(what: string, value: number, min: number, max: number): number {
   if (!Number.isSafeInteger(value) || value < min || value > max) {
     throw new HaproxyInputError(`${what}: ${value} is not an integer in ${min}..${max}`);
+  }
+  return value;
+}
+
+/** An HTTP request path (and query) safe to write as one config word: no spaces, quotes or backslashes. */
+const HTTP_PATH = /^\/[A-Za-z0-9._~!$&()*+,;=:@%/?-]{0,1023}$/;
+
+export function httpPath(what: string, value: unknown): string {
+  if (typeof value !== "string" || !HTTP_PATH.test(value)) {
+    throw new HaproxyInputError(`${what}: ${JSON.stringify(value)} is not an HTTP path HAProxy can check (expected "/..." without spaces or quotes)`);
   }
   return value;
 }

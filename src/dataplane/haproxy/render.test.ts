@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ResolvedPolicy, ResolvedService } from "../../scenario/types.js";
+import type { ResolvedPolicy, ResolvedService, RetryOn } from "../../scenario/types.js";
 import type { SidecarRenderInput, UpstreamRef } from "../types.js";
 import { POD_PORTS } from "../../plan/types.js";
 import { HAPROXY_CONFIG_PATH, renderHaproxyConfig, renderHaproxySidecar } from "./render.js";
@@ -23,7 +23,7 @@ const paymentsPolicy: ResolvedPolicy = {
     budget: { ratio: 0.2, minPerSecond: 10, windowMs: 10_000 },
   },
   circuitBreaker: { maxConnections: 100, maxPending: 50 },
-  outlierDetection: { consecutive5xx: 5, intervalMs: 1000, baseEjectionTimeMs: 10_000, maxEjectionPercent: 50 },
+  outlierDetection: { consecutive5xx: 5, intervalMs: 1000, baseEjectionTimeMs: 10_000, maxEjectionPercent: 0.5 },
   loadBalancer: "random",
   healthCheck: { path: "/healthz", intervalMs: 1000, unhealthyAfter: 2, healthyAfter: 1 },
 };
@@ -53,12 +53,17 @@ const input = (over: Partial<SidecarRenderInput> = {}): SidecarRenderInput => ({
   ...over,
 });
 
-/** The backend section for one upstream, as lines without indentation. */
-function backend(text: string, name: string): string[] {
-  const section = text.split("\n\n").find((s) => s.startsWith(`backend ${name}\n`));
-  if (!section) throw new Error(`no backend ${name} in:\n${text}`);
-  return section.split("\n").slice(1).map((l) => l.trim());
+/** A section of the config, as lines without indentation. */
+function section(text: string, header: string): string[] {
+  const found = text
+    .replace(/^#.*\n/, "")
+    .split("\n\n")
+    .find((s) => s.startsWith(`${header}\n`));
+  if (!found) throw new Error(`no ${header} in:\n${text}`);
+  return found.split("\n").slice(1).map((l) => l.trim());
 }
+const backend = (text: string, name: string) => section(text, `backend ${name}`);
+const listen = (text: string, name: string) => section(text, `listen ${name}`);
 
 describe("renderHaproxySidecar", () => {
   it("renders checkout-0 calling payments (3 replicas, the design's policy)", async () => {
@@ -68,13 +73,11 @@ describe("renderHaproxySidecar", () => {
     await expect(r.files[0]!.content).toMatchFileSnapshot("__snapshots__/checkout-0.haproxy.cfg");
     expect(r.warnings).toMatchInlineSnapshot(`
       [
-        "calls to payments: timeout 2000 ms is not an overall deadline: HAProxy 2.6 bounds each try only, so a request may take up to 3 × 300 ms (plus connect time) across its 3 attempts",
-        "calls to payments: retryOn 5xx retries statuses 500-504 only (HAProxy 2.6 cannot retry other 5xx); unlike Envoy's 5xx it does not cover timeout unless listed",
+        "calls to payments: retryOn 5xx retries replica statuses 500-504 only (HAProxy 2.6 cannot retry other 5xx)",
+        "calls to payments: each retry avoids the replica the previous try used, not every replica tried before: with 3 attempts a later retry may return to an earlier replica (Envoy's previous_hosts avoids them all)",
+        "calls to payments: retries.budget is checked when a request starts: one admitted while budget remains may still use all 2 of its retries, so retries can overshoot ratio × requests + minPerSecond × window by a few; rates are HAProxy's sliding estimates over 10000 ms",
         "calls to payments: circuitBreaker.maxConnections 100 is split per replica as maxconn 34/33/33; HAProxy limits concurrent requests per server and queues the excess",
-        "calls to payments: retries.budget is not rendered yet by the haproxy data plane; it has no effect",
-        "calls to payments: circuitBreaker.maxPending is not rendered yet by the haproxy data plane; it has no effect",
-        "calls to payments: outlierDetection is not rendered yet by the haproxy data plane; it has no effect",
-        "calls to payments: healthCheck is not rendered yet by the haproxy data plane; it has no effect",
+        "calls to payments: outlierDetection with healthCheck: an ejected replica stays out until its ejection time ends, even if its health checks pass (Envoy re-admits it on the next passing check)",
       ]
     `);
   });
@@ -86,9 +89,14 @@ describe("renderHaproxySidecar", () => {
     expect(lines).toContain("balance roundrobin");
     // HAProxy would otherwise retry failed connections 3 times.
     expect(lines).toContain("retries 0");
-    expect(lines).toContain("timeout server 30000ms");
-    expect(lines).toContain("timeout connect 1000ms");
+    // The attempt listener cuts each try at the timeout; the routing backend only backs it up.
+    expect(listen(text, "mq_att_payments_0")).toContain("timeout server 30000ms");
+    expect(lines).toContain("timeout server 31000ms");
     expect(lines.some((l) => l.startsWith("retry-on") || l.includes("redispatch") || l.includes("maxconn"))).toBe(false);
+    // policy.lua still keeps each routing server in step with its replica's DNS state.
+    expect(section(text, "global")).toContain('setenv MQ_REPLICAS "payments:0.1"');
+    expect(text).not.toContain("MQ_OUTLIER");
+    expect(text).not.toContain("lua.mq_attempt");
   });
 
   it("maps load balancers and retry conditions", () => {
@@ -101,12 +109,13 @@ describe("renderHaproxySidecar", () => {
     const lines = backend(text, "payments");
     expect(lines).toContain("balance leastconn");
     expect(lines).toContain("retries 1");
-    expect(lines).toContain("retry-on response-timeout 503");
+    // Per-try timeouts come back from the attempt listener as the retryable 425.
+    expect(lines).toContain("retry-on 503 425");
     // One replica: nowhere to redispatch to.
     expect(lines).not.toContain("option redispatch 1");
-    expect(lines).toContain("timeout server 30000ms");
+    expect(listen(text, "mq_att_payments_0")).toContain("timeout server 30000ms");
     expect(warnings).toContain("calls to payments: retryOn 429 cannot be retried by HAProxy 2.6 (allowed statuses: 401, 403, 404, 408, 425, 500, 501, 502, 503, 504); ignored");
-    expect(warnings.some((w) => w.includes("not an overall deadline"))).toBe(true);
+    expect(warnings.some((w) => w.includes("leastconn"))).toBe(true);
   });
 
   it("retries nothing, and says so, when no retry condition is expressible", () => {
@@ -119,7 +128,7 @@ describe("renderHaproxySidecar", () => {
   it("caps a per-try timeout longer than the timeout", () => {
     const policy: ResolvedPolicy = { ...plainPolicy, timeoutMs: 500, retries: { attempts: 2, perTryTimeoutMs: 800, retryOn: ["5xx"], budget: null } };
     const { text, warnings } = renderHaproxyConfig(input({ upstreams: [upstream("payments", 2, policy)] }));
-    expect(backend(text, "payments")).toContain("timeout server 500ms");
+    expect(listen(text, "mq_att_payments_1")).toContain("timeout server 500ms");
     expect(warnings[0]).toBe("calls to payments: retries.perTryTimeout 800 ms is longer than timeout 500 ms; each try is cut at 500 ms");
   });
 
@@ -127,16 +136,122 @@ describe("renderHaproxySidecar", () => {
     const policy: ResolvedPolicy = { ...plainPolicy, circuitBreaker: { maxConnections: 2, maxPending: null } };
     const { text, warnings } = renderHaproxyConfig(input({ upstreams: [upstream("payments", 3, policy)] }));
     expect(backend(text, "payments").filter((l) => l.startsWith("server"))).toEqual([
-      "server r0 payments-0:15006 maxconn 1",
-      "server r1 payments-1:15006 maxconn 1",
-      "server r2 payments-2:15006 maxconn 1",
+      "server r0 abns@mq_att_payments_0 maxconn 1",
+      "server r1 abns@mq_att_payments_1 maxconn 1",
+      "server r2 abns@mq_att_payments_2 maxconn 1",
     ]);
     expect(warnings[0]).toContain("maxconn 1/1/1 (3 in all: at least 1 each)");
+  });
+
+  it("routes every try through a per-replica attempt listener that logs it and enforces the deadline", () => {
+    const { text } = renderHaproxyConfig(input());
+    expect(backend(text, "payments")).toContain("http-request set-header x-mq-deadline %[date(0,ms),add(2000)]");
+    const att = listen(text, "mq_att_payments_2");
+    expect(att).toContain("bind abns@mq_att_payments_2");
+    expect(att).toContain("retries 0");
+    expect(att).toContain("timeout server 300ms");
+    expect(att).toContain("http-request set-timeout server var(txn.mq_left) if { var(txn.mq_cut) -m str overall-timeout }");
+    // A replica cannot pass its answer off as the sidecar's own failure.
+    expect(att.indexOf("http-response del-header x-mq-local")).toBeLessThan(att.findIndex((l) => l.startsWith("http-after-response")));
+    expect(att.find((l) => l.startsWith("log-format"))).toContain('"dir":"attempt","route":"payments","replica":2');
+    expect(att.at(-1)).toBe("server r2 payments-2:15006 resolvers mq_docker resolve-prefer ipv4 init-addr last,libc,none check inter 1000ms fall 2 rise 1");
+    // The outbound frontend names each request; its tries carry the id.
+    expect(section(text, "frontend mq_outbound")).toContain("unique-id-format checkout-0.%rt");
+  });
+
+  it("retries exactly the failures retryOn names, whether the replica answered or not", () => {
+    const retryOn = (on: RetryOn[]) => {
+      const policy: ResolvedPolicy = { ...plainPolicy, retries: { attempts: 2, perTryTimeoutMs: 100, retryOn: on, budget: null } };
+      const { text } = renderHaproxyConfig(input({ upstreams: [upstream("payments", 2, policy)] }));
+      const att = listen(text, "mq_att_payments_0");
+      return {
+        retryOn: backend(text, "payments").find((l) => l.startsWith("retry-on")),
+        local: Object.fromEntries(
+          att.flatMap((l) => {
+            const m = /^http-after-response set-status (\d+) if \{ var\(txn.mq_local\) -m str ([a-z-]+) \}$/.exec(l);
+            return m ? [[m[2], Number(m[1])]] : [];
+          }),
+        ),
+        escapes: att.some((l) => l.startsWith("http-response set-header x-mq-escaped")),
+      };
+    };
+    // A replica's own 503 is retried; a refused connection, a reset or a timed-out try is not.
+    expect(retryOn(["503"])).toEqual({
+      retryOn: "retry-on 503",
+      local: { "connect-failure": 599, reset: 599, "per-try-timeout": 599, "overall-timeout": 599 },
+      escapes: false,
+    });
+    // Only the unreachable replica is retried, and a replica's own 425 is kept from looking like one.
+    expect(retryOn(["connect-failure"])).toEqual({
+      retryOn: "retry-on 425",
+      local: { "connect-failure": 425, reset: 599, "per-try-timeout": 599, "overall-timeout": 599 },
+      escapes: true,
+    });
+    // Envoy's reset covers connection failures and timed-out tries too; nothing retries past the overall timeout.
+    expect(retryOn(["reset"]).local).toEqual({ "connect-failure": 425, reset: 425, "per-try-timeout": 425, "overall-timeout": 599 });
+    expect(retryOn(["timeout"]).local).toEqual({ "connect-failure": 599, reset: 599, "per-try-timeout": 425, "overall-timeout": 599 });
+    expect(retryOn(["5xx"]).retryOn).toBe("retry-on 500 501 502 503 504 425");
+  });
+
+  it("renders the retry budget as request and try rates in one stick table", () => {
+    const { text } = renderHaproxyConfig(input());
+    const lines = backend(text, "payments");
+    expect(lines).toContain("http-request track-sc0 str(payments) table mq_budget_payments");
+    // retries ≥ 0.2 × requests + 10/s × 10 s  ⇔  tries ≥ 1.2 × requests + 100
+    expect(lines).toContain("http-request set-var(txn.mq_ballow) var(txn.mq_breq),mul(1200),div(1000),add(100)");
+    expect(lines).toContain("http-request disable-l7-retry if { var(txn.mq_budget) -m found }");
+    expect(listen(text, "mq_att_payments_1")).toContain("http-request sc-inc-gpc(0,0)");
+    expect(backend(text, "mq_budget_payments")).toEqual([
+      "stick-table type string len 64 size 16 expire 20000ms store gpc(2),gpc_rate(2,10000)",
+    ]);
+  });
+
+  it("refuses a request over maxPending with a fast, marked 503", () => {
+    const { text } = renderHaproxyConfig(input());
+    const lines = backend(text, "payments");
+    expect(lines).toContain("http-request set-var(txn.mq_cause) str(overflow) if { queue(payments) ge 50 }");
+    expect(lines.find((l) => l.startsWith("http-request return status 503"))).toContain("hdr x-mq-overflow 1 if { var(txn.mq_cause) -m str overflow }");
+    expect(lines).toContain("timeout queue 2000ms");
+  });
+
+  it("hands outlier detection and health events to policy.lua, and lets the routing servers track the checks", () => {
+    const { text } = renderHaproxyConfig(input());
+    const global = section(text, "global");
+    expect(global).toContain('setenv MQ_REPLICAS "payments:0.1.2"');
+    expect(global).toContain('setenv MQ_OUTLIER "payments:5:1000:10000:50:300000"');
+    expect(global).toContain('setenv MQ_HEALTH "payments"');
+    expect(global.at(-1)).toBe("lua-load /usr/local/lib/meshquake/haproxy/policy.lua");
+    expect(listen(text, "mq_att_payments_0")).toContain("http-after-response set-var(txn.mq_od) lua.mq_attempt(payments,0)");
+    expect(listen(text, "mq_att_payments_0")).toContain(
+      "http-check send meth GET uri /healthz ver HTTP/1.1 hdr host payments hdr x-mq-check checkout",
+    );
+    expect(backend(text, "payments")).toContain("server r1 abns@mq_att_payments_1 maxconn 33 track mq_att_payments_1/r1");
+  });
+
+  it("says out loud what it cannot express", () => {
+    const policy: ResolvedPolicy = {
+      ...plainPolicy,
+      retries: { attempts: 0, perTryTimeoutMs: null, retryOn: ["5xx"], budget: { ratio: 0.2, minPerSecond: 1, windowMs: 1000 } },
+      circuitBreaker: { maxConnections: null, maxPending: 0 },
+    };
+    const { text, warnings } = renderHaproxyConfig(input({ upstreams: [upstream("payments", 2, policy)] }));
+    expect(backend(text, "payments")).toContain("retries 0");
+    expect(warnings).toEqual([
+      "calls to payments: retries.attempts 0 is read as a single try (attempts counts every try, the first included)",
+      "calls to payments: circuitBreaker.maxPending has no effect without maxConnections: nothing ever waits for a connection",
+      "calls to payments: retries.budget has nothing to limit: no request is retried",
+    ]);
+    const zero = renderHaproxyConfig(
+      input({ upstreams: [upstream("payments", 2, { ...plainPolicy, circuitBreaker: { maxConnections: 2, maxPending: 0 } })] }),
+    );
+    expect(zero.warnings).toContain("calls to payments: circuitBreaker.maxPending 0 behaves as 1: HAProxy can only refuse a request while another one waits");
+    expect(backend(zero.text, "payments")).toContain("http-request set-var(txn.mq_cause) str(overflow) if { queue(payments) ge 1 }");
   });
 
   it("renders a pod without upstreams: every Host gets the local no-route answer", () => {
     const { text } = renderHaproxyConfig(input({ service: service("payments"), upstreams: [] }));
     expect(text).not.toContain("resolvers");
+    expect(text).not.toContain("policy.lua");
     expect(text).not.toContain("use_backend");
     expect(text).toContain("default_backend mq_no_route");
     expect(text).toContain("server app 127.0.0.1:8080");
@@ -158,5 +273,7 @@ describe("renderHaproxySidecar", () => {
       /not a positive duration/,
     );
     expect(() => renderHaproxyConfig(input({ upstreams: [upstream("payments", 0, plainPolicy)] }))).toThrow(/no replicas/);
+    const badPath = { ...plainPolicy, healthCheck: { path: "/health z", intervalMs: 1000, unhealthyAfter: 2, healthyAfter: 1 } };
+    expect(() => renderHaproxyConfig(input({ upstreams: [upstream("payments", 1, badPath)] }))).toThrow(/is not an HTTP path/);
   });
 });

@@ -1,11 +1,35 @@
 // Renders one pod's HAProxy 2.6 sidecar config from the mesh-neutral policy. Pure: no I/O.
 // The config is built from small sections; every scenario-derived value passes a check from
 // names.ts before it is written. Capabilities and traps referenced here are measured in
-// shared/HAPROXY.md (cited as "HAPROXY.md §n").
-import type { ResolvedPolicy } from "../../scenario/types.js";
+// shared/HAPROXY.md (cited as "HAPROXY.md §n"); docs/policy.md maps every policy field.
+//
+// Outbound, per destination service:
+//
+//   app ─▶ mq_outbound ─(Host)─▶ backend <service>  ─▶ listen mq_att_<service>_<i> ─▶ <service>-<i>:15006
+//                                 routing: balance,     one per replica, every try passes here:
+//                                 retries + failover,   per-try and overall deadline, logs the try,
+//                                 budget, breaker       counts it, feeds outlier detection, checks
+//
+// HAProxy's own retries never show a retried error to the routing backend's counters or
+// observers (HAPROXY.md §4, §7), so everything that must see each try lives in the attempt
+// listener. Its local failures travel back to the routing backend as statuses chosen so that
+// `retry-on` retries exactly what the policy's `retryOn` asks for (see localFailures below).
+import type { ResolvedPolicy, ResolvedRetryBudget, RetryOn } from "../../scenario/types.js";
 import type { SidecarRenderInput, SidecarRendering, UpstreamRef } from "../types.js";
-import { inboundLogFormat, outboundLogFormat } from "./log.js";
-import { HaproxyInputError, PROXY, durationMs, hostName, integer, port, serviceName } from "./names.js";
+import { START_VAR, attemptLogFormat, inboundLogFormat, outboundLogFormat } from "./log.js";
+import {
+  HaproxyInputError,
+  PROXY,
+  attemptProxy,
+  budgetTable,
+  durationMs,
+  hostName,
+  httpPath,
+  integer,
+  port,
+  replicaServer,
+  serviceName,
+} from "./names.js";
 import { podSeed } from "./seed.js";
 
 export const HAPROXY_CONFIG_PATH = "/etc/meshquake/haproxy.cfg";
@@ -27,15 +51,67 @@ export const CONNECT_TIMEOUT_CAP_MS = 1000;
 const INBOUND_TIMEOUT_MS = 300_000;
 /** HAProxy's `retry-on` accepts only these statuses (HAPROXY.md §1). */
 const RETRYABLE_STATUSES = [401, 403, 404, 408, 425, 500, 501, 502, 503, 504] as const;
+/** Envoy's default cap on a growing ejection (outlier_detection.max_ejection_time). */
+export const MAX_EJECTION_TIME_MS = 300_000;
+/** How much later than the attempt listeners the routing backend gives up on a try (a backstop). */
+const ROUTING_TIMEOUT_SLACK_MS = 1000;
+
+/**
+ * Headers between the caller's routing backend and its attempt listeners. x-mq-local names a
+ * failure the attempt listener produced itself (the replica never answered); the callee never
+ * sees x-mq-deadline.
+ */
+export const MESH_HEADERS = {
+  requestId: "x-mq-req",
+  deadline: "x-mq-deadline",
+  local: "x-mq-local",
+  overflow: "x-mq-overflow",
+  escaped: "x-mq-escaped",
+  check: "x-mq-check",
+} as const;
+
+/**
+ * A failure the attempt listener answers itself. It reaches the routing backend as TUNNEL_RETRY
+ * when the policy retries it and as TUNNEL_FINAL when it does not; the routing backend restores
+ * the real status on the final response. So `retryOn: [503]` retries a replica's own 503 and not
+ * a refused connection, as in Envoy.
+ */
+export const LOCAL_FAILURES = {
+  "connect-failure": { status: 503, retriedBy: ["connect-failure", "reset", "5xx"] },
+  reset: { status: 502, retriedBy: ["reset", "5xx"] },
+  "per-try-timeout": { status: 504, retriedBy: ["timeout", "reset", "5xx"] },
+  "overall-timeout": { status: 504, retriedBy: [] },
+} as const satisfies Record<string, { status: number; retriedBy: readonly RetryOn[] }>;
+export type LocalFailure = keyof typeof LOCAL_FAILURES;
+/** Rarely sent by applications; a replica's own 425 is escaped on the way (see attemptListener). */
+export const TUNNEL_RETRY = 425;
+/** Not in any `retry-on` list. */
+export const TUNNEL_FINAL = 599;
 
 export interface HaproxyRenderOptions {
-  /** Directory holding faults.lua; a local haproxy run points it at images/haproxy. */
+  /** Directory holding faults.lua and policy.lua; a local haproxy run points it at images/haproxy. */
   supportDir?: string;
+  /** Resolve replica names through Docker's DNS (default true); false for a run outside Docker. */
+  dockerDns?: boolean;
 }
 
 interface Section {
   header: string;
   lines: string[];
+}
+
+/** What one destination contributes: sections, warnings, and its settings for policy.lua. */
+interface UpstreamRendering {
+  sections: Section[];
+  warnings: string[];
+  policy: PolicyLuaSettings;
+}
+
+/** One destination's words in policy.lua's environment (see images/haproxy/policy.lua). */
+interface PolicyLuaSettings {
+  replicas: string;
+  health: string | null;
+  outlier: string | null;
 }
 
 export function renderHaproxySidecar(input: SidecarRenderInput, options: HaproxyRenderOptions = {}): SidecarRendering {
@@ -60,6 +136,7 @@ export function renderHaproxyConfig(input: SidecarRenderInput, options: HaproxyR
   const seed = integer(`${pod}: seed`, input.seed, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
   const supportDir = options.supportDir ?? HAPROXY_SUPPORT_DIR;
   if (!/^\/[A-Za-z0-9._/-]*$/.test(supportDir)) throw new HaproxyInputError(`supportDir: "${supportDir}" is not a plain absolute path`);
+  const dockerDns = options.dockerDns ?? true;
 
   const seen = new Set<string>();
   for (const up of input.upstreams) {
@@ -67,14 +144,15 @@ export function renderHaproxyConfig(input: SidecarRenderInput, options: HaproxyR
     if (seen.has(up.service)) throw new HaproxyInputError(`${pod}: upstream ${up.service} is listed twice`);
     seen.add(up.service);
   }
-  const upstreams = input.upstreams.map(upstreamBackend);
+  const upstreams = input.upstreams.map((up) => upstreamSections(up, pod, service, dockerDns));
+  const policy = upstreams.map((u) => u.policy);
 
   const sections = [
-    globalSection(pod, podSeed(seed, pod), ports.admin, supportDir),
+    globalSection(pod, podSeed(seed, pod), ports.admin, supportDir, policy),
     defaultsSection(),
-    ...(input.upstreams.length > 0 ? [resolversSection()] : []),
+    ...(input.upstreams.length > 0 && dockerDns ? [resolversSection()] : []),
     outboundFrontend(service, index, pod, ports.outbound, input.upstreams),
-    ...upstreams.map((u) => u.section),
+    ...upstreams.flatMap((u) => u.sections),
     noRouteBackend(),
     inboundFrontend(service, pod, ports.inbound),
     appBackend(ports.app),
@@ -87,22 +165,36 @@ function formatConfig(pod: string, sections: Section[]): string {
   return head + sections.map((s) => [s.header, ...s.lines.map((l) => `  ${l}`)].join("\n")).join("\n\n") + "\n";
 }
 
-function globalSection(pod: string, seed: bigint, adminPort: number, supportDir: string): Section {
+function globalSection(pod: string, seed: bigint, adminPort: number, supportDir: string, policy: PolicyLuaSettings[]): Section {
+  const words = (pick: (p: PolicyLuaSettings) => string | null) => policy.flatMap((p) => (pick(p) === null ? [] : [pick(p)!]));
+  // (setenv refuses an empty value: a missing variable means "none".)
+  const env = (name: string, values: string[]) => (values.length ? [`setenv ${name} "${values.join(" ")}"`] : []);
   return {
     header: "global",
     lines: [
       "log stdout format raw local0",
-      // One thread: the Lua fault table is one shared state, and request order stays replayable.
+      // One thread: the Lua fault and outlier tables are one shared state, and request order stays replayable.
       "nbthread 1",
       // No global maxconn: HAProxy derives it from the container's open-files limit, and a
       // fixed value above what that limit allows is a fatal start-up error.
       "hard-stop-after 2s",
       // One command per connection, from the harness through a port published on 127.0.0.1.
       `stats socket ipv4@0.0.0.0:${adminPort} level admin`,
-      // Read by faults.lua at load time, so set before lua-load.
+      // Read by the Lua files at load time, so set before lua-load.
       `setenv MQ_POD ${pod}`,
       `setenv MQ_POD_SEED ${seed}`,
       `lua-load ${supportDir}/faults.lua`,
+      ...(policy.length
+        ? [
+            // images/haproxy/policy.lua: keeps each routing server in step with its replica
+            // (ejection, DNS), ejects outliers, reports health changes. HAProxy 2.6's lua-load
+            // takes no arguments, so its settings travel in the environment.
+            ...env("MQ_REPLICAS", words((p) => p.replicas)),
+            ...env("MQ_HEALTH", words((p) => p.health)),
+            ...env("MQ_OUTLIER", words((p) => p.outlier)),
+            `lua-load ${supportDir}/policy.lua`,
+          ]
+        : []),
     ],
   };
 }
@@ -151,8 +243,13 @@ function outboundFrontend(service: string, index: number, pod: string, listenPor
       // iptables REDIRECTs the app's outbound TCP here (127.0.0.1 for local traffic); the
       // wildcard matches Istio's outbound listener and works whatever address the rule picks.
       `bind 0.0.0.0:${listenPort}`,
+      `http-request set-var(txn.${START_VAR}) date(0,ms)`,
+      // %rt counts every request this proxy handled: unique within the pod, joins tries to requests.
+      `unique-id-format ${pod}.%rt`,
       `http-request set-header x-mq-from ${service}`,
       `http-request set-header x-mq-from-replica ${index}`,
+      // set, never add: an app that forwards x-mq-* headers must not leak its caller's id.
+      `http-request set-header ${MESH_HEADERS.requestId} %[unique-id]`,
       "http-request set-var(txn.mq_host) req.hdr(host),field(1,:),lower",
       // Absolute-form requests (HTTP_PROXY-style clients) would reach the callee unchanged.
       "http-request set-uri %[pathq] unless { url_beg / }",
@@ -179,9 +276,14 @@ function inboundFrontend(service: string, pod: string, listenPort: number): Sect
     header: `frontend ${PROXY.inbound}`,
     lines: [
       `bind 0.0.0.0:${listenPort}`,
+      `http-request set-var(txn.${START_VAR}) date(0,ms)`,
       "http-request set-var(txn.mq_from) req.hdr(x-mq-from)",
       "http-request set-var(txn.mq_from_replica) req.hdr(x-mq-from-replica)",
+      `http-request set-var(txn.mq_req) req.hdr(${MESH_HEADERS.requestId})`,
+      // A caller's active health check, not a request: logged, but marked.
+      `http-request set-var(txn.mq_check) req.hdr(${MESH_HEADERS.check})`,
       // Runtime faults (images/haproxy/faults.lua): may delay, or answer and end the request.
+      // They apply to health checks too, as a real failure would.
       "http-request lua.mq_fault",
       "http-response set-header x-mq-fault %[var(txn.mq_fault)] if { var(txn.mq_fault) -m found }",
       `default_backend ${PROXY.app}`,
@@ -203,50 +305,252 @@ function appBackend(appPort: number): Section {
   };
 }
 
-/** One backend per upstream service: its replicas' inbound listeners and the callee's policy. */
-function upstreamBackend(up: UpstreamRef): { section: Section; warnings: string[] } {
+// --- one destination --------------------------------------------------------------------------
+
+interface Replica {
+  index: number;
+  host: string;
+  port: number;
+}
+
+/** The policy as HAProxy will apply it, every value checked. */
+interface Plan {
+  service: string;
+  replicas: Replica[];
+  timeoutMs: number;
+  perTryMs: number;
+  attempts: number;
+  retry: RetryPlan | null;
+  budget: ResolvedRetryBudget | null;
+  maxconn: number[] | null;
+  maxPending: number | null;
+}
+
+interface RetryPlan {
+  /** Replica statuses to retry (retry-on keywords). */
+  statuses: number[];
+  /** Local failures to retry. */
+  local: LocalFailure[];
+}
+
+/** Routing backend, attempt listeners and budget table for calls to one destination service. */
+function upstreamSections(up: UpstreamRef, pod: string, caller: string, dockerDns: boolean): UpstreamRendering {
   const warnings: string[] = [];
   const warn = (msg: string) => warnings.push(`calls to ${up.service}: ${msg}`);
   const p = up.policy;
-  const replicas = up.replicas.map((r) => ({
+  const replicas: Replica[] = up.replicas.map((r) => ({
     index: integer(`${up.service}: replica index`, r.index, 0, 9999),
     host: hostName(`${up.service}: replica host`, r.host),
     port: port(`${up.service}: replica port`, r.port),
   }));
   if (replicas.length === 0) throw new HaproxyInputError(`calls to ${up.service}: the upstream has no replicas`);
 
-  const timeout = durationMs(`${up.service}: timeout`, p.timeoutMs);
-  const attempts = p.retries ? integer(`${up.service}: retries.attempts`, p.retries.attempts, 1, 100) : 1;
-  let perTry = timeout;
+  const timeoutMs = durationMs(`${up.service}: timeout`, p.timeoutMs);
+  const attempts = p.retries ? Math.max(1, integer(`${up.service}: retries.attempts`, p.retries.attempts, 0, 100)) : 1;
+  if (p.retries && p.retries.attempts === 0) warn("retries.attempts 0 is read as a single try (attempts counts every try, the first included)");
+  let perTryMs = timeoutMs;
   if (p.retries?.perTryTimeoutMs != null) {
-    perTry = durationMs(`${up.service}: retries.perTryTimeout`, p.retries.perTryTimeoutMs);
-    if (perTry > timeout) {
-      warn(`retries.perTryTimeout ${perTry} ms is longer than timeout ${timeout} ms; each try is cut at ${timeout} ms`);
-      perTry = timeout;
+    perTryMs = durationMs(`${up.service}: retries.perTryTimeout`, p.retries.perTryTimeoutMs);
+    if (perTryMs > timeoutMs) {
+      warn(`retries.perTryTimeout ${perTryMs} ms is longer than timeout ${timeoutMs} ms; each try is cut at ${timeoutMs} ms`);
+      perTryMs = timeoutMs;
     }
   }
-  if (attempts > 1) {
+  const retry = retryPlan(p, attempts, replicas.length, warn);
+  const plan: Plan = {
+    service: up.service,
+    replicas,
+    timeoutMs,
+    perTryMs,
+    attempts: retry ? attempts : 1,
+    retry,
+    budget: retry ? budgetPlan(p, attempts, warn) : null,
+    maxconn: connectionLimits(p, replicas.length, warn),
+    maxPending: pendingLimit(p, warn),
+  };
+  if (p.retries?.budget && !retry) warn("retries.budget has nothing to limit: no request is retried");
+  const outlier = outlierPlan(p, plan, warn);
+  if (p.loadBalancer === "least-request") {
     warn(
-      `timeout ${timeout} ms is not an overall deadline: HAProxy 2.6 bounds each try only, so a request ` +
-        `may take up to ${attempts} × ${perTry} ms (plus connect time) across its ${attempts} attempts`,
+      "loadBalancer least-request is HAProxy's leastconn: the replica with the fewest requests in flight among all " +
+        "(Envoy's LEAST_REQUEST compares two random picks)",
     );
   }
 
-  const retryLines = retrySettings(p, attempts, replicas.length, warn);
-  const maxconn = connectionLimits(p, replicas.length, warn);
-  for (const field of notRenderedYet(p)) warn(`${field} is not rendered yet by the haproxy data plane; it has no effect`);
+  const sections: Section[] = [
+    routingBackend(plan, p),
+    ...replicas.map((r) => attemptListener(plan, r, p, pod, caller, dockerDns)),
+    ...(plan.budget ? [budgetTableSection(plan.service, plan.budget)] : []),
+  ];
+  const policy: PolicyLuaSettings = {
+    replicas: `${up.service}:${replicas.map((r) => r.index).join(".")}`,
+    health: p.healthCheck ? up.service : null,
+    outlier,
+  };
+  return { sections, warnings, policy };
+}
 
+function routingBackend(plan: Plan, p: ResolvedPolicy): Section {
+  const { service, retry } = plan;
   const lines = [
     `balance ${balanceAlgorithm(p.loadBalancer)}`,
-    `timeout connect ${Math.min(perTry, CONNECT_TIMEOUT_CAP_MS)}ms`,
-    // Per-try timeout (HAPROXY.md §2).
-    `timeout server ${perTry}ms`,
-    ...(maxconn ? [`timeout queue ${timeout}ms`] : []),
-    ...retryLines,
-    `default-server resolvers ${PROXY.resolvers} resolve-prefer ipv4 init-addr last,libc,none`,
-    ...replicas.map((r, i) => `server r${r.index} ${r.host}:${r.port}${maxconn ? ` maxconn ${maxconn[i]}` : ""}`),
+    // One connection per try to the attempt listener (a unix socket in the pod: cheap). A pooled
+    // one could be closed by the listener after a failure and then reused by the next request,
+    // which HAProxy answers by silently closing the app's connection.
+    "option http-server-close",
+    // The attempt listeners cut each try (per-try timeout, overall deadline) and always answer;
+    // this is only a backstop.
+    `timeout server ${plan.timeoutMs + ROUTING_TIMEOUT_SLACK_MS}ms`,
+    ...(plan.maxconn ? [`timeout queue ${plan.timeoutMs}ms`] : []),
+    `http-request set-var(txn.mq_max) int(${plan.attempts})`,
+    // The whole request's deadline, checked and enforced by every try's attempt listener.
+    `http-request set-header ${MESH_HEADERS.deadline} %[date(0,ms),add(${plan.timeoutMs})]`,
+    ...breakerLines(plan),
+    ...(plan.budget ? budgetLines(service, plan.budget) : []),
+    ...retryLines(plan),
+    // The final response: what the caller gets. Local failures get their real status back.
+    `http-response set-var(txn.mq_local) res.hdr(${MESH_HEADERS.local})`,
+    "http-response set-var(txn.mq_fault) res.hdr(x-mq-fault)",
+    ...(Object.keys(LOCAL_FAILURES) as LocalFailure[]).map(
+      (f) => `http-response set-status ${LOCAL_FAILURES[f].status} if { var(txn.mq_local) -m str ${f} }`,
+    ),
+    ...(escapesTunnel(plan) ? [`http-response set-status ${TUNNEL_RETRY} if { res.hdr(${MESH_HEADERS.escaped}) -m found }`] : []),
+    `http-response del-header ${MESH_HEADERS.escaped}`,
+    ...plan.replicas.map((r, i) => {
+      const att = attemptProxy(service, r.index);
+      const limit = plan.maxconn ? ` maxconn ${plan.maxconn[i]}` : "";
+      const track = p.healthCheck ? ` track ${att}/${replicaServer(r.index)}` : "";
+      return `server ${replicaServer(r.index)} abns@${att}${limit}${track}`;
+    }),
   ];
-  return { section: { header: `backend ${up.service}`, lines }, warnings };
+  return { header: `backend ${service}`, lines };
+}
+
+/** True when replica answers of status TUNNEL_RETRY must be escaped so they are not retried. */
+function escapesTunnel(plan: Plan): boolean {
+  return plan.retry !== null && plan.retry.local.length > 0 && !plan.retry.statuses.includes(TUNNEL_RETRY);
+}
+
+function retryLines(plan: Plan): string[] {
+  // HAProxy retries connection failures 3 times unless told otherwise; "no policy" means none.
+  if (!plan.retry) return ["retries 0"];
+  const on = [...plan.retry.statuses, ...(plan.retry.local.length ? [TUNNEL_RETRY] : [])];
+  return [
+    `retries ${plan.attempts - 1}`,
+    `retry-on ${on.join(" ")}`,
+    // Every retry goes to another replica; without it all attempts hit the same one (HAPROXY.md §1).
+    ...(plan.replicas.length > 1 ? ["option redispatch 1"] : []),
+  ];
+}
+
+function breakerLines(plan: Plan): string[] {
+  if (plan.maxPending === null || !plan.maxconn) return [];
+  // HAProxy queues a request that finds every replica at its maxconn (HAPROXY.md §5: maxqueue
+  // never applies with these balancers). Refusing it here, before it queues, is Envoy's
+  // max_pending_requests overflow: a fast 503, marked.
+  const over = Math.max(1, plan.maxPending);
+  return [
+    `http-request set-var(txn.mq_cause) str(overflow) if { queue(${plan.service}) ge ${over} }`,
+    `http-request return status 503 content-type text/plain string "meshquake: circuit breaker overflow on calls to ${plan.service}\\n" ` +
+      `hdr ${MESH_HEADERS.overflow} 1 if { var(txn.mq_cause) -m str overflow }`,
+  ];
+}
+
+/**
+ * Linkerd-style budget, HAPROXY.md §3 alternative A: the routing backend counts requests and the
+ * attempt listeners count tries into one stick-table entry; a request starts with its retries
+ * disabled when retries (tries − requests) over the window already reach ratio × requests +
+ * minPerSecond × window. Integers only, and every operand of add/sub stays ≥ 0 (HAPROXY.md §3's
+ * negative-operand bug).
+ */
+function budgetLines(service: string, b: ResolvedRetryBudget): string[] {
+  const table = budgetTable(service);
+  const perMille = 1000 + Math.round(b.ratio * 1000);
+  const minPerWindow = Math.round((b.minPerSecond * b.windowMs) / 1000);
+  return [
+    `http-request track-sc0 str(${service}) table ${table}`,
+    "http-request sc-inc-gpc(1,0)",
+    "http-request set-var(txn.mq_breq) sc_gpc_rate(1,0)",
+    "http-request set-var(txn.mq_btry) sc_gpc_rate(0,0)",
+    `http-request set-var(txn.mq_ballow) var(txn.mq_breq),mul(${perMille}),div(1000),add(${minPerWindow})`,
+    "http-request set-var(txn.mq_budget) str(denied) if { var(txn.mq_btry),sub(txn.mq_ballow) ge 0 }",
+    "http-request disable-l7-retry if { var(txn.mq_budget) -m found }",
+  ];
+}
+
+function budgetTableSection(service: string, b: ResolvedRetryBudget): Section {
+  const window = durationMs(`${service}: retries.budget.window`, b.windowMs);
+  return {
+    header: `backend ${budgetTable(service)}`,
+    lines: [`stick-table type string len 64 size 16 expire ${2 * window}ms store gpc(2),gpc_rate(2,${window})`],
+  };
+}
+
+function attemptListener(plan: Plan, r: Replica, p: ResolvedPolicy, pod: string, caller: string, dockerDns: boolean): Section {
+  const name = attemptProxy(plan.service, r.index);
+  const server = replicaServer(r.index);
+  const replicaId = `${plan.service}-${r.index}`;
+  const local = (f: LocalFailure) => (plan.retry?.local.includes(f) ? TUNNEL_RETRY : TUNNEL_FINAL);
+  const hc = p.healthCheck
+    ? {
+        path: httpPath(`${plan.service}: healthCheck.path`, p.healthCheck.path),
+        intervalMs: durationMs(`${plan.service}: healthCheck.interval`, p.healthCheck.intervalMs),
+        unhealthyAfter: integer(`${plan.service}: healthCheck.unhealthyAfter`, p.healthCheck.unhealthyAfter, 1, 1000),
+        healthyAfter: integer(`${plan.service}: healthCheck.healthyAfter`, p.healthCheck.healthyAfter, 1, 1000),
+      }
+    : null;
+  const lines = [
+    `bind abns@${name}`,
+    "retries 0",
+    `timeout connect ${Math.min(plan.perTryMs, CONNECT_TIMEOUT_CAP_MS)}ms`,
+    `timeout server ${plan.perTryMs}ms`,
+    `http-request set-var(txn.mq_req) req.hdr(${MESH_HEADERS.requestId})`,
+    // The overall deadline: a try that starts after it is not sent; one that would outlive it is
+    // cut at it instead of at the per-try timeout.
+    `http-request set-var(txn.${START_VAR}) date(0,ms)`,
+    `http-request set-var(txn.mq_left) req.hdr(${MESH_HEADERS.deadline}),sub(txn.${START_VAR})`,
+    `http-request del-header ${MESH_HEADERS.deadline}`,
+    "http-request set-var(txn.mq_cut) str(per-try-timeout)",
+    `http-request set-var(txn.mq_cut) str(overall-timeout) if { var(txn.mq_left),sub(${plan.perTryMs}) lt 0 }`,
+    "http-request set-var(txn.mq_unsent) int(1) if { var(txn.mq_left) -m int le 0 }",
+    `http-request return status 504 content-type text/plain string "meshquake: timeout of calls to ${plan.service} reached before this try\\n" ` +
+      `hdr ${MESH_HEADERS.local} overall-timeout if { var(txn.mq_unsent) -m found }`,
+    "http-request set-timeout server var(txn.mq_left) if { var(txn.mq_cut) -m str overall-timeout }",
+    ...(plan.budget ? [`http-request track-sc0 str(${plan.service}) table ${budgetTable(plan.service)}`, "http-request sc-inc-gpc(0,0)"] : []),
+    // What the caller's proxy itself answers when the replica does not.
+    `http-error status 503 content-type text/plain string "meshquake: ${replicaId} unreachable\\n" hdr ${MESH_HEADERS.local} connect-failure`,
+    `http-error status 502 content-type text/plain string "meshquake: ${replicaId} closed the connection without a valid answer\\n" hdr ${MESH_HEADERS.local} reset`,
+    `http-error status 504 content-type text/plain string "meshquake: ${replicaId} did not answer in time\\n" hdr ${MESH_HEADERS.local} %[var(txn.mq_cut)]`,
+    // Only this listener may mark a failure as its own: a replica's answer never can.
+    `http-response del-header ${MESH_HEADERS.local}`,
+    `http-response del-header ${MESH_HEADERS.escaped}`,
+    "http-response set-var(txn.mq_fault) res.hdr(x-mq-fault)",
+    ...(escapesTunnel(plan)
+      ? [
+          `http-response set-header ${MESH_HEADERS.escaped} 1 if { status ${TUNNEL_RETRY} }`,
+          `http-response set-status 400 if { status ${TUNNEL_RETRY} }`,
+        ]
+      : []),
+    `http-after-response set-var(txn.mq_local) res.hdr(${MESH_HEADERS.local})`,
+    // policy.lua: outlier detection sees the try, and its clock is set to the wall clock.
+    ...(p.outlierDetection || hc
+      ? ["http-after-response set-var(txn.mq_t1) date(0,ms)", `http-after-response set-var(txn.mq_od) lua.mq_attempt(${plan.service},${r.index})`]
+      : []),
+    ...(Object.keys(LOCAL_FAILURES) as LocalFailure[]).map(
+      (f) => `http-after-response set-status ${local(f)} if { var(txn.mq_local) -m str ${f} }`,
+    ),
+    ...(hc
+      ? [
+          "option httpchk",
+          `http-check send meth GET uri ${hc.path} ver HTTP/1.1 hdr host ${plan.service} hdr ${MESH_HEADERS.check} ${caller}`,
+          "http-check expect status 200",
+        ]
+      : []),
+    `log-format '${attemptLogFormat(pod, plan.service, r.index)}'`,
+    `server ${server} ${r.host}:${r.port}${dockerDns ? ` resolvers ${PROXY.resolvers} resolve-prefer ipv4 init-addr last,libc,none` : ""}` +
+      (hc ? ` check inter ${hc.intervalMs}ms fall ${hc.unhealthyAfter} rise ${hc.healthyAfter}` : ""),
+  ];
+  return { header: `listen ${name}`, lines };
 }
 
 function balanceAlgorithm(lb: ResolvedPolicy["loadBalancer"]): string {
@@ -256,54 +560,53 @@ function balanceAlgorithm(lb: ResolvedPolicy["loadBalancer"]): string {
     case "least-request":
       return "leastconn";
     case "random":
+      // Power of two choices: the less loaded of two random replicas (DESIGN.md).
       return "random(2)";
   }
 }
 
-function retrySettings(p: ResolvedPolicy, attempts: number, replicaCount: number, warn: (m: string) => void): string[] {
-  // HAProxy retries connection failures 3 times unless told otherwise; "no policy" means none.
-  if (!p.retries || attempts <= 1) return ["retries 0"];
-  const keywords = new Set<string>();
+function retryPlan(p: ResolvedPolicy, attempts: number, replicaCount: number, warn: (m: string) => void): RetryPlan | null {
+  if (!p.retries || attempts <= 1) return null;
   const retryOn = p.retries.retryOn;
+  const statuses = new Set<number>();
   for (const on of retryOn) {
-    switch (on) {
-      case "5xx": {
-        for (const s of RETRYABLE_STATUSES) if (s >= 500) keywords.add(String(s));
-        // Envoy's 5xx also covers resets and per-try timeouts; here those need their own entries.
-        const uncovered = (["reset", "timeout"] as const).filter((k) => !retryOn.includes(k));
-        warn(
-          "retryOn 5xx retries statuses 500-504 only (HAProxy 2.6 cannot retry other 5xx)" +
-            (uncovered.length ? `; unlike Envoy's 5xx it does not cover ${uncovered.join(" or ")} unless listed` : ""),
-        );
-        break;
-      }
-      case "connect-failure":
-        keywords.add("conn-failure");
-        break;
-      case "reset":
-        keywords.add("empty-response");
-        keywords.add("junk-response");
-        break;
-      case "timeout":
-        keywords.add("response-timeout");
-        break;
-      default: {
-        const status = Number(on);
-        if ((RETRYABLE_STATUSES as readonly number[]).includes(status)) keywords.add(String(status));
-        else warn(`retryOn ${on} cannot be retried by HAProxy 2.6 (allowed statuses: ${RETRYABLE_STATUSES.join(", ")}); ignored`);
-      }
+    if (on === "5xx") {
+      for (const s of RETRYABLE_STATUSES) if (s >= 500) statuses.add(s);
+      warn("retryOn 5xx retries replica statuses 500-504 only (HAProxy 2.6 cannot retry other 5xx)");
+    } else if (on !== "connect-failure" && on !== "reset" && on !== "timeout") {
+      const status = Number(on);
+      if ((RETRYABLE_STATUSES as readonly number[]).includes(status)) statuses.add(status);
+      else warn(`retryOn ${on} cannot be retried by HAProxy 2.6 (allowed statuses: ${RETRYABLE_STATUSES.join(", ")}); ignored`);
     }
   }
-  if (keywords.size === 0) {
+  const local = (Object.keys(LOCAL_FAILURES) as LocalFailure[]).filter((f) =>
+    (LOCAL_FAILURES[f].retriedBy as readonly RetryOn[]).some((on) => retryOn.includes(on)),
+  );
+  if (statuses.size === 0 && local.length === 0) {
     warn(`retries.attempts ${attempts} with nothing HAProxy can retry on: no request is retried`);
-    return ["retries 0"];
+    return null;
   }
-  return [
-    `retries ${attempts - 1}`,
-    `retry-on ${[...keywords].join(" ")}`,
-    // Every retry goes to another replica; without it all attempts hit the same one (HAPROXY.md §1).
-    ...(replicaCount > 1 ? ["option redispatch 1"] : []),
-  ];
+  if (attempts >= 3 && replicaCount >= 3) {
+    warn(
+      `each retry avoids the replica the previous try used, not every replica tried before: with ${attempts} attempts a later ` +
+        "retry may return to an earlier replica (Envoy's previous_hosts avoids them all)",
+    );
+  }
+  return { statuses: [...statuses].sort((a, b) => a - b), local };
+}
+
+function budgetPlan(p: ResolvedPolicy, attempts: number, warn: (m: string) => void): ResolvedRetryBudget | null {
+  const b = p.retries?.budget;
+  if (!b) return null;
+  if (!(b.ratio >= 0 && b.ratio <= 1)) throw new HaproxyInputError(`retries.budget.ratio: ${b.ratio} is not in 0..1`);
+  integer("retries.budget.minPerSecond", b.minPerSecond, 0, 1_000_000);
+  durationMs("retries.budget.window", b.windowMs);
+  warn(
+    `retries.budget is checked when a request starts: one admitted while budget remains may still use all ${attempts - 1} ` +
+      `of its retries, so retries can overshoot ratio × requests + minPerSecond × window by a few; rates are HAProxy's ` +
+      `sliding estimates over ${b.windowMs} ms`,
+  );
+  return b;
 }
 
 /** circuitBreaker.maxConnections is one pool in Envoy; HAProxy limits each server: split it. */
@@ -323,11 +626,37 @@ function connectionLimits(p: ResolvedPolicy, replicaCount: number, warn: (m: str
   return split;
 }
 
-function notRenderedYet(p: ResolvedPolicy): string[] {
-  const fields: string[] = [];
-  if (p.retries?.budget) fields.push("retries.budget");
-  if (p.circuitBreaker?.maxPending != null) fields.push("circuitBreaker.maxPending");
-  if (p.outlierDetection) fields.push("outlierDetection");
-  if (p.healthCheck) fields.push("healthCheck");
-  return fields;
+function pendingLimit(p: ResolvedPolicy, warn: (m: string) => void): number | null {
+  const pending = p.circuitBreaker?.maxPending;
+  if (pending == null) return null;
+  integer("circuitBreaker.maxPending", pending, 0, 1_000_000);
+  if (p.circuitBreaker?.maxConnections == null) {
+    warn("circuitBreaker.maxPending has no effect without maxConnections: nothing ever waits for a connection");
+    return null;
+  }
+  if (pending === 0) warn("circuitBreaker.maxPending 0 behaves as 1: HAProxy can only refuse a request while another one waits");
+  return pending;
+}
+
+/**
+ * Settings for images/haproxy/policy.lua, one word per destination:
+ * `<service>:<consecutive5xx>:<interval ms>:<base ejection ms>:<max ejection %>:<max ejection ms>`.
+ */
+function outlierPlan(p: ResolvedPolicy, plan: Plan, warn: (m: string) => void): string | null {
+  const od = p.outlierDetection;
+  if (!od) return null;
+  const consecutive = integer(`${plan.service}: outlierDetection.consecutive5xx`, od.consecutive5xx, 1, 1_000_000);
+  const interval = durationMs(`${plan.service}: outlierDetection.interval`, od.intervalMs);
+  const base = durationMs(`${plan.service}: outlierDetection.baseEjectionTime`, od.baseEjectionTimeMs);
+  if (!(od.maxEjectionPercent >= 0 && od.maxEjectionPercent <= 1)) {
+    throw new HaproxyInputError(`${plan.service}: outlierDetection.maxEjectionPercent ${od.maxEjectionPercent} is not in 0..1`);
+  }
+  const pct = Number((od.maxEjectionPercent * 100).toFixed(3));
+  if (p.healthCheck) {
+    warn(
+      "outlierDetection with healthCheck: an ejected replica stays out until its ejection time ends, even if its health " +
+        "checks pass (Envoy re-admits it on the next passing check)",
+    );
+  }
+  return `${plan.service}:${consecutive}:${interval}:${base}:${pct}:${Math.max(base, MAX_EJECTION_TIME_MS)}`;
 }

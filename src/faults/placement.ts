@@ -1,0 +1,44 @@
+// Where a fault sits decides whether the mesh can react to it. meshquake injects faults on the
+// callee's inbound side (server-side), so the caller's sidecar sees the failure and its retries,
+// timeouts and breakers act. Istio's well-known gotcha is the opposite placement: a fault injected
+// in the caller's own outbound route is never retried by that same proxy. These warnings name the
+// scenarios that end up with a fault no caller's proxy stands in front of, or one that can never
+// match. Pure; the plan prints them.
+import type { ResolvedScenario } from "../scenario/types.js";
+
+/** Headers the built-in fixture passes on to the services it calls (fixtures/service/server.js). */
+export function fixtureForwards(header: string): boolean {
+  const h = header.toLowerCase();
+  return h === "x-request-id" || h.startsWith("x-mq-");
+}
+
+const CALLER_SIDE_KINDS = new Set(["abort", "delay", "blackhole", "reset", "kill", "pause", "bandwidth"]);
+
+export function placementWarnings(scenario: ResolvedScenario): string[] {
+  const warnings: string[] = [];
+  const ingress = scenario.load.target;
+  const callers = (service: string) => scenario.services.filter((s) => s.calls.includes(service)).map((s) => s.name);
+  for (const f of scenario.faults) {
+    if (CALLER_SIDE_KINDS.has(f.kind) && f.target === ingress) {
+      const downstream = scenario.services.find((s) => s.name === ingress)?.calls ?? [];
+      warnings.push(
+        `fault ${f.name}: ${f.kind} on "${ingress}", the service the load generator calls directly. No caller's ` +
+          `sidecar stands in front of it, so no mesh retry, timeout or circuit breaker can react: the load ` +
+          `generator sees the raw fault, as a fault placed in the caller's own proxy skips that proxy's retries. ` +
+          (downstream.length
+            ? `To see how the mesh reacts, target a service "${ingress}" calls (${downstream.map((d) => `"${d}"`).join(", ")}).`
+            : `To see how the mesh reacts, put a meshed service in front of it.`),
+      );
+    }
+    if (f.match !== null && f.target !== ingress && !fixtureForwards(f.match.header)) {
+      const via = callers(f.target);
+      warnings.push(
+        `fault ${f.name}: matches header "${f.match.header}", but requests reach "${f.target}" from ` +
+          `${via.length ? via.map((c) => `"${c}"`).join(", ") : "its callers"}, and the built-in fixture passes on only ` +
+          `x-request-id and x-mq-* headers: unless the caller is your own service that forwards "${f.match.header}", ` +
+          `no request will match and the fault will not land.`,
+      );
+    }
+  }
+  return warnings;
+}

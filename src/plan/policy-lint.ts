@@ -1,0 +1,161 @@
+// Policy lint: settings that can never act at the scenario's own load and topology, and settings
+// that contradict each other. Pure; `meshquake validate` and `meshquake plan` print the result.
+// Each message starts with the policy path it is about.
+import { formatDuration as ms } from "../scenario/duration.js";
+import type { ResolvedPolicy, ResolvedScenario } from "../scenario/types.js";
+
+/** attempts × perTryTimeout at or beyond this multiple of the timeout is "far beyond". */
+const FAR_BEYOND = 2;
+
+export function lintPolicies(scenario: ResolvedScenario): string[] {
+  const out: string[] = [];
+  const traffic = trafficModel(scenario);
+  for (const dest of scenario.services) {
+    const policy = scenario.policies[dest.name];
+    if (!policy) continue;
+    const callers = scenario.services.filter((s) => s.calls.includes(dest.name));
+    if (callers.length === 0) continue;
+    const at = (field: string) => `policies.${dest.name}.${field}`;
+    out.push(...lintTimeouts(policy, at));
+    out.push(...lintBreaker(policy, at, scenario.load.connections));
+    out.push(...lintOutlier(policy, at, dest.replicas, scenario.load.durationMs));
+    out.push(...lintBudget(policy, at, callers.map((c) => traffic.perSidecarRate(c.name))));
+    out.push(...lintHealth(policy, at, scenario.load.durationMs));
+  }
+  return out;
+}
+
+function lintTimeouts(p: ResolvedPolicy, at: (f: string) => string): string[] {
+  const out: string[] = [];
+  const r = p.retries;
+  if (!r) return out;
+  const perTry = r.perTryTimeoutMs;
+  // A timeout not longer than one try is reported, located, by the scenario cross-checks.
+  if (perTry !== null && p.timeoutMs > perTry && r.attempts > 1 && r.attempts * perTry >= FAR_BEYOND * p.timeoutMs) {
+    const fit = Math.ceil(p.timeoutMs / perTry);
+    out.push(
+      `${at("retries")}: ${r.attempts} attempts × perTryTimeout ${ms(perTry)} = ${ms(r.attempts * perTry)} is far beyond ` +
+        `the timeout ${ms(p.timeoutMs)}: when tries time out, at most ${fit} of them start before the timeout ends the request`,
+    );
+  }
+  if (perTry === null && r.attempts > 1 && r.retryOn.includes("timeout")) {
+    out.push(
+      `${at("retries.retryOn")}: "timeout" without a perTryTimeout never retries: each try may use the whole ` +
+        `timeout ${ms(p.timeoutMs)}, so one that times out leaves no time for another`,
+    );
+  }
+  return out;
+}
+
+function lintBreaker(p: ResolvedPolicy, at: (f: string) => string, connections: number): string[] {
+  const out: string[] = [];
+  const cb = p.circuitBreaker;
+  if (!cb) return out;
+  // Each load connection carries one request at a time, and the fixture calls its callees one
+  // after the other: no caller's sidecar ever has more than load.connections calls in flight.
+  if (cb.maxConnections !== null && cb.maxConnections >= connections) {
+    out.push(
+      `${at("circuitBreaker.maxConnections")}: ${cb.maxConnections} can never be reached at this load: at most ` +
+        `${connections} requests are in flight at once (load.connections), so the breaker never trips`,
+    );
+  } else if (cb.maxConnections !== null && cb.maxPending !== null && cb.maxConnections + cb.maxPending >= connections) {
+    out.push(
+      `${at("circuitBreaker.maxPending")}: ${cb.maxPending} can never overflow at this load: at most ` +
+        `${connections - cb.maxConnections} requests ever wait (load.connections ${connections} − maxConnections ${cb.maxConnections})`,
+    );
+  }
+  if (cb.maxPending !== null && cb.maxConnections === null) {
+    out.push(`${at("circuitBreaker.maxPending")}: has no effect without maxConnections: nothing ever waits for a connection`);
+  }
+  return out;
+}
+
+function lintOutlier(p: ResolvedPolicy, at: (f: string) => string, replicas: number, durationMs: number): string[] {
+  const out: string[] = [];
+  const od = p.outlierDetection;
+  if (!od) return out;
+  // A replica is ejected only while 100 × (ejected + 1) / replicas ≤ maxEjectionPercent (Envoy ≥ 1.27).
+  if (1 / replicas > od.maxEjectionPercent + 1e-9) {
+    const why =
+      replicas === 1
+        ? "there is one replica, and ejecting it would take 100% of them out"
+        : `ejecting one of ${replicas} replicas would take ${pct(1 / replicas)} out, over maxEjectionPercent ${pct(od.maxEjectionPercent)}`;
+    out.push(`${at("outlierDetection")}: can never eject: ${why}`);
+  }
+  if (od.baseEjectionTimeMs >= durationMs) {
+    out.push(
+      `${at("outlierDetection.baseEjectionTime")}: ${ms(od.baseEjectionTimeMs)} is not shorter than the load ` +
+        `(${ms(durationMs)}): an ejected replica never returns during the run`,
+    );
+  }
+  return out;
+}
+
+function lintBudget(p: ResolvedPolicy, at: (f: string) => string, callerRates: number[]): string[] {
+  const b = p.retries?.budget;
+  if (!b || !p.retries) return [];
+  const retriesPerRequest = p.retries.attempts - 1;
+  if (retriesPerRequest <= 0) return [`${at("retries.budget")}: has nothing to limit: attempts ${p.retries.attempts} allows no retry`];
+  // Each caller's sidecar keeps its own budget; it binds only if that sidecar could retry more than it allows.
+  const busiest = Math.max(0, ...callerRates);
+  const maxRetries = busiest * retriesPerRequest;
+  const allowed = b.ratio * busiest + b.minPerSecond;
+  if (maxRetries <= allowed) {
+    return [
+      `${at("retries.budget")}: can never bind at this load: the busiest caller's sidecar sends about ${round(busiest)} ` +
+        `requests/s and could retry ${round(maxRetries)}/s at most, within the ${round(allowed)}/s the budget allows ` +
+        `(ratio ${b.ratio} × requests + minPerSecond ${b.minPerSecond})`,
+    ];
+  }
+  return [];
+}
+
+function lintHealth(p: ResolvedPolicy, at: (f: string) => string, durationMs: number): string[] {
+  const hc = p.healthCheck;
+  if (!hc) return [];
+  const toDown = hc.intervalMs * hc.unhealthyAfter;
+  if (toDown >= durationMs) {
+    return [
+      `${at("healthCheck")}: ${hc.unhealthyAfter} failed checks every ${ms(hc.intervalMs)} take ${ms(toDown)}, not shorter ` +
+        `than the load (${ms(durationMs)}): a failing replica is never taken out during the run`,
+    ];
+  }
+  return [];
+}
+
+/**
+ * Requests per second each service's sidecar sends to each callee: the fixture calls every callee
+ * once per request it serves, so a service serves load.rate × (number of call paths from the load
+ * target to it), spread over its replicas.
+ */
+function trafficModel(scenario: ResolvedScenario): { perSidecarRate(service: string): number } {
+  const byName = new Map(scenario.services.map((s) => [s.name, s]));
+  const paths = new Map<string, number>();
+  const pathsTo = (name: string, seen: Set<string>): number => {
+    if (name === scenario.load.target) return 1;
+    const cached = paths.get(name);
+    if (cached !== undefined) return cached;
+    if (seen.has(name)) return 0;
+    seen.add(name);
+    let n = 0;
+    for (const s of scenario.services) if (s.calls.includes(name)) n += pathsTo(s.name, seen) * s.calls.filter((c) => c === name).length;
+    seen.delete(name);
+    paths.set(name, n);
+    return n;
+  };
+  return {
+    perSidecarRate(service: string): number {
+      const s = byName.get(service);
+      if (!s) return 0;
+      return (scenario.load.rate * pathsTo(service, new Set())) / Math.max(1, s.replicas);
+    },
+  };
+}
+
+function pct(x: number): string {
+  return `${Math.round(x * 1000) / 10}%`;
+}
+
+function round(x: number): number {
+  return Math.round(x * 10) / 10;
+}

@@ -1,0 +1,278 @@
+// The user's images, made ready before the plan: an `image:` must already exist locally (nothing
+// is ever pulled: there may be no registry at all), and a `build:` is built here with dockerode
+// and tagged meshquake/app:<content hash>, so an unchanged context reuses its image after one
+// inspect. Only app containers run these; infra containers and sidecars run the mesh image.
+import { createHash } from "node:crypto";
+import { readdir, readFile, stat } from "node:fs/promises";
+import { join, posix } from "node:path";
+import { Readable } from "node:stream";
+import type Docker from "dockerode";
+import type { ImageSource, ResolvedService } from "../scenario/types.js";
+import { IMAGE_LABEL, inspectImageId, type BaseImage } from "./base-image.js";
+import { tarArchive, type TarEntry } from "./tar.js";
+
+export const USER_IMAGE_REPOSITORY = "meshquake/app";
+/**
+ * The build argument meshquake always sets to its local Debian base (a Dockerfile uses it as
+ * `ARG MESHQUAKE_BASE=debian:bookworm-slim` + `FROM ${MESHQUAKE_BASE}`), so one Dockerfile builds
+ * offline here and from a registry elsewhere. Reserved: meshquake's value wins over the build's.
+ */
+export const BASE_BUILD_ARG = "MESHQUAKE_BASE";
+
+const BUILD_IDLE_TIMEOUT_MS = 10 * 60_000;
+/** The sidecar's user in the mesh image (Debian's haproxy, uid 100): images/pod/pod-init.sh exempts it from interception. */
+const SIDECAR_USERS = ["100", "haproxy"];
+
+export class UserImageError extends Error {
+  override name = "UserImageError";
+}
+
+export interface EnsureUserImagesOptions {
+  log: (line: string) => void;
+  /** The local Debian base; asked for only when a Dockerfile declares MESHQUAKE_BASE. */
+  base: () => Promise<BaseImage>;
+  /** Rebuild even when the tag exists, without the build cache. */
+  force?: boolean;
+}
+
+export interface EnsuredUserImages {
+  /** Service → the local image its app containers run. */
+  images: Record<string, string>;
+  /** Tags built by this call (the others were reused). */
+  built: string[];
+  ms: number;
+}
+
+/**
+ * Every user image of the scenario, ready locally. Missing `image:` references are all reported
+ * at once, each with where the scenario (or compose file) names it.
+ */
+export async function ensureUserImages(docker: Docker, services: readonly ResolvedService[], opts: EnsureUserImagesOptions): Promise<EnsuredUserImages> {
+  const started = performance.now();
+  const images: Record<string, string> = {};
+  const built: string[] = [];
+  const missing: string[] = [];
+  const builds = new Map<string, Promise<string>>();
+  let base: Promise<BaseImage> | null = null;
+
+  for (const service of services) {
+    const user = service.image;
+    if (!user) continue;
+    const where = `${user.origin.file}:${user.origin.line}:${user.origin.col} services.${service.name}`;
+    if (user.source.kind === "image") {
+      const ref = user.source.ref;
+      if ((await inspectImageId(docker, ref)) === null) {
+        missing.push(
+          `${where}.image: image "${ref}" does not exist locally, and nothing can be pulled here (meshquake never pulls, and this ` +
+            `machine may reach no registry). Build or load it first (docker build -t ${ref} <folder>, or docker load -i <file>), ` +
+            `or give the service build: <folder> instead.`,
+        );
+      } else {
+        images[service.name] = ref;
+      }
+      continue;
+    }
+    const source = user.source;
+    const key = JSON.stringify(source);
+    let build = builds.get(key);
+    if (build === undefined) {
+      build = (async () => {
+        const context = await collectUserContext(source, where);
+        const needsBase = context.dockerfileText.includes(BASE_BUILD_ARG);
+        base ??= needsBase ? opts.base() : null;
+        const baseImage = needsBase ? await base! : null;
+        const tag = userImageTag(source, context.files, baseImage?.id ?? null);
+        if (!opts.force && (await inspectImageId(docker, tag)) !== null) return tag;
+        opts.log(`building ${tag} for ${service.name} from ${join(source.context, source.dockerfile)}`);
+        const t0 = performance.now();
+        await buildUserImage(docker, { source, files: context.files, tag, base: baseImage?.ref ?? null, noCache: opts.force ?? false, where });
+        opts.log(`built ${tag} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+        built.push(tag);
+        return tag;
+      })();
+      builds.set(key, build);
+    }
+    images[service.name] = await build;
+  }
+  if (missing.length > 0) throw new UserImageError(missing.join("\n"));
+  for (const service of services) {
+    const image = images[service.name];
+    if (!service.image || image === undefined) continue;
+    const configured = (await docker.getImage(image).inspect()).Config?.User ?? "";
+    const user = service.image.user ?? configured;
+    if (SIDECAR_USERS.includes(user.split(":")[0] ?? "")) {
+      const o = service.image.origin;
+      throw new UserImageError(
+        `${o.file}:${o.line}:${o.col} services.${service.name}: the app would run as user "${user}", the sidecar's own uid; the pod's ` +
+          `interception lets that uid's traffic bypass the mesh, so its calls would not be meshed. Run it as another user (user: in the scenario).`,
+      );
+    }
+  }
+  return { images, built, ms: performance.now() - started };
+}
+
+/** meshquake/app:<first 12 hex of sha256 over the Dockerfile, args, target, base and every context file>. */
+export function userImageTag(source: Extract<ImageSource, { kind: "build" }>, files: readonly TarEntry[], baseId: string | null): string {
+  const hash = createHash("sha256").update(`meshquake-user-image-v1\0${source.dockerfile}\0${source.target ?? ""}\0${baseId ?? ""}\0`);
+  for (const [k, v] of Object.entries(source.args).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) hash.update(`arg\0${k}\0${v}\0`);
+  for (const file of [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
+    hash.update(`${file.path}\0${file.mode.toString(8)}\0${file.content.length}\0`);
+    hash.update(file.content);
+  }
+  return `${USER_IMAGE_REPOSITORY}:${hash.digest("hex").slice(0, 12)}`;
+}
+
+/** The context's files as Docker would send them: .dockerignore applied, the Dockerfile always included. */
+export async function collectUserContext(
+  source: Extract<ImageSource, { kind: "build" }>,
+  where: string,
+): Promise<{ files: TarEntry[]; dockerfileText: string }> {
+  const root = source.context;
+  const info = await stat(root).catch(() => null);
+  if (!info?.isDirectory()) throw new UserImageError(`${where}.build: the build context ${root} is not a folder`);
+  const dockerfile = posix.normalize(source.dockerfile.split("\\").join("/"));
+  if (dockerfile.startsWith("../") || dockerfile.startsWith("/")) {
+    throw new UserImageError(`${where}.build: the Dockerfile ${source.dockerfile} must be inside the build context ${root}`);
+  }
+  const dockerfileText = await readFile(join(root, dockerfile), "utf8").catch(() => {
+    throw new UserImageError(`${where}.build: no Dockerfile at ${join(root, dockerfile)}`);
+  });
+  const ignore = dockerIgnore(await readFile(join(root, ".dockerignore"), "utf8").catch(() => ""));
+  const paths = await walk(root, "", ignore);
+  if (!paths.includes(dockerfile)) paths.push(dockerfile);
+  const files: TarEntry[] = [];
+  for (const path of paths.sort()) {
+    const absolute = join(root, path);
+    const s = await stat(absolute);
+    files.push({ path, mode: s.mode & 0o111 ? 0o755 : 0o644, content: await readFile(absolute) });
+  }
+  return { files, dockerfileText };
+}
+
+async function walk(root: string, dir: string, ignore: DockerIgnore): Promise<string[]> {
+  const out: string[] = [];
+  const entries = await readdir(join(root, dir), { withFileTypes: true });
+  for (const entry of entries) {
+    const path = dir === "" ? entry.name : `${dir}/${entry.name}`;
+    const isDir = entry.isDirectory() || (entry.isSymbolicLink() && (await stat(join(root, path)).catch(() => null))?.isDirectory() === true);
+    if (isDir) {
+      // An excluded folder is skipped whole unless a later "!pattern" could bring something back.
+      if (ignore.excludes(path) && !ignore.hasNegations) continue;
+      out.push(...(await walk(root, path, ignore)));
+    } else if (entry.isFile() || entry.isSymbolicLink()) {
+      if (!ignore.excludes(path)) out.push(path);
+    }
+  }
+  return out;
+}
+
+export interface DockerIgnore {
+  excludes(path: string): boolean;
+  hasNegations: boolean;
+}
+
+/**
+ * .dockerignore as Docker reads it: one pattern a line, # comments, "!" re-includes, `*` and `?`
+ * within a path segment, `**` across segments; a pattern matching a folder excludes what is in it.
+ */
+export function dockerIgnore(text: string): DockerIgnore {
+  const rules = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== "" && !l.startsWith("#"))
+    .map((l) => {
+      const negate = l.startsWith("!");
+      const pattern = posix.normalize((negate ? l.slice(1) : l).trim()).replace(/^\/+/, "").replace(/\/+$/, "");
+      return { negate, re: globToRegExp(pattern) };
+    });
+  return {
+    hasNegations: rules.some((r) => r.negate),
+    excludes(path: string): boolean {
+      const prefixes = path.split("/").map((_, i, parts) => parts.slice(0, i + 1).join("/"));
+      let excluded = false;
+      for (const rule of rules) if (prefixes.some((p) => rule.re.test(p))) excluded = !rule.negate;
+      return excluded;
+    },
+  };
+}
+
+function globToRegExp(pattern: string): RegExp {
+  let re = "";
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === "*" && pattern[i + 1] === "*") {
+      const slash = pattern[i + 2] === "/";
+      re += slash ? "(?:.*/)?" : ".*";
+      i += slash ? 2 : 1;
+    } else if (c === "*") re += "[^/]*";
+    else if (c === "?") re += "[^/]";
+    else if (c === "[") {
+      const end = pattern.indexOf("]", i);
+      if (end === -1) re += "\\[";
+      else {
+        re += `[${pattern.slice(i + 1, end).replace(/^!/, "^")}]`;
+        i = end;
+      }
+    } else if (c === "\\" && i + 1 < pattern.length) re += `\\${pattern[++i]}`;
+    else re += c.replace(/[.+^${}()|\]\\]/g, "\\$&");
+  }
+  return new RegExp(`^${re}$`);
+}
+
+async function buildUserImage(
+  docker: Docker,
+  args: { source: Extract<ImageSource, { kind: "build" }>; files: TarEntry[]; tag: string; base: string | null; noCache: boolean; where: string },
+): Promise<void> {
+  const dirs = new Set<string>();
+  for (const f of args.files) {
+    const parts = f.path.split("/").slice(0, -1);
+    for (let i = 1; i <= parts.length; i++) dirs.add(parts.slice(0, i).join("/"));
+  }
+  const context = tarArchive(args.files, [...dirs].sort());
+  const buildargs = { ...args.source.args, ...(args.base ? { [BASE_BUILD_ARG]: args.base } : {}) };
+  const abort = new AbortController();
+  let timer = setTimeout(() => abort.abort(), BUILD_IDLE_TIMEOUT_MS);
+  const output: string[] = [];
+  try {
+    const stream = await docker.buildImage(Readable.from([context]), {
+      t: args.tag,
+      dockerfile: args.source.dockerfile,
+      buildargs,
+      ...(args.source.target ? { target: args.source.target } : {}),
+      labels: { [IMAGE_LABEL]: "1", "meshquake.user-image": "1" },
+      nocache: args.noCache,
+      rm: true,
+      forcerm: true,
+      abortSignal: abort.signal,
+    });
+    await new Promise<void>((resolve, reject) => {
+      docker.modem.followProgress(
+        stream,
+        (err: Error | null) => (err ? reject(err) : resolve()),
+        (event: { stream?: string; error?: string; errorDetail?: { message?: string } }) => {
+          clearTimeout(timer);
+          timer = setTimeout(() => abort.abort(), BUILD_IDLE_TIMEOUT_MS);
+          if (event.stream) output.push(...event.stream.split("\n").filter((l) => l.trim() !== ""));
+          if (output.length > 400) output.splice(0, output.length - 100);
+          const error = event.errorDetail?.message ?? event.error;
+          if (error) reject(new Error(error));
+        },
+      );
+    });
+  } catch (err) {
+    const why = abort.signal.aborted ? `no build output for ${BUILD_IDLE_TIMEOUT_MS / 60_000} min` : err instanceof Error ? err.message : String(err);
+    const pull = /pull access denied|failed to resolve|dial tcp|lookup .* on|no such host|manifest unknown/i.test(why)
+      ? `\n  The Dockerfile's FROM image must exist locally: nothing can be pulled here. Use \`ARG ${BASE_BUILD_ARG}=debian:bookworm-slim\` ` +
+        `and \`FROM \${${BASE_BUILD_ARG}}\`: meshquake sets it to its local Debian base.`
+      : "";
+    throw new UserImageError(
+      `${args.where}.build: docker build of ${join(args.source.context, args.source.dockerfile)} failed: ${why.trim()}${pull}` +
+        (output.length > 0 ? `\n  last lines of the build:\n    ${output.slice(-15).join("\n    ")}` : ""),
+    );
+  } finally {
+    clearTimeout(timer);
+  }
+  if ((await inspectImageId(docker, args.tag)) === null) {
+    throw new UserImageError(`${args.where}.build: docker build reported success but ${args.tag} does not exist; last lines:\n    ${output.slice(-15).join("\n    ")}`);
+  }
+}

@@ -1,0 +1,170 @@
+// `topology.compose` and `policies.istio`: the imported services, policies and faults merged into
+// the scenario as if it had written them, so one set of cross-checks and one resolve step serve
+// every scenario. The scenario's own entries win, field by field; a SourceMap remembers where each
+// imported part is written, so later findings point into the compose or Istio file.
+import { dirname, join, relative } from "node:path";
+import { importCompose } from "./compose-import.js";
+import { explainIssues, PARSE_OPTIONS } from "./explain-issues.js";
+import { warning, type Finding } from "./finding.js";
+import { importIstio } from "./istio-import.js";
+import { asList, asMap } from "./scenario-parts.js";
+import { problemIn, type FileReader, type SourceMap } from "./source-file.js";
+import { policySchema, serviceSchema, type ServiceSpec } from "./spec.js";
+import type { Problem } from "./types.js";
+import { quoteList } from "./wording.js";
+
+export interface Imported {
+  /** The scenario document with imported services, policies and faults merged in. */
+  data: unknown;
+  /** Problems located in the imported files. */
+  problems: Problem[];
+  /** Findings about the merge itself, as paths of the scenario document. */
+  findings: Finding[];
+}
+
+/** Where the scenario refers to another file: relative to the scenario's own folder. */
+export function referencedPath(scenarioFile: string, ref: string): string {
+  return join(dirname(scenarioFile), ref);
+}
+
+export function applyImports(file: string, data: unknown, read: FileReader, sources: SourceMap): Imported {
+  const root = asMap(data);
+  const problems: Problem[] = [];
+  const findings: Finding[] = [];
+  let merged: Record<string, unknown> = root;
+
+  const compose = asMap(root.topology).compose;
+  if (typeof compose === "string" && compose !== "") {
+    merged = { ...merged, services: mergeCompose(file, compose, root, read, sources, problems, findings) };
+  }
+
+  const istio = asMap(root.policies).istio;
+  if (Array.isArray(istio) && istio.every((f) => typeof f === "string")) {
+    const services = Object.keys(asMap(merged.services));
+    const imported = importIstio(
+      istio.map((f) => referencedPath(file, f)),
+      read,
+      services,
+    );
+    problems.push(...imported.problems);
+    const own = asMap(root.policies);
+    const policies: Record<string, unknown> = {};
+    for (const [service, policy] of Object.entries(imported.policies)) {
+      const written = own[service];
+      const ownPolicy = asMap(written);
+      const fields = Object.keys(policy).filter((k) => !(k in ownPolicy));
+      for (const k of Object.keys(policy).filter((k) => k in ownPolicy)) {
+        const from = imported.policyOrigins.get(`${service}.${k}`) ?? imported.policyOrigins.get(service);
+        const where = from ? ` imported from ${from.source.file}` : "";
+        findings.push(warning(["policies", service, k], `overrides the ${k}${where}`, { at: "key" }));
+      }
+      policies[service] = { ...Object.fromEntries(fields.map((k) => [k, policy[k as keyof typeof policy]])), ...ownPolicy };
+      // Where each imported field is written; a policy the scenario does not mention at all lives in the Istio file.
+      const base = imported.policyOrigins.get(service);
+      if (written === undefined && base) sources.add(["policies", service], base.source, base.path);
+      for (const [key, at] of imported.policyOrigins) {
+        const [svc, ...field] = key.split(".");
+        if (svc !== service || field.length === 0 || !fields.includes(field[0]!)) continue;
+        sources.add(["policies", service, ...field], at.source, at.path);
+      }
+      // A policy the import made must still be valid as meshquake reads it (e.g. 25 retries).
+      for (const f of validateAgainst(policySchema, Object.fromEntries(fields.map((k) => [k, policy[k as keyof typeof policy]])))) {
+        const { source, path } = sources.resolve(["policies", service, ...f.path]);
+        problems.push(problemIn(source, { ...f, path }));
+      }
+    }
+    const { istio: _files, ...ownPolicies } = own;
+    const faults = asList(root.faults);
+    imported.faults.forEach((fault, i) => {
+      const at = imported.faultOrigins[i]!;
+      sources.add(["faults", faults.length + i], at.source, at.path);
+    });
+    merged = {
+      ...merged,
+      policies: { ...policies, ...Object.fromEntries(Object.entries(ownPolicies).filter(([k]) => !(k in policies))) },
+      faults: [...faults, ...imported.faults],
+    };
+    const missing = services.filter((s) => !(s in imported.policies) && !(s in ownPolicies));
+    if (missing.length > 0 && services.length > 1) {
+      findings.push(
+        warning(
+          ["policies", "istio"],
+          `no VirtualService names ${quoteList(missing)}: Istio would still retry calls to them twice (its default retry policy), ` +
+            "while meshquake gives them a plain proxy with no retries; import a VirtualService for them to compare like with like",
+          { at: "key" },
+        ),
+      );
+    }
+  }
+  return { data: merged, problems, findings };
+}
+
+/** The compose file's services, each overridden field by field by the scenario's own services.<name>. */
+function mergeCompose(
+  file: string,
+  ref: string,
+  root: Record<string, unknown>,
+  read: FileReader,
+  sources: SourceMap,
+  problems: Problem[],
+  findings: Finding[],
+): Record<string, unknown> {
+  const composeFile = referencedPath(file, ref);
+  const imported = importCompose(composeFile, read);
+  problems.push(...imported.problems);
+  const own = asMap(root.services);
+  const out: Record<string, unknown> = {};
+  const source = imported.source;
+  for (const [name, spec] of Object.entries(imported.services)) {
+    const rebased = rebaseBuild(spec, dirname(composeFile), dirname(file));
+    const ownService = own[name];
+    const overrides = asMap(ownService);
+    const fields = (Object.keys(rebased) as (keyof ServiceSpec)[]).filter((k) => !(k in overrides));
+    const fromCompose = Object.fromEntries(fields.map((k) => [k, rebased[k]]));
+    // env merges key by key, the scenario's values winning; every other field is replaced whole.
+    const env = rebased.env && overrides.env ? { env: { ...rebased.env, ...asMap(overrides.env) } } : {};
+    out[name] = { ...fromCompose, ...overrides, ...env };
+    if (source === null) continue;
+    if (ownService === undefined) sources.add(["services", name], source, ["services", name]);
+    const paths = imported.fieldPaths.get(name) ?? {};
+    for (const field of fields) {
+      const at = paths[field];
+      if (at) sources.add(["services", name, field], source, at);
+    }
+    for (const f of validateAgainst(serviceSchema, fromCompose)) {
+      const { source: s, path } = sources.resolve(["services", name, ...f.path]);
+      problems.push(problemIn(s, { ...f, path }));
+    }
+  }
+  const unknown = Object.keys(own).filter((name) => !(name in imported.services));
+  for (const name of Object.keys(own)) if (!(name in out)) out[name] = own[name];
+  if (source !== null && unknown.length > 0) {
+    for (const name of unknown) {
+      const service = asMap(own[name]);
+      if (Object.keys(service).length > 0 && !("image" in service) && !("build" in service) && !("calls" in service) && !("latency" in service)) {
+        findings.push(
+          warning(
+            ["services", name],
+            `"${name}" is not a service of ${composeFile} (${quoteList(Object.keys(imported.services))}), so it runs the built-in fixture`,
+            { at: "key" },
+          ),
+        );
+      }
+    }
+  }
+  return out;
+}
+
+/** A compose build context is relative to the compose file; the merged scenario's are relative to the scenario. */
+function rebaseBuild(spec: ServiceSpec, from: string, to: string): ServiceSpec {
+  const build = spec.build;
+  if (build === undefined) return spec;
+  const rebase = (context: string) => (context.startsWith("/") ? context : relative(to, join(from, context)) || ".");
+  return { ...spec, build: typeof build === "string" ? rebase(build) : { ...build, context: rebase(build.context) } };
+}
+
+/** Findings for a value that must parse with `schema`, as paths below it. */
+function validateAgainst(schema: typeof serviceSchema | typeof policySchema, value: unknown): Finding[] {
+  const parsed = schema.safeParse(value, PARSE_OPTIONS);
+  return parsed.success ? [] : explainIssues(parsed.error.issues, schema, value);
+}

@@ -1,0 +1,697 @@
+// Istio VirtualService + DestinationRule → meshquake policies (per destination service) and
+// faults. A user checks the traffic policy they run in a cluster, locally. Every field is either
+// mapped (docs/istio.md has the table) or reported with the reason it is not, located in the
+// Istio file. Istio semantics that differ from meshquake's are reproduced or warned about.
+import { formatDuration } from "./duration.js";
+import { error, warning, type Finding } from "./finding.js";
+import type { DocPath } from "./locate.js";
+import { asList, asMap } from "./scenario-parts.js";
+import { fileProblem, parseYamlFile, problemIn, type FileReader, type SourceFile } from "./source-file.js";
+import type { FaultSpec, PolicySpec } from "./spec.js";
+import type { Problem } from "./types.js";
+import { describeValue, quoteList } from "./wording.js";
+
+/** A value the import produced, and where it is written (so later findings point there). */
+export interface Origin {
+  source: SourceFile;
+  path: DocPath;
+}
+
+export interface IstioImport {
+  /** Per destination service, the policy as a scenario would write it. */
+  policies: Record<string, PolicySpec>;
+  /** Faults from VirtualService `fault` blocks; each spans the whole load. */
+  faults: FaultSpec[];
+  problems: Problem[];
+  /** "payments" → the resource it came from; "payments.retries.attempts" → where that field is written. */
+  policyOrigins: Map<string, Origin>;
+  faultOrigins: Origin[];
+}
+
+/**
+ * Istio's default retry policy, applied to every HTTP route without `retries`: 2 retries on
+ * connect-failure, refused-stream, unavailable, cancelled and retriable-status-codes (503).
+ * refused-stream, unavailable and cancelled are HTTP/2 and gRPC conditions; HTTP/1.1 has neither.
+ */
+export const ISTIO_DEFAULT_RETRIES = { attempts: 3, retryOn: ["connect-failure", "503"] } as const;
+
+/** Envoy retry-on conditions (what Istio's retryOn passes through) → meshquake's. */
+const RETRY_ON: Record<string, { to: string[]; note?: string } | { unsupported: string }> = {
+  "5xx": { to: ["5xx"] },
+  "gateway-error": { to: ["502", "503", "504"] },
+  reset: { to: ["reset"] },
+  "reset-before-request": { to: ["reset"], note: "reset-before-request is imported as reset, which also retries resets after the request was sent" },
+  "connect-failure": { to: ["connect-failure"] },
+  "retriable-4xx": { to: ["409"] },
+  "refused-stream": { unsupported: "an HTTP/2 REFUSED_STREAM cannot happen on meshquake's HTTP/1.1 hops" },
+  "retriable-status-codes": {
+    unsupported: "it refers to the x-envoy-retriable-status-codes header or the route's retriable status codes; write the codes themselves in retryOn (e.g. \"503\")",
+  },
+  "retriable-headers": { unsupported: "retrying on response headers is not modelled" },
+  "envoy-ratelimited": { unsupported: "no Envoy rate limiter runs in meshquake's mesh" },
+  "http3-post-connect-failure": { unsupported: "meshquake's hops are HTTP/1.1" },
+  cancelled: { unsupported: "a gRPC status; meshquake meshes HTTP/1.1" },
+  "deadline-exceeded": { unsupported: "a gRPC status; meshquake meshes HTTP/1.1" },
+  internal: { unsupported: "a gRPC status; meshquake meshes HTTP/1.1" },
+  "resource-exhausted": { unsupported: "a gRPC status; meshquake meshes HTTP/1.1" },
+  unavailable: { unsupported: "a gRPC status; meshquake meshes HTTP/1.1" },
+};
+
+const LOAD_BALANCERS: Record<string, PolicySpec["loadBalancer"] | null> = {
+  ROUND_ROBIN: "round-robin",
+  LEAST_REQUEST: "least-request",
+  LEAST_CONN: "least-request",
+  RANDOM: "random",
+  UNSPECIFIED: null,
+};
+
+const VS_ROUTE_UNSUPPORTED: Record<string, string> = {
+  match: "meshquake applies one policy to every request to a destination; match conditions are not modelled",
+  redirect: "redirects are not modelled",
+  directResponse: "direct responses are not modelled",
+  delegate: "delegated VirtualServices are not imported",
+  rewrite: "rewrites are not modelled: the request reaches the destination as the app sent it",
+  mirror: "mirroring is not modelled",
+  mirrors: "mirroring is not modelled",
+  mirrorPercentage: "mirroring is not modelled",
+  mirrorPercent: "mirroring is not modelled",
+  corsPolicy: "CORS is not modelled",
+  headers: "header manipulation is not modelled",
+};
+
+const DR_UNSUPPORTED: Record<string, string> = {
+  tls: "meshquake's mesh is plaintext HTTP/1.1; TLS settings are not modelled",
+  portLevelSettings: "meshquake meshes one port per service; apply the settings at trafficPolicy level",
+  tunnel: "tunnelling is not modelled",
+  proxyProtocol: "the PROXY protocol is not modelled",
+};
+
+export function importIstio(files: readonly string[], read: FileReader, services: readonly string[]): IstioImport {
+  const result: IstioImport = { policies: {}, faults: [], problems: [], policyOrigins: new Map(), faultOrigins: [] };
+  const seenHosts = { vs: new Map<string, Origin>(), dr: new Map<string, Origin>() };
+  for (const file of files) {
+    const text = read(file);
+    if (text === null) {
+      result.problems.push(fileProblem(file, "no such file (policies.istio names it)"));
+      continue;
+    }
+    const parsed = parseYamlFile(file, text, { multiDocument: true });
+    result.problems.push(...parsed.problems);
+    const nonEmpty = parsed.documents.filter((d) => d.doc.contents !== null);
+    if (parsed.problems.length === 0 && nonEmpty.length === 0) result.problems.push(fileProblem(file, "the file holds no Istio resource"));
+    const problems: Problem[] = [];
+    for (const source of nonEmpty) {
+      const findings: Finding[] = [];
+      importResource(source, services, result, seenHosts, findings);
+      problems.push(...findings.map((f) => problemIn(source, f)));
+    }
+    result.problems.push(...problems.sort((a, b) => a.line - b.line || a.col - b.col));
+  }
+  return result;
+}
+
+function importResource(
+  source: SourceFile,
+  services: readonly string[],
+  out: IstioImport,
+  seen: { vs: Map<string, Origin>; dr: Map<string, Origin> },
+  findings: Finding[],
+): void {
+  const data = asMap(source.doc.toJS());
+  const kind = data.kind;
+  const name = String(asMap(data.metadata).name ?? "unnamed");
+  const apiVersion = String(data.apiVersion ?? "");
+  if (kind !== "VirtualService" && kind !== "DestinationRule") {
+    findings.push(warning(["kind"], `kind ${describeValue(kind)} is not imported: only VirtualService and DestinationRule are`));
+    return;
+  }
+  if (!apiVersion.startsWith("networking.istio.io/")) {
+    findings.push(error(["apiVersion"], `expected apiVersion networking.istio.io/v1 (or v1beta1, v1alpha3), found ${describeValue(data.apiVersion)}`));
+    return;
+  }
+  const spec = asMap(data.spec);
+  const resource = `${kind} ${name}`;
+  const ctx: ResourceContext = { source, services, out, findings, resource, name };
+  if (kind === "VirtualService") importVirtualService(spec, ctx, seen.vs);
+  else importDestinationRule(spec, ctx, seen.dr);
+}
+
+interface ResourceContext {
+  source: SourceFile;
+  services: readonly string[];
+  out: IstioImport;
+  findings: Finding[];
+  /** "VirtualService payments" */
+  resource: string;
+  name: string;
+}
+
+/** "payments", "payments.shop", "payments.shop.svc.cluster.local" → "payments"; null when no service has that name. */
+function serviceOfHost(host: unknown, path: DocPath, ctx: ResourceContext): string | null {
+  if (typeof host !== "string" || host === "") {
+    ctx.findings.push(error(path, `expected a host name, found ${describeValue(host)}`));
+    return null;
+  }
+  if (host.includes("*")) {
+    ctx.findings.push(warning(path, `wildcard host ${JSON.stringify(host)} is not imported: name one service`));
+    return null;
+  }
+  const service = host.split(".")[0]!;
+  if (!ctx.services.includes(service)) {
+    ctx.findings.push(
+      warning(path, `host ${JSON.stringify(host)} names no service of this scenario, so this is not imported. Services: ${quoteList(ctx.services)}.`),
+    );
+    return null;
+  }
+  return service;
+}
+
+function policyFor(service: string, ctx: ResourceContext): PolicySpec {
+  ctx.out.policies[service] ??= {};
+  return ctx.out.policies[service]!;
+}
+
+function origin(ctx: ResourceContext, key: string, path: DocPath): void {
+  ctx.out.policyOrigins.set(key, { source: ctx.source, path });
+}
+
+// --- VirtualService ------------------------------------------------------------------------
+
+function importVirtualService(spec: Record<string, unknown>, ctx: ResourceContext, seen: Map<string, Origin>): void {
+  const { findings } = ctx;
+  const gateways = asList(spec.gateways).map(String);
+  if (gateways.length > 0 && !gateways.includes("mesh")) {
+    findings.push(warning(["spec", "gateways"], `applies to gateways ${quoteList(gateways)} only, not to the mesh's sidecars; not imported`));
+    return;
+  }
+  for (const key of Object.keys(spec)) {
+    if (key === "tcp" || key === "tls") findings.push(warning(["spec", key], `${key} routes are not imported: meshquake meshes HTTP/1.1`, { at: "key" }));
+    else if (key === "exportTo") findings.push(warning(["spec", key], "exportTo is not modelled: the run has one namespace", { at: "key" }));
+    else if (!["hosts", "http", "gateways"].includes(key)) findings.push(warning(["spec", key], `${key} is not supported by meshquake; ignored`, { at: "key" }));
+  }
+  const routes = asList(spec.http);
+  if (routes.length === 0) {
+    findings.push(warning(["spec"], `${ctx.resource} has no http routes: nothing to import`, { at: "key" }));
+    return;
+  }
+  // One policy per destination: the catch-all route (the first without match) stands for the host.
+  const chosen = Math.max(0, routes.findIndex((r) => asMap(r).match === undefined));
+  routes.forEach((route, i) => {
+    if (i !== chosen) {
+      findings.push(
+        warning(["spec", "http", i], `route http[${i}] is not imported: meshquake applies one policy per destination, and takes http[${chosen}] for it`),
+      );
+    }
+  });
+  const path: DocPath = ["spec", "http", chosen];
+  const route = asMap(routes[chosen]);
+  const destinations = destinationsOf(route, spec, path, ctx);
+  for (const [service, at] of destinations) {
+    const previous = seen.get(service);
+    if (previous) {
+      findings.push(warning(at, `"${service}" already takes its route policy from ${previous.source.file}:${lineOf(previous)}; not imported again`));
+      continue;
+    }
+    seen.set(service, { source: ctx.source, path });
+    importRoute(service, route, path, ctx);
+  }
+}
+
+function lineOf(o: Origin): number {
+  const node = o.source.doc.getIn(o.path, true) as { range?: [number] } | undefined;
+  return o.source.lines.linePos(node?.range?.[0] ?? 0).line;
+}
+
+/** The route's destinations as services, or the VirtualService's own hosts when the route names none. */
+function destinationsOf(route: Record<string, unknown>, spec: Record<string, unknown>, path: DocPath, ctx: ResourceContext): Array<[string, DocPath]> {
+  const out: Array<[string, DocPath]> = [];
+  const targets = asList(route.route);
+  if (targets.length > 1) {
+    ctx.findings.push(
+      warning([...path, "route"], "traffic split across destinations is not modelled: each destination gets this route's policy, and load is not weighted"),
+    );
+  }
+  targets.forEach((target, j) => {
+    const destination = asMap(asMap(target).destination);
+    const at: DocPath = [...path, "route", j, "destination"];
+    if (destination.subset !== undefined) {
+      ctx.findings.push(warning([...at, "subset"], "subsets are not modelled: every replica of the service is a destination", { at: "key" }));
+    }
+    const service = serviceOfHost(destination.host, [...at, "host"], ctx);
+    if (service !== null && !out.some(([s]) => s === service)) out.push([service, [...at, "host"]]);
+  });
+  if (targets.length === 0) {
+    asList(spec.hosts).forEach((host, k) => {
+      const service = serviceOfHost(host, ["spec", "hosts", k], ctx);
+      if (service !== null && !out.some(([s]) => s === service)) out.push([service, ["spec", "hosts", k]]);
+    });
+  }
+  return out;
+}
+
+function importRoute(service: string, route: Record<string, unknown>, path: DocPath, ctx: ResourceContext): void {
+  const { findings } = ctx;
+  const policy = policyFor(service, ctx);
+  origin(ctx, service, path);
+  for (const key of Object.keys(route)) {
+    const why = VS_ROUTE_UNSUPPORTED[key];
+    if (why) findings.push(warning([...path, key], `${key} is not imported: ${why}`, { at: "key" }));
+    else if (!["route", "timeout", "retries", "fault", "name"].includes(key)) {
+      findings.push(warning([...path, key], `${key} is not supported by meshquake; ignored`, { at: "key" }));
+    }
+  }
+
+  if (route.timeout !== undefined) {
+    const ms = istioDurationMs(route.timeout, [...path, "timeout"], findings);
+    // Istio: 0s disables the timeout; meshquake always has one, so it gets the plain proxy's 30 s.
+    if (ms === 0) {
+      findings.push(warning([...path, "timeout"], "timeout 0s disables Istio's timeout; meshquake always has one, and keeps its default of 30s"));
+    } else if (ms !== null) {
+      policy.timeout = formatDuration(ms);
+      origin(ctx, `${service}.timeout`, [...path, "timeout"]);
+    }
+  }
+
+  const retriesPath = [...path, "retries"];
+  if (route.retries === undefined) {
+    policy.retries = { attempts: ISTIO_DEFAULT_RETRIES.attempts, retryOn: [...ISTIO_DEFAULT_RETRIES.retryOn] };
+    origin(ctx, `${service}.retries`, path);
+    findings.push(
+      warning(
+        path,
+        `this route sets no retries, so Istio applies its default: 2 retries on connect-failure, refused-stream, unavailable, cancelled ` +
+          `and 503. Imported as retries { attempts: 3, retryOn: [connect-failure, 503] } (the others are HTTP/2 and gRPC conditions)`,
+      ),
+    );
+  } else {
+    importRetries(service, asMap(route.retries), retriesPath, policy, ctx);
+  }
+
+  if (route.fault !== undefined) importFault(service, asMap(route.fault), [...path, "fault"], policy, ctx);
+}
+
+function importRetries(service: string, retries: Record<string, unknown>, path: DocPath, policy: PolicySpec, ctx: ResourceContext): void {
+  const { findings } = ctx;
+  for (const key of Object.keys(retries)) {
+    if (key === "retryRemoteLocalities") findings.push(warning([...path, key], "retryRemoteLocalities is not modelled: the run has one locality", { at: "key" }));
+    else if (!["attempts", "perTryTimeout", "retryOn"].includes(key)) {
+      findings.push(warning([...path, key], `retries.${key} is not supported by meshquake; ignored`, { at: "key" }));
+    }
+  }
+  const attempts = retries.attempts ?? 2;
+  if (typeof attempts !== "number" || !Number.isInteger(attempts) || attempts < 0) {
+    findings.push(error([...path, "attempts"], `expected a whole number of retries (0 or more), found ${describeValue(attempts)}`));
+    return;
+  }
+  if (attempts === 0) {
+    origin(ctx, `${service}.retries`, [...path, "attempts"]);
+    return;
+  }
+  if (attempts + 1 > 20) {
+    findings.push(error([...path, "attempts"], `${attempts} retries make ${attempts + 1} tries; meshquake allows at most 20 (19 retries)`));
+    return;
+  }
+  // Istio's attempts counts retries; meshquake's counts tries, the first one included.
+  const out: NonNullable<PolicySpec["retries"]> = { attempts: attempts + 1 };
+  origin(ctx, `${service}.retries`, path);
+  origin(ctx, `${service}.retries.attempts`, [...path, "attempts"]);
+  if (retries.perTryTimeout !== undefined) {
+    const ms = istioDurationMs(retries.perTryTimeout, [...path, "perTryTimeout"], findings);
+    if (ms !== null && ms > 0) {
+      out.perTryTimeout = formatDuration(ms);
+      origin(ctx, `${service}.retries.perTryTimeout`, [...path, "perTryTimeout"]);
+    }
+  }
+  if (retries.retryOn !== undefined) {
+    const conditions = retryOnOf(retries.retryOn, [...path, "retryOn"], findings);
+    if (conditions.length > 0) {
+      out.retryOn = conditions as NonNullable<PolicySpec["retries"]>["retryOn"];
+      origin(ctx, `${service}.retries.retryOn`, [...path, "retryOn"]);
+    } else {
+      findings.push(warning([...path, "retryOn"], "no condition here can be retried by meshquake, so these retries never happen"));
+      return;
+    }
+  } else {
+    // Istio's retryOn default when attempts is set without it.
+    out.retryOn = ["connect-failure", "503"];
+    findings.push(
+      warning(
+        path,
+        "no retryOn: Istio then retries on connect-failure, refused-stream, unavailable, cancelled and 503; imported as [connect-failure, 503]",
+      ),
+    );
+  }
+  policy.retries = { ...policy.retries, ...out };
+}
+
+function retryOnOf(raw: unknown, path: DocPath, findings: Finding[]): string[] {
+  if (typeof raw !== "string") {
+    findings.push(error(path, `expected a comma-separated list such as "5xx,connect-failure", found ${describeValue(raw)}`));
+    return [];
+  }
+  const out = new Set<string>();
+  for (const token of raw.split(",").map((t) => t.trim()).filter(Boolean)) {
+    if (/^[1-5]\d\d$/.test(token)) {
+      out.add(token);
+      continue;
+    }
+    const mapping = RETRY_ON[token];
+    if (mapping === undefined) findings.push(warning(path, `retryOn ${JSON.stringify(token)} is not an Envoy retry condition meshquake knows; ignored`));
+    else if ("unsupported" in mapping) findings.push(warning(path, `retryOn ${JSON.stringify(token)} is not imported: ${mapping.unsupported}`));
+    else {
+      for (const t of mapping.to) out.add(t);
+      if (mapping.note) findings.push(warning(path, mapping.note));
+    }
+  }
+  return [...out];
+}
+
+/**
+ * Istio injects a VirtualService fault in the caller's sidecar, before its router: Istio never
+ * retries an injected abort, and its route timeout does not cut an injected delay (both are a
+ * documented gotcha). meshquake injects faults at the destination's inbound side, where callers'
+ * retries and timeouts act on them. Where that changes the outcome, the import says so.
+ */
+function importFault(service: string, fault: Record<string, unknown>, path: DocPath, policy: PolicySpec, ctx: ResourceContext): void {
+  const { findings } = ctx;
+  const base = `istio-${slug(ctx.name)}`;
+  for (const key of Object.keys(fault)) {
+    if (key !== "delay" && key !== "abort") findings.push(warning([...path, key], `fault.${key} is not supported by meshquake; ignored`, { at: "key" }));
+  }
+  const delay = fault.delay === undefined ? null : asMap(fault.delay);
+  if (delay) {
+    const at = [...path, "delay"];
+    for (const key of Object.keys(delay)) {
+      if (key === "exponentialDelay") findings.push(warning([...at, key], "exponentialDelay is not supported (Istio does not implement it either); use fixedDelay", { at: "key" }));
+      else if (!["fixedDelay", "percentage", "percent"].includes(key)) findings.push(warning([...at, key], `fault.delay.${key} is not supported; ignored`, { at: "key" }));
+    }
+    const ms = delay.fixedDelay === undefined ? null : istioDurationMs(delay.fixedDelay, [...at, "fixedDelay"], findings);
+    if (delay.fixedDelay === undefined) findings.push(error(at, "a delay needs fixedDelay"));
+    const percent = percentOf(delay, at, findings);
+    if (ms !== null && percent !== null) {
+      ctx.out.faults.push({ kind: "delay", name: `${base}-delay`, target: service, delay: formatDuration(ms), percent });
+      ctx.out.faultOrigins.push({ source: ctx.source, path: at });
+      const perTry = policy.retries?.perTryTimeout;
+      const cut = [policy.timeout && `timeout ${policy.timeout}`, perTry && `perTryTimeout ${perTry}`].filter(Boolean).join(" and ");
+      if (cut !== "") {
+        findings.push(
+          warning(
+            at,
+            `Istio delays in the caller's sidecar, before the route's ${cut} start, so they do not cut this delay; ` +
+              `meshquake delays at the inbound side of ${service}, where the caller's ${cut} do`,
+          ),
+        );
+      }
+    }
+  }
+  const abort = fault.abort === undefined ? null : asMap(fault.abort);
+  if (abort) {
+    const at = [...path, "abort"];
+    for (const key of Object.keys(abort)) {
+      if (key === "grpcStatus" || key === "http2Error") findings.push(warning([...at, key], `${key} is not supported: meshquake meshes HTTP/1.1; use httpStatus`, { at: "key" }));
+      else if (!["httpStatus", "percentage", "percent"].includes(key)) findings.push(warning([...at, key], `fault.abort.${key} is not supported; ignored`, { at: "key" }));
+    }
+    const status = abort.httpStatus;
+    const percent = percentOf(abort, at, findings);
+    if (typeof status !== "number" || !Number.isInteger(status) || status < 200 || status > 599) {
+      if (abort.grpcStatus === undefined && abort.http2Error === undefined) findings.push(error([...at, "httpStatus"], `expected an HTTP status 200..599, found ${describeValue(status)}`));
+    } else if (percent !== null) {
+      ctx.out.faults.push({ kind: "abort", name: `${base}-abort`, target: service, status, percent });
+      ctx.out.faultOrigins.push({ source: ctx.source, path: at });
+      if (retriesWouldRetry(policy, status)) {
+        findings.push(
+          warning(
+            at,
+            `Istio aborts in the caller's sidecar, and does not retry its own injected abort: this route's retries never see it. ` +
+              `meshquake aborts at the inbound side of ${service}, where the caller's retries (attempts ${policy.retries?.attempts}) do retry ${status}, ` +
+              `so fewer requests fail here than under Istio`,
+          ),
+        );
+      }
+    }
+  }
+}
+
+function retriesWouldRetry(policy: PolicySpec, status: number): boolean {
+  const retries = policy.retries;
+  if (!retries || (retries.attempts ?? 2) <= 1) return false;
+  const on = (retries.retryOn ?? ["5xx", "connect-failure", "reset"]).map(String);
+  return on.includes(String(status)) || (status >= 500 && on.includes("5xx"));
+}
+
+/** percentage: { value: 12.5 } (or the deprecated integer percent); unset means every request. */
+function percentOf(block: Record<string, unknown>, path: DocPath, findings: Finding[]): number | null {
+  const raw = block.percentage !== undefined ? asMap(block.percentage).value : block.percent;
+  if (raw === undefined) return 100;
+  if (typeof raw !== "number" || raw < 0 || raw > 100) {
+    findings.push(error([...path, block.percentage !== undefined ? "percentage" : "percent"], `expected a percentage 0..100, found ${describeValue(raw)}`));
+    return null;
+  }
+  return raw;
+}
+
+// --- DestinationRule -----------------------------------------------------------------------
+
+function importDestinationRule(spec: Record<string, unknown>, ctx: ResourceContext, seen: Map<string, Origin>): void {
+  const { findings } = ctx;
+  for (const key of Object.keys(spec)) {
+    if (key === "subsets") findings.push(warning(["spec", key], "subsets are not modelled: every replica of the service is one pool; subset policies are not imported", { at: "key" }));
+    else if (key === "exportTo") findings.push(warning(["spec", key], "exportTo is not modelled: the run has one namespace", { at: "key" }));
+    else if (key === "workloadSelector") findings.push(warning(["spec", key], "workloadSelector is not modelled: the rule applies to every caller", { at: "key" }));
+    else if (key !== "host" && key !== "trafficPolicy") findings.push(warning(["spec", key], `${key} is not supported by meshquake; ignored`, { at: "key" }));
+  }
+  const service = serviceOfHost(spec.host, ["spec", "host"], ctx);
+  if (service === null) return;
+  const previous = seen.get(service);
+  if (previous) {
+    findings.push(warning(["spec", "host"], `"${service}" already takes its traffic policy from ${previous.source.file}:${lineOf(previous)}; not imported again`));
+    return;
+  }
+  seen.set(service, { source: ctx.source, path: ["spec"] });
+  const tp = asMap(spec.trafficPolicy);
+  const path: DocPath = ["spec", "trafficPolicy"];
+  const policy = policyFor(service, ctx);
+  if (!ctx.out.policyOrigins.has(service)) origin(ctx, service, ["spec"]);
+  for (const key of Object.keys(tp)) {
+    const why = DR_UNSUPPORTED[key];
+    if (why) findings.push(warning([...path, key], `${key} is not imported: ${why}`, { at: "key" }));
+    else if (!["connectionPool", "outlierDetection", "loadBalancer", "retryBudget"].includes(key)) {
+      findings.push(warning([...path, key], `${key} is not supported by meshquake; ignored`, { at: "key" }));
+    }
+  }
+  if (tp.connectionPool !== undefined) importConnectionPool(service, asMap(tp.connectionPool), [...path, "connectionPool"], policy, ctx);
+  if (tp.outlierDetection !== undefined) importOutlierDetection(service, asMap(tp.outlierDetection), [...path, "outlierDetection"], policy, ctx);
+  if (tp.loadBalancer !== undefined) importLoadBalancer(service, asMap(tp.loadBalancer), [...path, "loadBalancer"], policy, ctx);
+  if (tp.retryBudget !== undefined) importRetryBudget(service, asMap(tp.retryBudget), [...path, "retryBudget"], policy, ctx);
+}
+
+function importConnectionPool(service: string, pool: Record<string, unknown>, path: DocPath, policy: PolicySpec, ctx: ResourceContext): void {
+  const { findings } = ctx;
+  const tcp = asMap(pool.tcp);
+  const http = asMap(pool.http);
+  const breaker: NonNullable<PolicySpec["circuitBreaker"]> = {};
+  for (const key of Object.keys(pool)) {
+    if (key !== "tcp" && key !== "http") findings.push(warning([...path, key], `connectionPool.${key} is not supported; ignored`, { at: "key" }));
+  }
+  const TCP_REASONS: Record<string, string> = {
+    connectTimeout: "meshquake's connect timeout is bounded by the per-try timeout, not set on its own",
+    tcpKeepalive: "TCP keepalive is not modelled",
+    maxConnectionDuration: "connection lifetimes are not modelled",
+    idleTimeout: "idle timeouts are not modelled",
+  };
+  for (const key of Object.keys(tcp)) {
+    if (key === "maxConnections") {
+      const n = wholeNumber(tcp.maxConnections, [...path, "tcp", key], 1, findings);
+      if (n !== null) {
+        breaker.maxConnections = n;
+        origin(ctx, `${service}.circuitBreaker.maxConnections`, [...path, "tcp", key]);
+      }
+    } else {
+      findings.push(warning([...path, "tcp", key], `tcp.${key} is not imported: ${TCP_REASONS[key] ?? "not supported by meshquake"}`, { at: "key" }));
+    }
+  }
+  const HTTP_REASONS: Record<string, string> = {
+    http2MaxRequests: "an HTTP/2 limit; meshquake's hops are HTTP/1.1, where tcp.maxConnections bounds concurrency",
+    maxRequestsPerConnection: "connection reuse limits are not modelled",
+    maxRetries: "Envoy's cap on concurrent retries is not modelled; a retryBudget is",
+    idleTimeout: "idle timeouts are not modelled",
+    h2UpgradePolicy: "meshquake's hops are HTTP/1.1",
+    useClientProtocol: "meshquake's hops are HTTP/1.1",
+    maxConcurrentStreams: "an HTTP/2 limit; meshquake's hops are HTTP/1.1",
+  };
+  for (const key of Object.keys(http)) {
+    if (key === "http1MaxPendingRequests") {
+      const n = wholeNumber(http[key], [...path, "http", key], 0, findings);
+      if (n !== null) {
+        breaker.maxPending = n;
+        origin(ctx, `${service}.circuitBreaker.maxPending`, [...path, "http", key]);
+      }
+    } else {
+      findings.push(warning([...path, "http", key], `http.${key} is not imported: ${HTTP_REASONS[key] ?? "not supported by meshquake"}`, { at: "key" }));
+    }
+  }
+  if (Object.keys(breaker).length > 0) {
+    policy.circuitBreaker = breaker;
+    origin(ctx, `${service}.circuitBreaker`, path);
+  }
+}
+
+function importOutlierDetection(service: string, od: Record<string, unknown>, path: DocPath, policy: PolicySpec, ctx: ResourceContext): void {
+  const { findings } = ctx;
+  const out: NonNullable<PolicySpec["outlierDetection"]> = {};
+  const REASONS: Record<string, string> = {
+    minHealthPercent: "panic mode (below which ejection stops) is not modelled; maxEjectionPercent bounds ejections",
+    splitExternalLocalOriginErrors: "local-origin failures are counted with the replica's own 5xx",
+    consecutiveLocalOriginFailures: "local-origin failures are counted with the replica's own 5xx",
+  };
+  for (const key of Object.keys(od)) {
+    if (!["consecutive5xxErrors", "consecutiveGatewayErrors", "consecutiveErrors", "interval", "baseEjectionTime", "maxEjectionPercent"].includes(key)) {
+      findings.push(warning([...path, key], `outlierDetection.${key} is not imported: ${REASONS[key] ?? "not supported by meshquake"}`, { at: "key" }));
+    }
+  }
+  const five = od.consecutive5xxErrors;
+  const gatewayKey = od.consecutiveGatewayErrors !== undefined ? "consecutiveGatewayErrors" : od.consecutiveErrors !== undefined ? "consecutiveErrors" : null;
+  if (five !== undefined) {
+    const n = wholeNumber(five, [...path, "consecutive5xxErrors"], 0, findings);
+    if (n === 0) {
+      findings.push(warning([...path, "consecutive5xxErrors"], "0 disables ejection on consecutive 5xx; no outlier detection is imported"));
+      return;
+    }
+    if (n !== null) {
+      out.consecutive5xx = n;
+      origin(ctx, `${service}.outlierDetection.consecutive5xx`, [...path, "consecutive5xxErrors"]);
+    }
+    if (gatewayKey !== null) {
+      findings.push(warning([...path, gatewayKey], `${gatewayKey} is not imported: meshquake counts consecutive 5xx only, from consecutive5xxErrors`, { at: "key" }));
+    }
+  } else if (gatewayKey !== null) {
+    const n = wholeNumber(od[gatewayKey], [...path, gatewayKey], 1, findings);
+    if (n !== null) {
+      out.consecutive5xx = n;
+      origin(ctx, `${service}.outlierDetection.consecutive5xx`, [...path, gatewayKey]);
+      findings.push(
+        warning(
+          [...path, gatewayKey],
+          `${gatewayKey} counts only 502, 503 and 504 (and connection failures) in Envoy; meshquake counts every 5xx, so a replica answering 500 is ejected here and not under Istio`,
+        ),
+      );
+    }
+  }
+  for (const [key, to] of [
+    ["interval", "interval"],
+    ["baseEjectionTime", "baseEjectionTime"],
+  ] as const) {
+    if (od[key] === undefined) continue;
+    const ms = istioDurationMs(od[key], [...path, key], findings);
+    if (ms !== null && ms > 0) {
+      out[to] = formatDuration(ms);
+      origin(ctx, `${service}.outlierDetection.${to}`, [...path, key]);
+    }
+  }
+  if (od.maxEjectionPercent !== undefined) {
+    const n = od.maxEjectionPercent;
+    if (typeof n !== "number" || n < 0 || n > 100) findings.push(error([...path, "maxEjectionPercent"], `expected a percentage 0..100, found ${describeValue(n)}`));
+    else {
+      out.maxEjectionPercent = n;
+      origin(ctx, `${service}.outlierDetection.maxEjectionPercent`, [...path, "maxEjectionPercent"]);
+    }
+  }
+  // Istio's defaults are Envoy's, which are meshquake's: consecutive5xx 5, interval 10s, baseEjectionTime 30s, maxEjectionPercent 10.
+  policy.outlierDetection = out;
+  origin(ctx, `${service}.outlierDetection`, path);
+}
+
+function importLoadBalancer(service: string, lb: Record<string, unknown>, path: DocPath, policy: PolicySpec, ctx: ResourceContext): void {
+  const { findings } = ctx;
+  const REASONS: Record<string, string> = {
+    consistentHash: "consistent hashing (session affinity) is not modelled; meshquake balances round-robin, least-request or random",
+    localityLbSetting: "the run has one locality",
+    warmupDurationSecs: "slow start is not modelled",
+    warmup: "slow start is not modelled",
+  };
+  for (const key of Object.keys(lb)) {
+    if (key !== "simple") findings.push(warning([...path, key], `loadBalancer.${key} is not imported: ${REASONS[key] ?? "not supported by meshquake"}`, { at: "key" }));
+  }
+  if (lb.simple === undefined) return;
+  const simple = String(lb.simple);
+  const mapped = LOAD_BALANCERS[simple];
+  if (mapped === undefined) {
+    const why = simple === "PASSTHROUGH" ? "PASSTHROUGH sends to the original destination address; meshquake always balances over the service's replicas" : "unknown";
+    findings.push(warning([...path, "simple"], `${simple} is not imported: ${why}. Imported: ${quoteList(Object.keys(LOAD_BALANCERS))}.`));
+    return;
+  }
+  if (mapped === null) return;
+  if (simple === "LEAST_CONN") findings.push(warning([...path, "simple"], "LEAST_CONN is deprecated in Istio; imported as LEAST_REQUEST"));
+  policy.loadBalancer = mapped;
+  origin(ctx, `${service}.loadBalancer`, [...path, "simple"]);
+}
+
+/**
+ * Envoy's retry budget caps concurrent retries at `percent` of active requests, never below
+ * `minRetryConcurrency`; meshquake's (Linkerd's) caps retries at `ratio` of the requests in a
+ * window, never below `minPerSecond`. The import maps percent → ratio and minRetryConcurrency →
+ * minPerSecond, and says that the units differ.
+ */
+function importRetryBudget(service: string, budget: Record<string, unknown>, path: DocPath, policy: PolicySpec, ctx: ResourceContext): void {
+  const { findings } = ctx;
+  for (const key of Object.keys(budget)) {
+    if (!["percent", "minRetryConcurrency", "budgetInterval"].includes(key)) findings.push(warning([...path, key], `retryBudget.${key} is not supported; ignored`, { at: "key" }));
+  }
+  const rawPercent = typeof budget.percent === "object" && budget.percent !== null ? asMap(budget.percent).value : budget.percent;
+  const percent = rawPercent ?? 20;
+  if (typeof percent !== "number" || percent < 0 || percent > 100) {
+    findings.push(error([...path, "percent"], `expected a percentage 0..100, found ${describeValue(rawPercent)}`));
+    return;
+  }
+  const min = budget.minRetryConcurrency === undefined ? 3 : wholeNumber(budget.minRetryConcurrency, [...path, "minRetryConcurrency"], 0, findings);
+  if (min === null) return;
+  const out: NonNullable<NonNullable<PolicySpec["retries"]>["budget"]> = { ratio: percent / 100, minPerSecond: min };
+  if (budget.budgetInterval !== undefined) {
+    const ms = istioDurationMs(budget.budgetInterval, [...path, "budgetInterval"], findings);
+    if (ms !== null && ms > 0) out.window = formatDuration(ms);
+  }
+  findings.push(
+    warning(
+      path,
+      `Envoy's budget limits concurrent retries to ${percent}% of active requests (at least ${min}); meshquake's limits retries to ` +
+        `${percent}% of the requests in a ${out.window ?? "10s"} window (at least ${min} a second). Same share, different unit`,
+    ),
+  );
+  if (!policy.retries) {
+    policy.retries = { attempts: ISTIO_DEFAULT_RETRIES.attempts, retryOn: [...ISTIO_DEFAULT_RETRIES.retryOn] };
+    origin(ctx, `${service}.retries`, path);
+    findings.push(warning(path, "a budget limits retries, and no VirtualService sets them: Istio's default retries apply (attempts 3, retryOn [connect-failure, 503])"));
+  }
+  policy.retries = { ...policy.retries, budget: out };
+  origin(ctx, `${service}.retries.budget`, path);
+}
+
+// --- values --------------------------------------------------------------------------------
+
+function wholeNumber(value: unknown, path: DocPath, min: number, findings: Finding[]): number | null {
+  if (typeof value === "number" && Number.isInteger(value) && value >= min) return value;
+  findings.push(error(path, `expected a whole number of at least ${min}, found ${describeValue(value)}`));
+  return null;
+}
+
+const GO_UNITS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 0.001, "µs": 0.001, ns: 0.000001 };
+
+/** Istio durations are Go's ("1.5s", "100ms", "1m30s"); → whole milliseconds (at least 1 unless 0). */
+export function istioDurationMs(value: unknown, path: DocPath, findings: Finding[]): number | null {
+  const text = typeof value === "number" ? `${value}` : value;
+  if (typeof text !== "string" || !/^(?:\d+(?:\.\d+)?(?:h|m|s|ms|us|µs|ns))+$/.test(text)) {
+    findings.push(error(path, `expected a duration such as "1s", "250ms" or "1m30s", found ${describeValue(value)}`));
+    return null;
+  }
+  let ms = 0;
+  for (const [, amount, unit] of text.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)/g)) ms += Number(amount) * GO_UNITS[unit!]!;
+  if (ms > 0 && ms < 1) {
+    findings.push(warning(path, `${text} is shorter than meshquake's resolution of 1ms; imported as 1ms`));
+    return 1;
+  }
+  return Math.round(ms);
+}
+
+function slug(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "") || "vs";
+}
