@@ -6,7 +6,7 @@ import { dataPlaneFor } from "../dataplane/registry.js";
 import { buildPlan } from "../plan/plan.js";
 import { printPlan } from "../plan/print-plan.js";
 import { readReport } from "../report/json.js";
-import { writeArtefacts } from "../report/reporters.js";
+import { REPORTER_NAMES, writeArtefacts } from "../report/reporters.js";
 import type { RunReport } from "../report/types.js";
 import { runScenario } from "../run/run-scenario.js";
 import { cleanLeftovers } from "../runtime/clean.js";
@@ -19,7 +19,7 @@ import type { ResolvedScenario } from "../scenario/types.js";
 import { EXIT } from "../verdict/verdict.js";
 
 const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const DEFAULT_REPORTERS = ["console", "json", "html", "junit", "markdown"];
+const DEFAULT_REPORTERS = ["console", "json", "html", "junit", "markdown"] as const;
 
 export interface CliIo {
   stdout: (s: string) => void;
@@ -154,6 +154,11 @@ interface RunOptions {
 }
 
 async function run(files: string[], o: RunOptions, io: CliIo, version: string): Promise<number> {
+  const unknown = o.reporter.split(",").map((r) => r.trim()).filter((r) => r && !(REPORTER_NAMES as string[]).includes(r));
+  if (unknown.length) {
+    io.stderr(`meshquake: unknown reporter ${unknown.map((r) => `"${r}"`).join(", ")}; known: ${REPORTER_NAMES.join(", ")}\n`);
+    return EXIT.usage;
+  }
   const scenarios: ResolvedScenario[] = [];
   for (const f of files) {
     const s = await loadOrReport(f, io, o);
@@ -225,14 +230,26 @@ async function validate(files: string[], io: CliIo, json: boolean): Promise<numb
   for (const f of files) {
     const { scenario, problems } = await readScenario(f);
     if (!scenario || problems.some((p) => p.severity === "error")) invalid = true;
-    all.push({ file: f, valid: Boolean(scenario) && !problems.some((p) => p.severity === "error"), problems });
+    const valid = Boolean(scenario) && !problems.some((p) => p.severity === "error");
+    // The plan is pure: building it surfaces policy lint, placement and data-plane approximations too.
+    const warnings = valid ? planWarnings(scenario!) : [];
+    all.push({ file: f, valid, problems, warnings });
     if (!json) {
       for (const p of problems) io.stderr(`${formatProblem(p)}\n`);
-      if (scenario && !problems.some((p) => p.severity === "error")) io.stdout(`${f}: valid (${scenario.name})\n`);
+      for (const w of warnings) io.stderr(`${f}: warning: ${w}\n`);
+      if (valid) io.stdout(`${f}: valid (${scenario!.name})\n`);
     }
   }
   if (json) io.stdout(`${JSON.stringify(all, null, 2)}\n`);
   return invalid ? EXIT.usage : EXIT.passed;
+}
+
+function planWarnings(scenario: ResolvedScenario): string[] {
+  try {
+    return buildPlan({ scenario, runId: "mq-validate", image: "meshquake/mesh", dataPlane: dataPlaneFor(scenario.dataPlane) }).warnings;
+  } catch (err) {
+    return [`could not plan this scenario: ${message(err)}`];
+  }
 }
 
 async function loadOrReport(file: string, io: CliIo, o: { seed?: number; dataPlane?: string }): Promise<ResolvedScenario | null> {

@@ -1,0 +1,372 @@
+// The HTML report: one self-contained file (uPlot, styles and data inlined) that opens from
+// disk with no network. Everything but the charts is rendered here, so the page reads
+// correctly even before (or without) its script; the script only draws the timelines.
+import { createHash } from "node:crypto";
+import type { CheckResult, FaultRecord, RunReport, WindowRecord } from "../types.js";
+import { loadAssets } from "./assets.js";
+import { CLIENT_JS } from "./client.js";
+import {
+  checkSubject,
+  countByStatus,
+  errorShare,
+  formatCount,
+  formatDurationMs,
+  formatEvidenceValue,
+  formatLatencyUs,
+  formatOffsetMs,
+  formatPercent,
+  formatRatio,
+  formatValue,
+  isBreach,
+  STATUS_ORDER,
+  summariseChecks,
+} from "./format.js";
+import { html, jsonForScript, type SafeHtml, trusted } from "./html.js";
+import { REPORT_CSS } from "./styles.js";
+import { EDGE_COLOURS, edgeHealth, renderTopology } from "./topology.js";
+
+/** Colours of fault windows, in fault order; the charts and the fault table share them. */
+export const FAULT_COLOURS = ["#fb8f44", "#a475f9", "#2da44e", "#54aeff", "#e85aad", "#d4a72c", "#1b7c83", "#8c959f"] as const;
+
+const VERDICT_WORD: Record<RunReport["verdict"], string> = {
+  passed: "PASSED",
+  failed: "FAILED",
+  inconclusive: "INCONCLUSIVE",
+  error: "ERROR",
+};
+
+/** What the page's script needs beyond the report: fault bands and SLO threshold lines, in seconds. */
+export interface ChartView {
+  durationS: number;
+  bands: { name: string; start: number; end: number; fill: string; stroke: string; applied: boolean }[];
+  thresholds: { scale: "err" | "lat"; value: number; start: number; end: number; label: string; color: string }[];
+}
+
+function faultColour(index: number): string {
+  return FAULT_COLOURS[index % FAULT_COLOURS.length] ?? "#8c959f";
+}
+
+function withAlpha(hex: string, alpha: number): string {
+  const n = Number.parseInt(hex.slice(1), 16);
+  return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
+}
+
+function faultSpan(f: FaultRecord): { start: number; end: number } {
+  return { start: f.appliedAt ?? f.scheduledAt, end: f.revertedAt ?? f.scheduledEnd };
+}
+
+export function chartView(report: RunReport): ChartView {
+  const lastPoint = report.client.timeline.at(-1);
+  const durationS = Math.max(report.scenario.load.durationMs / 1000, lastPoint ? lastPoint.t + 1 : 0, 1);
+  const bands = report.faults.map((f, i) => {
+    const span = faultSpan(f);
+    const colour = faultColour(i);
+    return { name: f.name, start: span.start / 1000, end: span.end / 1000, fill: withAlpha(colour, f.appliedAt === null ? 0.08 : 0.18), stroke: colour, applied: f.appliedAt !== null };
+  });
+  const thresholds: ChartView["thresholds"] = [];
+  for (const c of report.checks) {
+    if (c.kind !== "slo" || c.threshold === null || (c.unit !== "fraction" && c.unit !== "us")) continue;
+    const w = windowOf(report, c.window ?? "whole");
+    if (!w) continue;
+    thresholds.push({
+      scale: c.unit === "fraction" ? "err" : "lat",
+      value: c.unit === "fraction" ? c.threshold * 100 : c.threshold / 1000,
+      start: w.start / 1000,
+      end: w.end / 1000,
+      label: checkSubject(c),
+      color: c.status === "passed" ? "#1a7f37" : c.status === "failed" ? "#cf222e" : "#9a6700",
+    });
+  }
+  return { durationS, bands, thresholds };
+}
+
+function windowOf(report: RunReport, name: string | undefined): WindowRecord | undefined {
+  return name === undefined ? undefined : report.windows.find((w) => w.name === name);
+}
+
+function spanText(start: number, end: number): string {
+  return `${formatOffsetMs(start)} – ${formatOffsetMs(end)}`;
+}
+
+function chip(status: string): SafeHtml {
+  return html`<span class="chip chip-${status}">${status}</span>`;
+}
+
+function windowLink(report: RunReport, name: string | undefined): SafeHtml {
+  const resolved = name ?? "whole";
+  const w = windowOf(report, resolved);
+  if (!w) return html`<span>${resolved}</span>`;
+  return html`<a class="win-link" href="#timelines" data-window="${w.name}" data-start="${w.start}" data-end="${w.end}" title="Highlight this window on the charts">${w.name}</a><br><span class="muted small">${spanText(w.start, w.end)}</span>`;
+}
+
+/** The check as written, plus whatever its name adds (an edge, a target) minus the window. */
+function checkLabel(c: CheckResult): SafeHtml {
+  const subject = checkSubject(c);
+  let rest = c.name.startsWith(subject) ? c.name.slice(subject.length) : ` — ${c.name}`;
+  if (c.window && rest.trim() === `@ ${c.window}`) rest = "";
+  return html`<span class="check-name"><code>${subject}</code>${rest}</span>`;
+}
+
+function sourceLink(c: CheckResult): SafeHtml {
+  return html`<a class="small" href="#src-L${c.location.line}" title="Show in the scenario source">line ${c.location.line}</a>`;
+}
+
+function evidenceList(c: CheckResult): SafeHtml {
+  const entries = Object.entries(c.evidence);
+  const items = entries.map(([k, v]) => html`<li><span class="k">${k}:</span> ${formatEvidenceValue(k, v)}</li>`);
+  return html`${c.reason ? html`<div class="reason">${c.reason}</div>` : html``}${entries.length ? html`<ul class="evidence">${items}</ul>` : html``}${!c.reason && !entries.length ? html`<span class="muted">—</span>` : html``}`;
+}
+
+function formatStarted(iso: string): string {
+  return iso.replace("T", " ").replace(/(\.\d+)?Z$/, " UTC");
+}
+
+function byStatus(checks: CheckResult[]): CheckResult[] {
+  return checks
+    .map((c, i) => ({ c, i }))
+    .sort((a, b) => STATUS_ORDER.indexOf(a.c.status) - STATUS_ORDER.indexOf(b.c.status) || a.i - b.i)
+    .map((x) => x.c);
+}
+
+function verdictSection(report: RunReport): SafeHtml {
+  const c = report.client;
+  const ran = c.requests > 0;
+  const facts: [string, string][] = [
+    ["Requests", formatCount(c.requests)],
+    ["Errors", ran ? `${formatCount(c.errors)} (${formatPercent(c.errors / c.requests)})` : "—"],
+    ["p50", ran ? formatLatencyUs(c.latencyUs.p50) : "—"],
+    ["p99", ran ? formatLatencyUs(c.latencyUs.p99) : "—"],
+    ["Load", `${formatCount(report.scenario.load.rate)} req/s for ${formatDurationMs(report.scenario.load.durationMs)}`],
+    ["Exit code", String(report.exitCode)],
+    ["Started", formatStarted(report.startedAt)],
+  ];
+  const errors = report.errors.length
+    ? html`<div class="alert" id="harness-errors"><strong>The harness reported ${report.errors.length === 1 ? "an error" : `${report.errors.length} errors`}</strong> (not a verdict on the system under test):<ul>${report.errors.map((e) => html`<li><strong>${e.stage}:</strong> ${e.message}</li>`)}</ul></div>`
+    : html``;
+  const warnings = report.warnings.length
+    ? html`<div class="alert warn" id="warnings"><strong>Warnings</strong><ul>${report.warnings.map((w) => html`<li>${w}</li>`)}</ul></div>`
+    : html``;
+  return html`<header class="verdict verdict-${report.verdict}" id="verdict"><div class="wrap">
+<div class="verdict-top"><span class="verdict-word" data-testid="verdict">${VERDICT_WORD[report.verdict]}</span><span class="verdict-summary">${summariseChecks(report.checks)}</span></div>
+<h1>${report.scenario.name}</h1>
+${report.scenario.description ? html`<p class="description">${report.scenario.description}</p>` : html``}
+<dl class="facts">${facts.map(([k, v]) => html`<div><dt>${k}</dt><dd>${v}</dd></div>`)}</dl>
+${errors}${warnings}
+</div></header>`;
+}
+
+function navigation(report: RunReport): SafeHtml {
+  const counts = countByStatus(report.checks);
+  const breaches = counts.failed + counts.error + counts.inconclusive;
+  return html`<nav class="toc"><div class="wrap"><span>${chip(report.verdict)}<strong>${report.scenario.name}</strong></span>
+<a href="#breaches">Breaches (${breaches})</a><a href="#timelines">Timelines</a><a href="#traffic">Traffic</a><a href="#topology">Topology</a><a href="#faults">Faults</a><a href="#source">Scenario</a><a href="#environment">Environment</a></div></nav>`;
+}
+
+function breachesSection(report: RunReport): SafeHtml {
+  const breaches = byStatus(report.checks.filter(isBreach));
+  const rows = breaches.map((c, i) => html`<tr class="breach status-${c.status}" id="breach-${i + 1}" data-check="${c.name}">
+<td>${chip(c.status)}</td>
+<td>${checkLabel(c)}<br>${sourceLink(c)}</td>
+<td class="num observed">${formatValue(c.observed, c.unit)}</td>
+<td class="num">${formatValue(c.threshold, c.unit)}</td>
+<td>${windowLink(report, c.window)}</td>
+<td>${evidenceList(c)}</td></tr>`);
+  const table = breaches.length
+    ? html`<div class="table-scroll"><table class="breach-table"><thead><tr><th>Status</th><th>Check</th><th class="num">Observed</th><th class="num">Threshold</th><th>Window</th><th>Evidence and reason</th></tr></thead><tbody>${rows}</tbody></table></div>`
+    : report.checks.length
+      ? html`<p class="all-clear">All ${report.checks.length} checks passed.</p>`
+      : html`<p class="empty">The scenario has no checks.</p>`;
+  const all = report.checks.map((c) => html`<tr class="status-${c.status}"><td>${chip(c.status)}</td><td>${checkLabel(c)} ${sourceLink(c)}</td><td class="num observed">${formatValue(c.observed, c.unit)}</td><td class="num">${formatValue(c.threshold, c.unit)}</td><td>${windowLink(report, c.window)}</td></tr>`);
+  return html`<section id="breaches"><h2>Breaches</h2>${table}
+${report.checks.length ? html`<details${breaches.length ? html`` : html` open`}><summary>All checks (${report.checks.length})</summary><div class="table-scroll"><table class="checks-table"><thead><tr><th>Status</th><th>Check</th><th class="num">Observed</th><th class="num">Threshold</th><th>Window</th></tr></thead><tbody>${all}</tbody></table></div></details>` : html``}
+</section>`;
+}
+
+function timelinesSection(report: RunReport, view: ChartView): SafeHtml {
+  const caption = html`<div id="highlight-caption" class="highlight-caption" hidden><span id="highlight-text"></span><button type="button" data-action="zoom">Zoom to window</button><button type="button" data-action="unzoom">Full run</button><button type="button" data-action="clear">Clear</button></div>`;
+  if (!report.client.timeline.length) {
+    return html`<section id="timelines"><h2>Timelines</h2>${caption}<p class="empty">No timeline was recorded: the run stopped before load produced any samples.</p></section>`;
+  }
+  const bands = view.bands.map((b) => html`<span class="legend-item"><span class="swatch" style="background:${b.fill};border-color:${b.stroke}"></span>${b.name}${b.applied ? html`` : html` <span class="muted">(scheduled, not applied)</span>`}</span>`);
+  return html`<section id="timelines"><h2>Timelines</h2>${caption}
+<div class="chart-block"><div class="chart-title"><h3>Client requests and error rate per second</h3></div><div id="chart-traffic" class="chart" data-chart="traffic"></div></div>
+<div class="chart-block"><div class="chart-title"><h3>Client latency per second: p50, p90, p99</h3><span id="latency-scale" class="muted small"></span></div><div id="chart-latency" class="chart" data-chart="latency"></div></div>
+<p class="legend" id="fault-legend">${view.bands.length ? html`Fault windows: ${bands}` : html`No faults in this scenario.`}<br>Dashed lines: SLO thresholds over the window they are judged on. Drag across a chart to zoom; double-click to reset.</p>
+<p id="chart-error" class="alert" hidden></p>
+<noscript><p class="empty">The charts need JavaScript; every other section of this report works without it.</p></noscript>
+</section>`;
+}
+
+function trafficSection(report: RunReport): SafeHtml {
+  const services = [...new Set([...report.scenario.services.map((s) => s.name), ...report.replicas.map((r) => r.service)])];
+  const replicaRows = services.flatMap((service) => {
+    const rows = report.replicas.filter((r) => r.service === service).sort((a, b) => a.index - b.index);
+    const total = rows.reduce((n, r) => n + r.requests, 0);
+    return rows.map((r, i) => {
+      const share = total > 0 ? r.requests / total : 0;
+      const err = errorShare(r.statusCounts);
+      const ejections = r.ejections.length
+        ? r.ejections.map((e) => `${formatOffsetMs(e.at)} → ${e.until === null ? "end" : formatOffsetMs(e.until)}`).join(", ")
+        : "—";
+      return html`<tr${i === 0 ? html` class="group-start"` : html``}>${i === 0 ? html`<td rowspan="${rows.length}"><strong>${service}</strong><br><span class="muted small">${formatCount(total)} requests</span></td>` : html``}<td class="mono">[${r.index}]</td><td class="num">${formatCount(r.requests)}</td><td><span class="bar"><span style="width:${(share * 100).toFixed(1)}%"></span></span>${formatPercent(share)}</td><td class="num${err.share !== null && err.share >= 0.01 ? " bad-text" : ""}">${err.share === null ? "—" : formatPercent(err.share)}</td><td${r.ejections.length ? html` class="warn-text"` : html``}>${ejections}</td></tr>`;
+    });
+  });
+  const edges = [...report.edges].sort((a, b) => b.attempts / Math.max(1, b.requests) - a.attempts / Math.max(1, a.requests) || a.from.localeCompare(b.from) || a.to.localeCompare(b.to));
+  const maxAmp = Math.max(1, ...edges.map((e) => e.attempts / Math.max(1, e.requests)));
+  const edgeRows = edges.map((e) => {
+    const err = errorShare(e.statusCounts);
+    const health = edgeHealth(err.share);
+    const amp = e.requests > 0 ? e.attempts / e.requests : null;
+    const statuses = Object.entries(e.statusCounts).map(([k, v]) => `${k}×${formatCount(v)}`).join(" · ");
+    const byReplica = Object.entries(e.byReplica).map(([k, v]) => `[${k}] ${formatCount(v)}`).join(" · ");
+    return html`<tr><td><strong>${e.from}</strong><span class="edge-arrow">→</span><strong>${e.to}</strong></td><td class="num">${formatCount(e.requests)}</td><td class="num">${formatCount(e.attempts)}</td><td class="num">${formatCount(e.retries)}</td><td class="num">${amp === null ? "—" : html`<span class="bar${amp >= 1.5 ? " bar-bad" : amp >= 1.2 ? " bar-warn" : ""}"><span style="width:${((amp / maxAmp) * 100).toFixed(1)}%"></span></span>${formatRatio(amp)}`}</td><td class="num"><span class="dot" style="background:${EDGE_COLOURS[health]}"></span>${err.share === null ? "—" : formatPercent(err.share)}</td><td class="small">${statuses || "—"}<br><span class="muted">by replica: ${byReplica || "—"}</span></td></tr>`;
+  });
+  return html`<section id="traffic"><h2>Traffic by replica and edge</h2>
+<p class="note muted small">Totals over the whole run (the report has no per-second series per replica or edge).</p>
+<h3>Traffic share per replica</h3>
+${replicaRows.length ? html`<div class="table-scroll"><table class="replica-table"><thead><tr><th>Service</th><th>Replica</th><th class="num">Requests</th><th>Share of service</th><th class="num">Errors</th><th>Ejected</th></tr></thead><tbody>${replicaRows}</tbody></table></div>` : html`<p class="empty">No per-replica traffic was recorded.</p>`}
+<h3>Retries per edge</h3>
+${edgeRows.length ? html`<div class="table-scroll"><table class="edge-table"><thead><tr><th>Edge (caller → callee)</th><th class="num">Requests</th><th class="num">Attempts</th><th class="num">Retries</th><th class="num">Attempts / request</th><th class="num">Errors</th><th>Final status and attempts by replica</th></tr></thead><tbody>${edgeRows}</tbody></table></div>` : html`<p class="empty">No per-edge traffic was recorded.</p>`}
+</section>`;
+}
+
+function topologySection(report: RunReport): SafeHtml {
+  return html`<section id="topology"><h2>Topology</h2>${renderTopology(report)}</section>`;
+}
+
+function faultsSection(report: RunReport): SafeHtml {
+  if (!report.faults.length) return html`<section id="faults"><h2>Faults</h2><p class="empty">This scenario injects no faults.</p></section>`;
+  const resolved = new Map(report.scenario.faults.map((f) => [f.name, f]));
+  const rows = report.faults.map((f, i) => {
+    const colour = faultColour(i);
+    const obs = f.observedPercent;
+    const off = f.appliedAt !== null && (obs === null || Math.abs(obs - f.configuredPercent) > Math.max(0.05, f.configuredPercent * 0.25));
+    const span = faultSpan(f);
+    const line = resolved.get(f.name)?.location.line;
+    const replicas = f.replicas.length ? `[${f.replicas.join(", ")}]` : "";
+    return html`<tr data-fault="${f.name}"><td><span class="swatch" style="background:${withAlpha(colour, 0.35)};border-color:${colour}"></span> <a class="win-link" href="#timelines" data-window="fault:${f.name}" data-start="${span.start}" data-end="${span.end}"><strong>${f.name}</strong></a>${line ? html`<br><a class="small" href="#src-L${line}">line ${line}</a>` : html``}</td>
+<td>${f.kind}</td><td>${f.target}<span class="muted">${replicas}</span></td>
+<td class="num">${formatPercent(f.configuredPercent)}</td>
+<td class="num${off ? " warn-text" : ""}"${off ? html` title="observed rate differs from the configured rate"` : html``}>${obs === null ? "—" : formatPercent(obs)}${off ? " ⚠" : ""}</td>
+<td class="num">${formatCount(f.affected)} / ${formatCount(f.eligible)}</td>
+<td class="num">${f.activationMs === null ? "—" : formatDurationMs(f.activationMs)}</td>
+<td class="num">${spanText(f.scheduledAt, f.scheduledEnd)}</td>
+<td class="num${f.appliedAt === null ? " warn-text" : ""}">${f.appliedAt === null ? "not applied" : formatOffsetMs(f.appliedAt)}</td>
+<td class="num">${f.revertedAt === null ? (f.appliedAt === null ? "—" : "not reverted") : formatOffsetMs(f.revertedAt)}</td></tr>`;
+  });
+  return html`<section id="faults"><h2>Faults</h2><div class="table-scroll"><table class="fault-table"><thead><tr><th>Fault</th><th>Kind</th><th>Target</th><th class="num">Configured</th><th class="num">Observed</th><th class="num">Affected / eligible</th><th class="num">Activation</th><th class="num">Scheduled</th><th class="num">Applied</th><th class="num">Reverted</th></tr></thead><tbody>${rows}</tbody></table></div>
+<p class="legend">Observed: share of the requests that reached the fault's targets while it was active and were affected by it. Activation: from apply to the first affected response in the sidecar logs.</p></section>`;
+}
+
+/** One YAML line with keys and comments tinted; every part escaped. */
+function yamlLine(line: string): SafeHtml {
+  const m = /^(\s*(?:-\s+)?)([^\s:#"'][^:#]*?|"[^"]*"|'[^']*')(:)(\s.*|$)/.exec(line);
+  const [head, keyPart, rest] = m ? [m[1] ?? "", (m[2] ?? "") + (m[3] ?? ""), m[4] ?? ""] : ["", "", line];
+  const hash = rest.search(/(^|\s)#/);
+  const value = hash >= 0 ? rest.slice(0, hash) : rest;
+  const comment = hash >= 0 ? rest.slice(hash) : "";
+  if (!m && /^\s*#/.test(line)) return html`<span class="y-comment">${line}</span>`;
+  return html`${head}${keyPart ? html`<span class="y-key">${keyPart}</span>` : html``}${value}${comment ? html`<span class="y-comment">${comment}</span>` : html``}`;
+}
+
+function sourceSection(report: RunReport): SafeHtml {
+  const source = report.scenario.source;
+  const byLine = new Map<number, CheckResult[]>();
+  for (const c of report.checks.filter(isBreach)) {
+    const list = byLine.get(c.location.line) ?? [];
+    list.push(c);
+    byLine.set(c.location.line, list);
+  }
+  const lines = source.text.replace(/\n$/, "").split("\n");
+  const body = lines.map((text, i) => {
+    const n = i + 1;
+    const checks = byStatus(byLine.get(n) ?? []);
+    const worst = checks[0];
+    const note = checks.map((c) => `${c.status === "failed" ? "✗" : c.status === "error" ? "!" : "?"} ${c.status}: ${c.observed === null && c.reason ? c.reason : `observed ${formatValue(c.observed, c.unit)}, threshold ${formatValue(c.threshold, c.unit)}`}`).join("   ");
+    return html`<span class="line${worst ? ` hl-${worst.status}` : ""}" id="src-L${n}" data-n="${n}">${yamlLine(text)}${note ? html`<span class="annotation">${note}</span>` : html``}</span>`;
+  });
+  return html`<section id="source"><h2>Scenario</h2><p class="note"><span class="mono">${source.file}</span> <span class="muted small">— lines of checks that did not pass are highlighted</span></p><pre class="source"><code>${body}</code></pre></section>`;
+}
+
+function environmentSection(report: RunReport): SafeHtml {
+  const t = report.timings;
+  const timings: [string, string][] = [
+    ["Setup", formatDurationMs(t.setupMs)],
+    ["Run", formatDurationMs(t.runMs)],
+    ["Teardown", formatDurationMs(t.teardownMs)],
+    ["Total", formatDurationMs(t.setupMs + t.runMs + t.teardownMs)],
+    ...Object.entries(t.steps).map(([k, v]): [string, string] => [`step: ${k}`, formatDurationMs(v)]),
+  ];
+  const e = report.environment;
+  const env: [string, string][] = [
+    ["meshquake", `${report.tool.version} (report schema ${report.schemaVersion})`],
+    ["Run id", report.runId],
+    ["Started", formatStarted(report.startedAt)],
+    ["Scenario file", report.scenario.source.file],
+    ["Seed", String(report.scenario.seed)],
+    ["Data plane", e.dataPlane],
+    ["Image", e.image ?? "—"],
+    ["Docker", e.docker ?? "—"],
+    ["Node.js", e.node],
+    ["Platform", e.platform],
+  ];
+  const dl = (pairs: [string, string][]) => html`<dl class="kv">${pairs.map(([k, v]) => html`<dt>${k}</dt><dd>${v}</dd>`)}</dl>`;
+  return html`<section id="environment"><h2>Timings and environment</h2><div class="two-col"><div><h3>Timings</h3>${dl(timings)}</div><div><h3>Environment</h3>${dl(env)}</div></div></section>`;
+}
+
+function sha256(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("base64");
+}
+
+/** The report without what no reader of the page needs: the raw HDR histograms stay in report.json. */
+function embeddedReport(report: RunReport): unknown {
+  const windows = Object.fromEntries(
+    Object.entries(report.client.windows).map(([name, w]) => [name, { requests: w.requests, errors: w.errors, latencyUs: w.latencyUs }]),
+  );
+  return { ...report, client: { ...report.client, windows } };
+}
+
+export function renderHtml(report: RunReport): string {
+  const assets = loadAssets();
+  const view = chartView(report);
+  // Only these two scripts may run: a hash-based CSP also stops anything that escaping missed.
+  const csp = [
+    "default-src 'none'",
+    `script-src 'sha256-${sha256(assets.uplotJs)}' 'sha256-${sha256(CLIENT_JS)}'`,
+    "style-src 'unsafe-inline'",
+    "img-src data:",
+    "base-uri 'none'",
+    "form-action 'none'",
+  ].join("; ");
+  const title = `${VERDICT_WORD[report.verdict]} · ${report.scenario.name} — meshquake`;
+  const page = html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="generator" content="meshquake ${report.tool.version}">
+<title>${title}</title>
+<style>${trusted(assets.uplotCss)}${trusted(REPORT_CSS)}</style>
+</head>
+<body data-verdict="${report.verdict}">
+${verdictSection(report)}
+${navigation(report)}
+<main class="wrap">
+${breachesSection(report)}
+${timelinesSection(report, view)}
+${trafficSection(report)}
+${topologySection(report)}
+${faultsSection(report)}
+${sourceSection(report)}
+${environmentSection(report)}
+<footer>Generated by meshquake ${report.tool.version} from run ${report.runId}. The raw data is in <a href="report.json">report.json</a> beside this file.</footer>
+</main>
+<script type="application/json" id="mq-data">${trusted(jsonForScript({ report: embeddedReport(report), view }))}</script>
+<script>${trusted(assets.uplotJs)}</script>
+<script>${trusted(CLIENT_JS)}</script>
+</body>
+</html>
+`;
+  return page.value;
+}

@@ -1,0 +1,57 @@
+// The Markdown summary: what a GitHub job summary shows. Verdict, one table of checks, the
+// breaches with their reasons, the faults as they really happened.
+import { formatPercent, formatValue } from "./console.js";
+import type { CheckResult, RunReport } from "./types.js";
+
+const ICON: Record<string, string> = { passed: "✅", failed: "❌", inconclusive: "⚠️", error: "💥" };
+
+export function renderMarkdown(report: RunReport): string {
+  const out: string[] = [];
+  const s = report.scenario;
+  out.push(`### ${ICON[report.verdict] ?? ""} meshquake: \`${md(s.name)}\` ${report.verdict.toUpperCase()} (exit ${report.exitCode})`);
+  out.push("");
+  if (s.description) out.push(`${md(s.description)}`, "");
+  const c = report.client;
+  out.push(
+    `Client: ${c.requests} requests, ${c.errors} errors (${formatPercent(c.requests ? c.errors / c.requests : 0)}), ` +
+      `p50 ${formatValue(c.latencyUs.p50, "us")}, p99 ${formatValue(c.latencyUs.p99, "us")}.`,
+  );
+  out.push("");
+  if (report.checks.length) {
+    out.push("| check | observed | threshold | verdict |", "|---|---|---|---|");
+    for (const ch of report.checks) {
+      out.push(`| ${md(ch.name)} | ${value(ch, ch.observed)} | ${value(ch, ch.threshold)} | ${ICON[ch.status] ?? ""} ${ch.status} |`);
+    }
+    out.push("");
+  }
+  const breaches = report.checks.filter((ch) => ch.status !== "passed");
+  if (breaches.length) {
+    out.push("**Breaches and open questions**", "");
+    for (const ch of breaches) {
+      const why = ch.status === "failed" ? `observed ${value(ch, ch.observed)} against ${value(ch, ch.threshold)}` : ch.reason ?? "";
+      out.push(`- ${ICON[ch.status]} \`${md(ch.name)}\` (${md(s.source.file)}:${ch.location.line}): ${md(why)}`);
+    }
+    out.push("");
+  }
+  if (report.faults.length) {
+    out.push("| fault | kind | target | applied | reverted | observed / configured |", "|---|---|---|---|---|---|");
+    for (const f of report.faults) {
+      const at = (ms: number | null) => (ms === null ? "—" : `${(ms / 1000).toFixed(2)} s`);
+      const observed = f.observedPercent === null ? "—" : formatPercent(f.observedPercent);
+      out.push(`| ${md(f.name)} | ${f.kind} | ${md(f.target)}[${f.replicas.join(",")}] | ${at(f.appliedAt)} | ${at(f.revertedAt)} | ${observed} / ${formatPercent(f.configuredPercent)} |`);
+    }
+    out.push("");
+  }
+  for (const e of report.errors) out.push(`- 💥 ${e.stage}: ${md(e.message)}`);
+  if (report.errors.length) out.push("");
+  return out.join("\n");
+}
+
+function value(c: CheckResult, v: number | null): string {
+  return v === null ? "—" : formatValue(v, c.unit);
+}
+
+/** Keeps scenario text from breaking the table or injecting markup. */
+function md(s: string): string {
+  return s.replace(/[\\`*_{}[\]<>|#]/g, (ch) => `\\${ch}`).replace(/\r?\n/g, " ");
+}
