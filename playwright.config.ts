@@ -4,6 +4,7 @@ import { defineConfig, devices } from "@playwright/test";
 // they use Debian's chromium (.ci/run installs it) with networking features switched off.
 export default defineConfig({
   testDir: "test/browser",
+  globalSetup: "./test/browser/global-setup.ts",
   outputDir: "test-results/",
   timeout: 60_000,
   fullyParallel: true,

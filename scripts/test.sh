@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh --browser || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
 mkdir -p test-results
-rm -f test-results/vitest.json test-results/playwright.json
+rm -rf test-results/vitest.json test-results/playwright.json test-results/example-reports test-results/browser-reports
 
 status=0
 npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json "$@" || status=1

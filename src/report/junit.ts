@@ -7,7 +7,7 @@ import type { CheckResult, RunReport } from "./types.js";
 
 export function renderJunit(report: RunReport): string {
   const suite = report.scenario.name;
-  const cases = report.checks.map((c) => testcase(suite, c));
+  const cases = report.checks.map((c) => testcase(suite, c, report.scenario.source.file));
   if (report.errors.length > 0) {
     const message = report.errors.map((e) => `${e.stage}: ${e.message}`).join("\n");
     cases.push(
@@ -35,7 +35,7 @@ export function renderJunit(report: RunReport): string {
   );
 }
 
-function testcase(suite: string, c: CheckResult): string {
+function testcase(suite: string, c: CheckResult, scenarioFile: string): string {
   const observed = c.observed === null ? "n/a" : formatValue(c.observed, c.unit);
   const threshold = c.threshold === null ? "n/a" : formatValue(c.threshold, c.unit);
   const props =
@@ -46,7 +46,7 @@ function testcase(suite: string, c: CheckResult): string {
     (c.window ? `  ${prop("window", c.window)}` : "") +
     `  ${prop("line", String(c.location.line))}` +
     `      </properties>\n`;
-  const head = `    <testcase classname="${xml(suite)}" name="${xml(c.name)}" file="${xml(c.location.file ?? "")}" line="${c.location.line}" time="0">\n`;
+  const head = `    <testcase classname="${xml(suite)}" name="${xml(c.name)}" file="${xml(c.location.file ?? scenarioFile)}" line="${c.location.line}" time="0">\n`;
   const evidence = Object.keys(c.evidence).length ? `\nevidence: ${JSON.stringify(c.evidence)}` : "";
   let body = "";
   if (c.status === "failed") {

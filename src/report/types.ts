@@ -112,6 +112,11 @@ export interface ClientStats {
   timeline: TimelinePoint[];
   /** Per window: requests, errors and an HDR histogram of latencies (µs), compressed base64. */
   windows: Record<string, { requests: number; errors: number; latencyUs: LatencySummary; histogram: string }>;
+  /**
+   * Added with issue 5: per request path of the load's mix (when it has more than one path), the
+   * same per-window statistics; what isolation checks by path judge.
+   */
+  paths?: Record<string, { requests: number; errors: number; windows: ClientStats["windows"] }>;
 }
 
 export interface EdgeStats {
@@ -212,6 +217,78 @@ export interface RunReport {
   load?: LoadRecord;
   /** Per-second series from the sidecar logs (absent in older reports). */
   meshTimeline?: MeshTimeline;
+  /** Added with issue 5: every failed client request traced to a cause (absent when nothing ran). */
+  attribution?: FailureAttribution;
+  /** Added with issue 5: `run --repeat N`: the aggregate over the runs, in the last run's report. */
+  repeat?: RepeatSummary;
+}
+
+/**
+ * Why failed client requests failed: each one's x-request-id joined with the sidecars' logs and
+ * followed hop by hop to the deepest hop that failed (src/observe/attribution.ts).
+ */
+export interface FailureAttribution {
+  /** Failed client requests, those whose ids were kept (the rest only counted), and those found in the mesh's logs. */
+  failed: number;
+  examined: number;
+  notKept: number;
+  traced: number;
+  /** Cause → failed requests (AttributionCause); "unattributed" when the logs could not say. */
+  byCause: Record<string, number>;
+  /** The edge where each failure was decided ("client" → ingress for failures before the mesh). */
+  byEdge: { from: string; to: string; failed: number; byCause: Record<string, number> }[];
+  /** Injected fault → failed requests it took part in (on the failed path). */
+  byFault: Record<string, number>;
+  /** For retries exhausted or a spent budget: what the last try hit → requests. */
+  byLastTry: Record<string, number>;
+  /** A few failures per cause, hop by hop. */
+  examples: AttributedFailure[];
+  /** How the join was made and what it could not see. */
+  notes: string[];
+}
+
+export interface AttributedFailure {
+  requestId: string | null;
+  /** ms from the start of load. */
+  at: number;
+  clientStatus: string;
+  cause: string;
+  edge: { from: string; to: string } | null;
+  fault: string | null;
+  lastTry: string | null;
+  /** The pods the failure travelled through, ingress first. */
+  hops: string[];
+  detail: string;
+}
+
+/** `run --repeat N`: per check, how often it passed and confidence intervals for its key measure. */
+export interface RepeatSummary {
+  runs: number;
+  /** Runs a check must pass in to pass the gate (N unless --quorum). */
+  quorum: number;
+  /** Run ids and verdicts, in order. */
+  reports: { runId: string; verdict: Verdict; exitCode: number }[];
+  checks: RepeatCheck[];
+  /** The gate's verdict over the runs (checks judged by quorum; a harness error in any run is an error). */
+  verdict: Verdict;
+  exitCode: number;
+  method: string;
+}
+
+export interface RepeatCheck {
+  name: string;
+  kind: "slo" | "property";
+  statuses: CheckStatus[];
+  passed: number;
+  failed: number;
+  inconclusive: number;
+  error: number;
+  /** Wilson score interval (95%) of the pass rate. */
+  passRate: { estimate: number; low: number; high: number };
+  /** The observed values over the runs where there was one, with a 95% interval of their mean. */
+  observed: { unit: string; values: number[]; mean: number | null; low: number | null; high: number | null; method: string } | null;
+  /** passed: passed in at least `quorum` runs; failed: could not reach it because of breaches; inconclusive otherwise. */
+  gate: CheckStatus;
 }
 
 /** One second of one edge: logical requests the caller sent, tries that reached the callee, retries, failed requests. */

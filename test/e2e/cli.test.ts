@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { RunReport } from "../../src/report/types.js";
+import { EXAMPLE_REPORTS } from "../browser/paths.js";
 import { labelled, PROJECT_ROOT, testDocker, testImage } from "../integration/docker-env.js";
 
 interface CliResult {
@@ -53,7 +54,7 @@ describe("meshquake CLI", () => {
   });
 
   it("a passing scenario exits 0; report.json holds the run; nothing labelled remains", async () => {
-    const out = await mkdtemp(join(tmpdir(), "mq-e2e-"));
+    const out = EXAMPLE_REPORTS; // the browser suite opens these reports
     const r = await cli(["run", "scenarios/retries-hide-a-bad-replica.yaml", "--out", out, "--quiet"]);
     expect(r.code, r.stderr).toBe(0);
     const report = await readReport(out, "retries-hide-a-bad-replica");
@@ -74,7 +75,7 @@ describe("meshquake CLI", () => {
   });
 
   it("the demo fails its fault-window check because of its fault and exits 1", async () => {
-    const out = await mkdtemp(join(tmpdir(), "mq-e2e-"));
+    const out = EXAMPLE_REPORTS;
     const r = await cli(["run", "scenarios/demo.yaml", "--out", out]);
     expect(r.code, r.stderr).toBe(1);
     const report = await readReport(out, "demo");
