@@ -4,8 +4,8 @@
 import { createHash } from "node:crypto";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { Readable } from "node:stream";
 import type Docker from "dockerode";
+import { dockerBuild } from "./docker-build.js";
 import { tarArchive } from "./tar.js";
 import { ensureBaseImage, IMAGE_LABEL, inspectImageId, type BaseImage } from "./base-image.js";
 
@@ -13,8 +13,6 @@ export const IMAGE_REPOSITORY = "meshquake/mesh";
 export const DOCKERFILE = "images/Dockerfile";
 /** Folders copied into the image, relative to the project root. */
 export const CONTEXT_DIRS = ["fixtures/service", "images/pod", "images/haproxy"] as const;
-
-const BUILD_IDLE_TIMEOUT_MS = 10 * 60_000;
 
 export interface EnsureImagesOptions {
   log: (line: string) => void;
@@ -115,47 +113,20 @@ async function buildImage(
   docker: Docker,
   args: { files: ContextFile[]; image: string; base: string; noCache: boolean },
 ): Promise<void> {
-  const context = tarArchive(args.files, ["fixtures", "images", ...CONTEXT_DIRS]);
-  const abort = new AbortController();
-  let timer = setTimeout(() => abort.abort(), BUILD_IDLE_TIMEOUT_MS);
-  const output: string[] = [];
-  try {
-    const stream = await docker.buildImage(Readable.from([context]), {
-      t: args.image,
-      dockerfile: DOCKERFILE,
-      buildargs: { BASE: args.base },
-      labels: { [IMAGE_LABEL]: "1" },
-      nocache: args.noCache,
-      rm: true,
-      forcerm: true,
-      abortSignal: abort.signal,
-    });
-    await new Promise<void>((resolve, reject) => {
-      docker.modem.followProgress(
-        stream,
-        (err: Error | null) => (err ? reject(err) : resolve()),
-        (event: { stream?: string; error?: string; errorDetail?: { message?: string } }) => {
-          clearTimeout(timer);
-          timer = setTimeout(() => abort.abort(), BUILD_IDLE_TIMEOUT_MS);
-          if (event.stream) output.push(...event.stream.split("\n").filter((l) => l.trim() !== ""));
-          if (output.length > 400) output.splice(0, output.length - 100);
-          const error = event.errorDetail?.message ?? event.error;
-          if (error) reject(new Error(error));
-        },
-      );
-    });
-  } catch (err) {
-    const why = abort.signal.aborted
-      ? `no build output for ${BUILD_IDLE_TIMEOUT_MS / 60_000} min`
-      : err instanceof Error
-        ? err.message
-        : String(err);
+  const built = await dockerBuild(docker, {
+    context: tarArchive(args.files, ["fixtures", "images", ...CONTEXT_DIRS]),
+    tag: args.image,
+    dockerfile: DOCKERFILE,
+    buildargs: { BASE: args.base },
+    labels: { [IMAGE_LABEL]: "1" },
+    noCache: args.noCache,
+  });
+  const output = built.output;
+  if (!built.ok) {
     throw new ImageBuildError(
-      `docker build of ${args.image} (${DOCKERFILE}, BASE=${args.base}) failed: ${why.trim()}` +
+      `docker build of ${args.image} (${DOCKERFILE}, BASE=${args.base}) failed: ${built.why}` +
         (output.length > 0 ? `\nlast lines of the build:\n  ${output.slice(-15).join("\n  ")}` : ""),
     );
-  } finally {
-    clearTimeout(timer);
   }
   if ((await inspectImageId(docker, args.image)) === null) {
     throw new ImageBuildError(

@@ -5,10 +5,10 @@
 import { createHash } from "node:crypto";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join, posix } from "node:path";
-import { Readable } from "node:stream";
 import type Docker from "dockerode";
 import type { ImageSource, ResolvedService } from "../scenario/types.js";
 import { IMAGE_LABEL, inspectImageId, type BaseImage } from "./base-image.js";
+import { dockerBuild } from "./docker-build.js";
 import { tarArchive, type TarEntry } from "./tar.js";
 
 export const USER_IMAGE_REPOSITORY = "meshquake/app";
@@ -19,7 +19,6 @@ export const USER_IMAGE_REPOSITORY = "meshquake/app";
  */
 export const BASE_BUILD_ARG = "MESHQUAKE_BASE";
 
-const BUILD_IDLE_TIMEOUT_MS = 10 * 60_000;
 /** The sidecar's user in the mesh image (Debian's haproxy, uid 100): images/pod/pod-init.sh exempts it from interception. */
 const SIDECAR_USERS = ["100", "haproxy"];
 
@@ -230,47 +229,26 @@ async function buildUserImage(
   }
   const context = tarArchive(args.files, [...dirs].sort());
   const buildargs = { ...args.source.args, ...(args.base ? { [BASE_BUILD_ARG]: args.base } : {}) };
-  const abort = new AbortController();
-  let timer = setTimeout(() => abort.abort(), BUILD_IDLE_TIMEOUT_MS);
-  const output: string[] = [];
-  try {
-    const stream = await docker.buildImage(Readable.from([context]), {
-      t: args.tag,
-      dockerfile: args.source.dockerfile,
-      buildargs,
-      ...(args.source.target ? { target: args.source.target } : {}),
-      labels: { [IMAGE_LABEL]: "1", "meshquake.user-image": "1" },
-      nocache: args.noCache,
-      rm: true,
-      forcerm: true,
-      abortSignal: abort.signal,
-    });
-    await new Promise<void>((resolve, reject) => {
-      docker.modem.followProgress(
-        stream,
-        (err: Error | null) => (err ? reject(err) : resolve()),
-        (event: { stream?: string; error?: string; errorDetail?: { message?: string } }) => {
-          clearTimeout(timer);
-          timer = setTimeout(() => abort.abort(), BUILD_IDLE_TIMEOUT_MS);
-          if (event.stream) output.push(...event.stream.split("\n").filter((l) => l.trim() !== ""));
-          if (output.length > 400) output.splice(0, output.length - 100);
-          const error = event.errorDetail?.message ?? event.error;
-          if (error) reject(new Error(error));
-        },
-      );
-    });
-  } catch (err) {
-    const why = abort.signal.aborted ? `no build output for ${BUILD_IDLE_TIMEOUT_MS / 60_000} min` : err instanceof Error ? err.message : String(err);
+  const built = await dockerBuild(docker, {
+    context,
+    tag: args.tag,
+    dockerfile: args.source.dockerfile,
+    buildargs,
+    target: args.source.target ?? undefined,
+    labels: { [IMAGE_LABEL]: "1", "meshquake.user-image": "1" },
+    noCache: args.noCache,
+  });
+  const output = built.output;
+  if (!built.ok) {
+    const why = built.why;
     const pull = /pull access denied|failed to resolve|dial tcp|lookup .* on|no such host|manifest unknown/i.test(why)
       ? `\n  The Dockerfile's FROM image must exist locally: nothing can be pulled here. Use \`ARG ${BASE_BUILD_ARG}=debian:bookworm-slim\` ` +
         `and \`FROM \${${BASE_BUILD_ARG}}\`: meshquake sets it to its local Debian base.`
       : "";
     throw new UserImageError(
-      `${args.where}.build: docker build of ${join(args.source.context, args.source.dockerfile)} failed: ${why.trim()}${pull}` +
+      `${args.where}.build: docker build of ${join(args.source.context, args.source.dockerfile)} failed: ${why}${pull}` +
         (output.length > 0 ? `\n  last lines of the build:\n    ${output.slice(-15).join("\n    ")}` : ""),
     );
-  } finally {
-    clearTimeout(timer);
   }
   if ((await inspectImageId(docker, args.tag)) === null) {
     throw new UserImageError(`${args.where}.build: docker build reported success but ${args.tag} does not exist; last lines:\n    ${output.slice(-15).join("\n    ")}`);
