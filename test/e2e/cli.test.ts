@@ -50,7 +50,7 @@ describe("meshquake CLI", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("payments-2");
     expect(r.stdout).toMatch(/10000 ms\s+apply\s+payments-abort/);
-    expect(r.stdout).toContain("frontend inbound");
+    expect(r.stdout).toContain("frontend mq_inbound");
   });
 
   it("a passing scenario exits 0; report.json holds the run; nothing labelled remains", async () => {
