@@ -5,7 +5,7 @@ import { defineConfig, devices } from "@playwright/test";
 export default defineConfig({
   testDir: "test/browser",
   globalSetup: "./test/browser/global-setup.ts",
-  outputDir: "test-results/",
+  outputDir: "test-results/playwright",
   timeout: 60_000,
   fullyParallel: true,
   forbidOnly: !!process.env.CI,
