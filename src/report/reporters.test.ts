@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { fixtures } from "./fixtures/index.js";
 import { githubAnnotations, MAX_ANNOTATIONS, reportToGithub } from "./github.js";
+import type { MeshPayload } from "./html/mesh-view.js";
 import { renderHtml } from "./html/render-html.js";
 import { renderJunit } from "./junit.js";
 import { renderMarkdown } from "./markdown.js";
@@ -64,9 +65,11 @@ describe("HTML", () => {
     expect(page).toContain("&lt;script&gt;alert(");
   });
 
-  it("a 10-minute run stays under 1 MB", () => {
-    const size = Buffer.byteLength(renderHtml(fixtures.large()));
-    expect(size).toBeLessThan(1024 * 1024);
+  it("a 10-minute run stays under 1 MB, per-second mesh series of a 28-service mesh included", () => {
+    const page = renderHtml(fixtures.large());
+    expect(page).toContain('data-chart="share"');
+    expect(page).toContain('data-chart="edge"');
+    expect(Buffer.byteLength(page)).toBeLessThan(1024 * 1024);
   });
 
   it("inlines its chart library and loads nothing from the network", () => {
@@ -96,3 +99,88 @@ describe("writeArtefacts", () => {
   });
 });
 
+
+describe("HTML mesh timelines", () => {
+  const payload = (page: string) => {
+    const m = /<script type="application\/json" id="mq-data">([\s\S]*?)<\/script>/.exec(page);
+    return JSON.parse(m?.[1] ?? "null") as { mesh: MeshPayload | null; timeline: unknown[] };
+  };
+
+  it("charts traffic share for every service with more than one replica and retries for every edge that retried or failed", () => {
+    const report = fixtures.passing();
+    const page = renderHtml(report);
+    expect([...page.matchAll(/data-chart="share" data-service="([^"]+)"/g)].map((m) => m[1])).toEqual(["checkout", "payments"]);
+    expect(page).toContain('data-chart="edge" data-edge="checkout → payments"');
+    const mesh = payload(page).mesh!;
+    expect(mesh.shares.map((s) => s.requests.length)).toEqual([2, 3]);
+    // Two callers' overlapping ejections of payments[0] become one span on the chart per stretch out of rotation.
+    expect(mesh.shares[1]!.ejections).toEqual([
+      { replica: 0, start: 11.24, end: 21.61 },
+      { replica: 0, start: 22.88, end: 43.15 },
+    ]);
+    expect(page).not.toContain("the report has no per-second series");
+  });
+
+  it("an older report without meshTimeline still renders, with the totals and a note instead of the mesh charts", () => {
+    const page = renderHtml(fixtures.legacy());
+    expect(page).toContain('id="mesh-absent"');
+    expect(page).not.toContain('data-chart="share"');
+    expect(page).toMatch(/<table class="replica-table">/);
+    expect(page).toMatch(/<table class="edge-table">/);
+    expect(payload(page).mesh).toBeNull();
+    expect(payload(page).timeline.length).toBe(60);
+  });
+
+  it("lists each ejection in the traffic table, linked to its span on the charts", () => {
+    const page = renderHtml(fixtures.passing());
+    const row = /<tr[^>]*data-ejected="payments\[0\]"[^>]*>[\s\S]*?<\/tr>/.exec(page)?.[0] ?? "";
+    const links = [...row.matchAll(/<a class="win-link" href="#chart-share-1" data-window="payments\[0\] ejected" data-start="(\d+)" data-end="(\d+)"/g)];
+    expect(links.map((m) => [Number(m[1]), Number(m[2])])).toEqual([[11_240, 21_240], [11_610, 21_610], [22_880, 42_880], [23_150, 43_150]]);
+    expect(row).toContain("by checkout-1, ×2 in a row");
+  });
+
+  it("shows overflows per edge when a circuit breaker could refuse requests or one did", () => {
+    expect(renderHtml(fixtures.passing())).not.toContain(">Overflows</th>");
+    const report = fixtures.failing();
+    report.edges[1]!.terminations = { ...report.edges[1]!.terminations, overflow: 321 };
+    const page = renderHtml(report);
+    expect(page).toContain(">Overflows</th>");
+    expect(page).toMatch(/<td class="num bad-text">321<br>/);
+    expect(page).toMatch(/checkout<span class="edge-arrow">→<\/span>payments<\/h4><span class="muted small">[^<]*<span class="bad-text">321 overflows/);
+    // The wide mesh has breakers: every edge gets the column, edges without a count a dash.
+    expect(renderHtml(fixtures.large())).toContain(">Overflows</th>");
+  });
+
+  it("escapes scenario names in the mesh charts' headings and attributes", () => {
+    const page = renderHtml(fixtures.hostile());
+    expect(page).toContain('data-service="pay&lt;svg onload=alert(&#39;svc&#39;)&gt;"');
+    expect(page).not.toContain("<svg onload");
+    // The script's data names no service at all: it only draws series.
+    expect(JSON.stringify(payload(page).mesh)).not.toContain("svg");
+  });
+});
+
+describe("fixtures", () => {
+  it("per-second mesh series add up to the totals of every edge and replica", () => {
+    for (const [name, make] of Object.entries(fixtures)) {
+      const report = make();
+      if (!report.meshTimeline) continue;
+      for (const e of report.meshTimeline.edges) {
+        const totals = report.edges.find((x) => x.from === e.from && x.to === e.to)!;
+        const sum = (k: "requests" | "attempts" | "retries") => e.points.reduce((n, p) => n + p[k], 0);
+        expect([sum("requests"), sum("attempts"), sum("retries")], `${name} ${e.from}→${e.to}`).toEqual([totals.requests, totals.attempts, totals.retries]);
+      }
+      for (const r of report.meshTimeline.replicas) {
+        const totals = report.replicas.find((x) => x.service === r.service && x.index === r.index)!;
+        expect(r.requests.reduce((a, b) => a + b, 0), `${name} ${r.service}[${r.index}]`).toBe(totals.requests);
+      }
+    }
+  });
+
+  it("the 10-minute report carries a per-second series for every replica and edge", () => {
+    const report = fixtures.large();
+    expect(report.meshTimeline!.replicas).toHaveLength(report.replicas.length);
+    expect(report.meshTimeline!.edges).toHaveLength(report.edges.length);
+    expect(report.meshTimeline!.edges.every((e) => e.points.length === 600)).toBe(true);
+  });
+});

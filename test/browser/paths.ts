@@ -10,3 +10,8 @@ export const EXAMPLE_SCENARIOS = [
   { name: "demo", file: "scenarios/demo.yaml", verdict: "FAILED" },
   { name: "retries-hide-a-bad-replica", file: "scenarios/retries-hide-a-bad-replica.yaml", verdict: "PASSED" },
 ] as const;
+
+/** An example's real report rendered as a report written before meshTimeline existed. */
+export function legacyExample(name: string): string {
+  return join(BROWSER_REPORTS, `example-${name}-without-mesh-series.html`);
+}

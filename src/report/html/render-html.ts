@@ -23,6 +23,7 @@ import {
 } from "./format.js";
 import { html, jsonForScript, type SafeHtml, trusted } from "./html.js";
 import { REPORT_CSS } from "./styles.js";
+import { type EdgeChart, meshPayload, meshView, type MeshView, overflowsOf, type ShareChart } from "./mesh-view.js";
 import { EDGE_COLOURS, edgeHealth, renderTopology } from "./topology.js";
 
 /** Colours of fault windows, in fault order; the charts and the fault table share them. */
@@ -182,51 +183,109 @@ ${report.checks.length ? html`<details${breaches.length ? html`` : html` open`}>
 </section>`;
 }
 
-function timelinesSection(report: RunReport, view: ChartView): SafeHtml {
+function shareChartBlock(c: ShareChart): SafeHtml {
+  const ejected = new Set(c.ejections.map((e) => e.replica)).size;
+  return html`<div class="chart-block"><div class="chart-title"><h4>${c.service}</h4><span class="muted small">${c.replicas.length} replicas · ${formatCount(c.total)} requests${ejected ? html` · <span class="warn-text">${ejected === 1 ? "1 replica" : `${ejected} replicas`} ejected</span>` : html``}</span></div><div id="${c.id}" class="chart" data-chart="share" data-service="${c.service}"></div></div>`;
+}
+
+function edgeChartBlock(c: EdgeChart): SafeHtml {
+  const t = c.totals;
+  const facts = [
+    `${formatCount(t.retries)} retries`,
+    t.requests > 0 ? `${formatRatio(t.attempts / t.requests)} attempts/request` : null,
+    `${formatCount(t.errors)} failed`,
+  ].filter((x): x is string => x !== null);
+  return html`<div class="chart-block"><div class="chart-title"><h4>${c.from}<span class="edge-arrow">→</span>${c.to}</h4><span class="muted small">${facts.join(" · ")}${t.overflows ? html` · <span class="bad-text">${formatCount(t.overflows)} overflows</span>` : html``}</span></div><div id="${c.id}" class="chart" data-chart="edge" data-edge="${c.from} → ${c.to}"></div></div>`;
+}
+
+/** Open charts in a grid, the rest in a collapsed list the script draws when it is opened. */
+function chartGrid<T extends { open: boolean }>(charts: T[], block: (c: T) => SafeHtml, noun: string): SafeHtml {
+  const open = charts.filter((c) => c.open);
+  const closed = charts.filter((c) => !c.open);
+  return html`<div class="chart-grid">${open.map(block)}</div>${closed.length ? html`<details class="more-charts"><summary>${closed.length} more ${noun}</summary><div class="chart-grid">${closed.map(block)}</div></details>` : html``}`;
+}
+
+function meshCharts(report: RunReport, mesh: MeshView | null): SafeHtml {
+  if (!mesh) {
+    return html`<div class="chart-group" id="mesh-charts"><h3>Traffic share per replica and retries per edge</h3><p class="empty" id="mesh-absent">Not charted: this report has no per-second series per replica or edge (it was written before meshquake recorded them). The totals are under <a href="#traffic">Traffic by replica and edge</a>.</p></div>`;
+  }
+  const quiet = mesh.quietEdges.map((e) => html`<span class="nowrap"><strong>${e.from}</strong><span class="edge-arrow">→</span><strong>${e.to}</strong></span>`);
+  const ejections = mesh.shares.some((c) => c.ejections.length);
+  return html`<div class="chart-group" id="mesh-charts">
+<h3>Traffic share per replica</h3>
+<p class="legend">Each band is one replica's share of the requests reaching its service in that second, retries included. A band that thins to nothing is a replica out of rotation; the others widen as traffic fails over.${ejections ? html` Bars under a chart: when outlier detection ejected the replica.` : html``}</p>
+${mesh.shares.length ? chartGrid(mesh.shares, shareChartBlock, "services") : html`<p class="empty">Every service has a single replica: there is no share to chart.</p>`}
+<h3>Retries and failed requests per edge</h3>
+<p class="legend">Per second on each call from a caller to a callee: the requests the caller sent (grey), the retries its sidecars added (orange) and the requests that failed (red).</p>
+${mesh.edges.length ? chartGrid(mesh.edges, edgeChartBlock, "edges") : mesh.quietEdges.length ? html`` : html`<p class="empty">No calls between services were recorded.</p>`}
+${quiet.length ? html`<p class="note muted small" id="quiet-edges">${mesh.edges.length ? "No retries or failures on" : "No edge retried or failed a request:"} ${quiet.map((q, i) => html`${i ? ", " : ""}${q}`)}.</p>` : html``}
+</div>`;
+}
+
+function timelinesSection(report: RunReport, view: ChartView, mesh: MeshView | null): SafeHtml {
   const caption = html`<div id="highlight-caption" class="highlight-caption" hidden><span id="highlight-text"></span><button type="button" data-action="zoom">Zoom to window</button><button type="button" data-action="unzoom">Full run</button><button type="button" data-action="clear">Clear</button></div>`;
   if (!report.client.timeline.length) {
     return html`<section id="timelines"><h2>Timelines</h2>${caption}<p class="empty">No timeline was recorded: the run stopped before load produced any samples.</p></section>`;
   }
   const bands = view.bands.map((b) => html`<span class="legend-item"><span class="swatch" style="background:${b.fill};border-color:${b.stroke}"></span>${b.name}${b.applied ? html`` : html` <span class="muted">(scheduled, not applied)</span>`}</span>`);
   return html`<section id="timelines"><h2>Timelines</h2>${caption}
+<p class="legend" id="fault-legend">${view.bands.length ? html`Fault windows: ${bands}` : html`No faults in this scenario.`}<br>Dashed lines: SLO thresholds over the window they are judged on. Drag across a chart to zoom them all; double-click to reset.</p>
 <div class="chart-block"><div class="chart-title"><h3>Client requests and error rate per second</h3></div><div id="chart-traffic" class="chart" data-chart="traffic"></div></div>
 <div class="chart-block"><div class="chart-title"><h3>Client latency per second: p50, p90, p99</h3><span id="latency-scale" class="muted small"></span></div><div id="chart-latency" class="chart" data-chart="latency"></div></div>
-<p class="legend" id="fault-legend">${view.bands.length ? html`Fault windows: ${bands}` : html`No faults in this scenario.`}<br>Dashed lines: SLO thresholds over the window they are judged on. Drag across a chart to zoom; double-click to reset.</p>
+${meshCharts(report, mesh)}
 <p id="chart-error" class="alert" hidden></p>
 <noscript><p class="empty">The charts need JavaScript; every other section of this report works without it.</p></noscript>
 </section>`;
 }
 
-function trafficSection(report: RunReport): SafeHtml {
+function ejectionCell(report: RunReport, r: RunReport["replicas"][number], chartId: string | undefined): SafeHtml {
+  if (!r.ejections.length) return html`<td>—${r.ejectionsSkipped ? html`<br><span class="muted small">${formatCount(r.ejectionsSkipped)} skipped (max ejection %)</span>` : html``}</td>`;
+  const end = report.scenario.load.durationMs;
+  const items = [...r.ejections].sort((a, b) => a.at - b.at).map((e) => {
+    const until = e.until ?? end;
+    const by = [e.by ? `by ${e.by}` : "", e.count && e.count > 1 ? `×${e.count} in a row` : ""].filter(Boolean).join(", ");
+    return html`<li><a class="win-link" href="#${chartId ?? "timelines"}" data-window="${r.service}[${r.index}] ejected" data-start="${e.at}" data-end="${until}" title="Highlight on the charts">${formatOffsetMs(e.at)} → ${e.until === null ? "end" : formatOffsetMs(e.until)}</a> <span class="muted small">${formatDurationMs(until - e.at)}${by ? ` · ${by}` : ""}</span></li>`;
+  });
+  return html`<td class="ejected"><ul class="ejections">${items}</ul>${r.ejectionsSkipped ? html`<span class="muted small">${formatCount(r.ejectionsSkipped)} more skipped (max ejection %)</span>` : html``}</td>`;
+}
+
+function trafficSection(report: RunReport, mesh: MeshView | null): SafeHtml {
   const services = [...new Set([...report.scenario.services.map((s) => s.name), ...report.replicas.map((r) => r.service)])];
+  const shareChart = new Map(mesh?.shares.map((c) => [c.service, c.id]) ?? []);
   const replicaRows = services.flatMap((service) => {
     const rows = report.replicas.filter((r) => r.service === service).sort((a, b) => a.index - b.index);
     const total = rows.reduce((n, r) => n + r.requests, 0);
     return rows.map((r, i) => {
       const share = total > 0 ? r.requests / total : 0;
       const err = errorShare(r.statusCounts);
-      const ejections = r.ejections.length
-        ? r.ejections.map((e) => `${formatOffsetMs(e.at)} → ${e.until === null ? "end" : formatOffsetMs(e.until)}`).join(", ")
-        : "—";
-      return html`<tr${i === 0 ? html` class="group-start"` : html``}>${i === 0 ? html`<td rowspan="${rows.length}"><strong>${service}</strong><br><span class="muted small">${formatCount(total)} requests</span></td>` : html``}<td class="mono">[${r.index}]</td><td class="num">${formatCount(r.requests)}</td><td><span class="bar"><span style="width:${(share * 100).toFixed(1)}%"></span></span>${formatPercent(share)}</td><td class="num${err.share !== null && err.share >= 0.01 ? " bad-text" : ""}">${err.share === null ? "—" : formatPercent(err.share)}</td><td${r.ejections.length ? html` class="warn-text"` : html``}>${ejections}</td></tr>`;
+      return html`<tr${i === 0 ? html` class="group-start"` : html``}${r.ejections.length ? html` data-ejected="${r.service}[${r.index}]"` : html``}>${i === 0 ? html`<td rowspan="${rows.length}"><strong>${service}</strong><br><span class="muted small">${formatCount(total)} requests</span></td>` : html``}<td class="mono">[${r.index}]</td><td class="num">${formatCount(r.requests)}</td><td><span class="bar"><span style="width:${(share * 100).toFixed(1)}%"></span></span>${formatPercent(share)}</td><td class="num${err.share !== null && err.share >= 0.01 ? " bad-text" : ""}">${err.share === null ? "—" : formatPercent(err.share)}</td>${ejectionCell(report, r, shareChart.get(service))}</tr>`;
     });
   });
   const edges = [...report.edges].sort((a, b) => b.attempts / Math.max(1, b.requests) - a.attempts / Math.max(1, a.requests) || a.from.localeCompare(b.from) || a.to.localeCompare(b.to));
   const maxAmp = Math.max(1, ...edges.map((e) => e.attempts / Math.max(1, e.requests)));
+  // Overflows are worth a column when a breaker could refuse requests or one did.
+  const showOverflows = edges.some((e) => (overflowsOf(e) ?? 0) > 0) || Object.values(report.scenario.policies).some((p) => p.circuitBreaker !== null);
   const edgeRows = edges.map((e) => {
     const err = errorShare(e.statusCounts);
     const health = edgeHealth(err.share);
     const amp = e.requests > 0 ? e.attempts / e.requests : null;
+    const overflows = overflowsOf(e);
     const statuses = Object.entries(e.statusCounts).map(([k, v]) => `${k}×${formatCount(v)}`).join(" · ");
     const byReplica = Object.entries(e.byReplica).map(([k, v]) => `[${k}] ${formatCount(v)}`).join(" · ");
-    return html`<tr><td><strong>${e.from}</strong><span class="edge-arrow">→</span><strong>${e.to}</strong></td><td class="num">${formatCount(e.requests)}</td><td class="num">${formatCount(e.attempts)}</td><td class="num">${formatCount(e.retries)}</td><td class="num">${amp === null ? "—" : html`<span class="bar${amp >= 1.5 ? " bar-bad" : amp >= 1.2 ? " bar-warn" : ""}"><span style="width:${((amp / maxAmp) * 100).toFixed(1)}%"></span></span>${formatRatio(amp)}`}</td><td class="num"><span class="dot" style="background:${EDGE_COLOURS[health]}"></span>${err.share === null ? "—" : formatPercent(err.share)}</td><td class="small">${statuses || "—"}<br><span class="muted">by replica: ${byReplica || "—"}</span></td></tr>`;
+    const overflowCell = showOverflows
+      ? html`<td class="num${overflows ? " bad-text" : ""}">${overflows === null ? "—" : html`${formatCount(overflows)}${overflows && e.requests ? html`<br><span class="small">${formatPercent(overflows / e.requests)}</span>` : html``}`}</td>`
+      : html``;
+    return html`<tr><td><strong>${e.from}</strong><span class="edge-arrow">→</span><strong>${e.to}</strong></td><td class="num">${formatCount(e.requests)}</td><td class="num">${formatCount(e.attempts)}</td><td class="num">${formatCount(e.retries)}</td><td class="num">${amp === null ? "—" : html`<span class="bar${amp >= 1.5 ? " bar-bad" : amp >= 1.2 ? " bar-warn" : ""}"><span style="width:${((amp / maxAmp) * 100).toFixed(1)}%"></span></span>${formatRatio(amp)}`}</td><td class="num"><span class="dot" style="background:${EDGE_COLOURS[health]}"></span>${err.share === null ? "—" : formatPercent(err.share)}</td>${overflowCell}<td class="small">${statuses || "—"}<br><span class="muted">by replica: ${byReplica || "—"}</span></td></tr>`;
   });
+  const note = mesh
+    ? html`Totals over the whole run; second by second they are charted under <a href="#mesh-charts">Timelines</a>.`
+    : html`Totals over the whole run. This report has no per-second series per replica or edge, so there is nothing to chart them with.`;
   return html`<section id="traffic"><h2>Traffic by replica and edge</h2>
-<p class="note muted small">Totals over the whole run (the report has no per-second series per replica or edge).</p>
+<p class="note muted small" id="traffic-note">${note}</p>
 <h3>Traffic share per replica</h3>
-${replicaRows.length ? html`<div class="table-scroll"><table class="replica-table"><thead><tr><th>Service</th><th>Replica</th><th class="num">Requests</th><th>Share of service</th><th class="num">Errors</th><th>Ejected</th></tr></thead><tbody>${replicaRows}</tbody></table></div>` : html`<p class="empty">No per-replica traffic was recorded.</p>`}
+${replicaRows.length ? html`<div class="table-scroll"><table class="replica-table"><thead><tr><th>Service</th><th>Replica</th><th class="num">Requests</th><th>Share of service</th><th class="num">Errors</th><th>Ejected (outlier detection)</th></tr></thead><tbody>${replicaRows}</tbody></table></div>` : html`<p class="empty">No per-replica traffic was recorded.</p>`}
 <h3>Retries per edge</h3>
-${edgeRows.length ? html`<div class="table-scroll"><table class="edge-table"><thead><tr><th>Edge (caller → callee)</th><th class="num">Requests</th><th class="num">Attempts</th><th class="num">Retries</th><th class="num">Attempts / request</th><th class="num">Errors</th><th>Final status and attempts by replica</th></tr></thead><tbody>${edgeRows}</tbody></table></div>` : html`<p class="empty">No per-edge traffic was recorded.</p>`}
+${edgeRows.length ? html`<div class="table-scroll"><table class="edge-table"><thead><tr><th>Edge (caller → callee)</th><th class="num">Requests</th><th class="num">Attempts</th><th class="num">Retries</th><th class="num">Attempts / request</th><th class="num">Errors</th>${showOverflows ? html`<th class="num" title="Requests the caller's circuit breaker refused">Overflows</th>` : html``}<th>Final status and attempts by replica</th></tr></thead><tbody>${edgeRows}</tbody></table></div>` : html`<p class="empty">No per-edge traffic was recorded.</p>`}
 </section>`;
 }
 
@@ -318,17 +377,18 @@ function sha256(text: string): string {
   return createHash("sha256").update(text, "utf8").digest("base64");
 }
 
-/** The report without what no reader of the page needs: the raw HDR histograms stay in report.json. */
-function embeddedReport(report: RunReport): unknown {
-  const windows = Object.fromEntries(
-    Object.entries(report.client.windows).map(([name, w]) => [name, { requests: w.requests, errors: w.errors, latencyUs: w.latencyUs }]),
-  );
-  return { ...report, client: { ...report.client, windows } };
+/**
+ * What the page's script draws, and nothing else: the rest of the report is already on the page
+ * as HTML and in report.json beside it. Keeps a long run of a wide mesh under the size budget.
+ */
+function chartPayload(report: RunReport, view: ChartView, mesh: MeshView | null): unknown {
+  return { view, timeline: report.client.timeline, mesh: meshPayload(mesh) };
 }
 
 export function renderHtml(report: RunReport): string {
   const assets = loadAssets();
   const view = chartView(report);
+  const mesh = meshView(report, view.durationS);
   // Only these two scripts may run: a hash-based CSP also stops anything that escaping missed.
   const csp = [
     "default-src 'none'",
@@ -354,15 +414,15 @@ ${verdictSection(report)}
 ${navigation(report)}
 <main class="wrap">
 ${breachesSection(report)}
-${timelinesSection(report, view)}
-${trafficSection(report)}
+${timelinesSection(report, view, mesh)}
+${trafficSection(report, mesh)}
 ${topologySection(report)}
 ${faultsSection(report)}
 ${sourceSection(report)}
 ${environmentSection(report)}
 <footer>Generated by meshquake ${report.tool.version} from run ${report.runId}. The raw data is in <a href="report.json">report.json</a> beside this file.</footer>
 </main>
-<script type="application/json" id="mq-data">${trusted(jsonForScript({ report: embeddedReport(report), view }))}</script>
+<script type="application/json" id="mq-data">${trusted(jsonForScript(chartPayload(report, view, mesh)))}</script>
 <script>${trusted(assets.uplotJs)}</script>
 <script>${trusted(CLIENT_JS)}</script>
 </body>

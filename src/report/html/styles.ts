@@ -91,6 +91,19 @@ details > summary { cursor: pointer; color: var(--muted); margin-top: 14px; }
 #timelines.flash { animation: flash 1.2s ease-out; }
 @keyframes flash { from { box-shadow: 0 0 0 4px #d4a72c; } to { box-shadow: 0 0 0 0 transparent; } }
 .empty { color: var(--muted); font-style: italic; }
+.chart-group { margin-top: 22px; border-top: 1px solid var(--border); padding-top: 4px; }
+.chart-group > h3 { font-size: 16px; margin-top: 14px; }
+.chart-group > .legend { margin: 0 0 8px; }
+.chart-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 480px), 1fr)); gap: 6px 24px; }
+.chart-grid > .chart-block { min-width: 0; }
+.chart-grid .chart-title { margin-top: 10px; }
+.chart-grid .chart-title h4 { font-size: 14px; margin: 0; overflow-wrap: anywhere; }
+details.more-charts { margin-top: 6px; }
+details.more-charts > summary { margin-top: 6px; font-weight: 600; }
+.nowrap { white-space: nowrap; }
+ul.ejections { margin: 0; padding: 0; list-style: none; }
+ul.ejections li { white-space: nowrap; }
+td.ejected a.win-link { color: var(--inconclusive); }
 .u-legend { font-size: 13px; }
 .u-legend .u-marker { border-radius: 2px; }
 

@@ -238,5 +238,5 @@ export function renderTopology(report: RunReport): SafeHtml {
   const legend = EDGE_LEGEND.map(([h, text]) =>
     html`<span class="legend-item"><span class="legend-line legend-${h}" style="border-color:${EDGE_COLOURS[h]}"></span>${text}</span>`);
 
-  return html`<div class="topology-scroll"><svg class="topology" role="img" aria-label="Service topology" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}"><defs>${markers}</defs>${edgeSvg}${nodeSvg}</svg></div><p class="legend">Arrow colour: share of the caller's requests that ended in an error (not 2xx/3xx). Width: volume. Label: error share and attempts per request (retries). ${legend}</p>`;
+  return html`<div class="topology-scroll"><svg class="topology" role="img" aria-label="Service topology" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}"><defs>${markers}</defs>${edgeSvg}${nodeSvg}</svg></div><p class="legend">Arrow colour: share of the caller's requests that ended in an error (not 2xx/3xx). Width: volume. Label: error share and attempts per request (retries).<br>${legend}</p>`;
 }
