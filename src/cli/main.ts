@@ -1,13 +1,14 @@
 import { Command, CommanderError, Option } from "commander";
-import { readFile } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { dataPlaneFor } from "../dataplane/registry.js";
 import { buildPlan } from "../plan/plan.js";
 import { printPlan } from "../plan/print-plan.js";
-import { readReport } from "../report/json.js";
+import { readReport, serializeReport } from "../report/json.js";
 import { REPORTER_NAMES, writeArtefacts } from "../report/reporters.js";
-import type { RunReport } from "../report/types.js";
+import type { RepeatSummary, RunReport } from "../report/types.js";
+import { renderRepeatSummary, runRepeated } from "../run/repeat.js";
 import { runScenario } from "../run/run-scenario.js";
 import { cleanLeftovers } from "../runtime/clean.js";
 import { connectDocker, DockerUnavailableError } from "../runtime/docker.js";
@@ -87,7 +88,13 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .addOption(dataPlaneOption())
     .option("--quiet", "only the verdict summary")
     .option("--json", "print report.json to stdout instead of the console summary")
+    .option("--repeat <n>", "run each scenario n times; a check passes only when it passes in every run (or --quorum)", positiveInt("--repeat"))
+    .option("--quorum <m>", "with --repeat: runs a check must pass in (default: all of them)", positiveInt("--quorum"))
     .action(async (files: string[], o: RunOptions) => {
+      if (o.quorum !== undefined && o.quorum > (o.repeat ?? 1)) {
+        io.stderr(`meshquake: --quorum ${o.quorum} is more than the ${o.repeat ?? 1} run(s) of --repeat\n`);
+        return void (exitCode = EXIT.usage);
+      }
       exitCode = await run(files, o, io, version);
     });
 
@@ -151,6 +158,8 @@ interface RunOptions {
   dataPlane?: string;
   quiet?: boolean;
   json?: boolean;
+  repeat?: number;
+  quorum?: number;
 }
 
 async function run(files: string[], o: RunOptions, io: CliIo, version: string): Promise<number> {
@@ -188,18 +197,22 @@ async function run(files: string[], o: RunOptions, io: CliIo, version: string): 
     for (const scenario of scenarios) {
       if (controller.signal.aborted) break;
       log(`▶ ${scenario.name} (${scenario.source.file})`);
-      const report = await runScenario(scenario, {
-        docker,
-        dockerVersion,
-        image,
-        log: (l) => log(`  ${l}`),
-        signal: controller.signal,
-        toolVersion: version,
-      });
+      const runOnce = (s: ResolvedScenario) =>
+        runScenario(s, {
+          docker,
+          dockerVersion,
+          image,
+          log: (l) => log(`  ${l}`),
+          signal: controller.signal,
+          toolVersion: version,
+        });
+      const repeated = (o.repeat ?? 1) > 1 ? await repeatScenario(scenario, o, runOnce, controller.signal, log) : null;
+      const report = repeated?.report ?? (await runOnce(scenario));
       if (o.json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
       const reporters = o.json ? o.reporter.split(",").filter((r) => r !== "console").join(",") : o.reporter;
       const artefactCode = await writeAll(report, o.out, reporters, io);
-      codes.push(report.exitCode, artefactCode);
+      if (repeated && !o.json) io.stdout(renderRepeatSummary(repeated.summary));
+      codes.push(repeated?.summary.exitCode ?? report.exitCode, artefactCode);
     }
     if (signalled) return EXIT.interrupted;
     return worstExit(codes);
@@ -207,6 +220,33 @@ async function run(files: string[], o: RunOptions, io: CliIo, version: string): 
     io.signals.off("SIGINT", onInt);
     io.signals.off("SIGTERM", onTerm);
   }
+}
+
+/**
+ * --repeat: the runs one after another (src/run/repeat.ts), each one's report.json kept in
+ * <out>/<name>/runs/; the last run's report carries the aggregate (`repeat`) and is the one the
+ * reporters render.
+ */
+async function repeatScenario(
+  scenario: ResolvedScenario,
+  o: RunOptions,
+  runOnce: (scenario: ResolvedScenario) => Promise<RunReport>,
+  signal: AbortSignal,
+  log: (line: string) => void,
+): Promise<{ report: RunReport; summary: RepeatSummary } | null> {
+  const runs = o.repeat ?? 1;
+  const dir = join(o.out, scenario.name, "runs");
+  const { reports, summary } = await runRepeated(scenario, runs, o.quorum ?? runs, runOnce, {
+    signal,
+    onRun: async (i, report) => {
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, `run-${i + 1}.json`), serializeReport(report));
+      log(`  run ${i + 1}/${runs}: ${report.verdict} (${report.runId})`);
+    },
+  });
+  const last = reports.at(-1);
+  if (!last) return null;
+  return { report: { ...last, repeat: summary }, summary };
 }
 
 /** Most severe first: harness error, failed check, inconclusive, passed. */
@@ -262,6 +302,14 @@ async function loadOrReport(file: string, io: CliIo, o: { seed?: number; dataPla
 
 function dataPlaneOption(): Option {
   return new Option("--data-plane <name>", "override the scenario's data plane").choices(["haproxy", "envoy"]);
+}
+
+function positiveInt(flag: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new CommanderError(2, "meshquake.positive", `${flag} must be a positive integer, found "${v}"`);
+    return n;
+  };
 }
 
 function parseSeed(v: string): number {

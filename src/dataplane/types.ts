@@ -65,6 +65,11 @@ export interface AccessLogEntry {
   budgetDenied?: boolean;
   /** Inbound: an active health check from a caller's sidecar, not a request. */
   healthCheck?: boolean;
+  /**
+   * The request's x-request-id as the sidecar received it (the load generator sets one per client
+   * request and the fixture forwards it on every call), or null; absent in older logs.
+   */
+  traceId?: string | null;
 }
 
 /**

@@ -6,14 +6,14 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { WindowSpan } from "../plan/types.js";
 import { ClientRecorder, type ClientSample } from "../observe/client-recorder.js";
 import type { RequestTemplate } from "../scenario/types.js";
-import { planGroups, runLoad, STAGGER_GROUPS_MAX } from "./load-driver.js";
+import { planGroups, runLoad, STAGGER_GROUPS_MAX, withRequestId } from "./load-driver.js";
 
 const GET: RequestTemplate[] = [{ method: "GET", path: "/", headers: {}, body: null, weight: 1 }];
 
 interface TestServer {
   url: string;
-  /** Arrival times (ms from the server's start) and paths of the requests it received. */
-  arrivals: { atMs: number; path: string }[];
+  /** Arrival times (ms from the server's start), paths and x-request-ids of the requests it received. */
+  arrivals: { atMs: number; path: string; id: string | undefined }[];
 }
 
 const servers: http.Server[] = [];
@@ -29,7 +29,8 @@ async function serve(handle: (req: http.IncomingMessage, res: http.ServerRespons
   const arrivals: TestServer["arrivals"] = [];
   const t0 = performance.now();
   const server = http.createServer((req, res) => {
-    arrivals.push({ atMs: performance.now() - t0, path: req.url ?? "" });
+    const id = req.headers["x-request-id"];
+    arrivals.push({ atMs: performance.now() - t0, path: req.url ?? "", id: Array.isArray(id) ? id.join(",") : id });
     handle(req, res, arrivals.length);
   });
   servers.push(server);
@@ -204,5 +205,30 @@ describe("runLoad", () => {
     await expect(runLoad({ ...base, rate: 0 })).rejects.toThrow(/rate must be a positive integer, got 0/);
     await expect(runLoad({ ...base, connections: 1.5 })).rejects.toThrow(/connections must be a positive integer/);
     await expect(runLoad({ ...base, url: "ftp://127.0.0.1/" })).rejects.toThrow(/must be http/);
+  });
+
+  it("sends every request with its own x-request-id, and hands the id and path of each to the recorder", async () => {
+    const server = await serve((req, res) => after(1, res, req.url === "/b" ? 503 : 200));
+    const requests: RequestTemplate[] = [
+      { method: "GET", path: "/a", headers: { "X-Request-Id": "fixed" }, body: null, weight: 1 },
+      { method: "POST", path: "/b", headers: {}, body: "x", weight: 1 },
+    ];
+    const samples: ClientSample[] = [];
+    await runLoad({ url: server.url, rate: 60, connections: 3, durationMs: 1000, requests, recorder: { record: (s) => samples.push(s) }, requestIdPrefix: "t" });
+    const ids = server.arrivals.map((a) => a.id);
+    expect(ids.every((id) => id !== undefined && /^t-[0-9a-z]+$/.test(id))).toBe(true); // the template's own id is replaced
+    expect(new Set(ids).size).toBe(ids.length);
+    const sent = new Map(server.arrivals.map((a) => [a.id, a.path]));
+    expect(samples.length).toBeGreaterThan(40);
+    for (const s of samples) expect(sent.get(s.id)).toBe(s.path);
+    expect(samples.filter((s) => s.status === 503).every((s) => s.path === "/b")).toBe(true);
+  });
+});
+
+describe("withRequestId", () => {
+  it("adds the header after the request line and leaves the rest, body included, as it was", () => {
+    const request = Buffer.from("POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nhi");
+    expect(withRequestId(request, "id-1")!.toString()).toBe("POST /x HTTP/1.1\r\nx-request-id: id-1\r\nHost: h\r\nContent-Length: 2\r\n\r\nhi");
+    expect(withRequestId(Buffer.from("garbage"), "id")).toBeNull();
   });
 });

@@ -18,6 +18,13 @@
 // A request lost that way is only noticed at the connection's next send, up to 1 s later
 // when its quota for the second is spent; its error latency then reads long.
 //
+// Request ids. Every request carries its own `x-request-id` (the fixture forwards it on every
+// call and the sidecars log it), so a failed client request can be traced hop by hop. The id is
+// written into the request's bytes as the connection sends them: `Client.getRequestBuffer` is
+// the one call between autocannon building a request and writing it (lib/httpClient.js
+// _doRequest), so the tracker knows exactly which id is in flight. A template's own
+// x-request-id is replaced: two requests sharing one id could not be told apart.
+//
 // Burstiness. With `overallRate` or `connectionRate`, a connection sends its per-second quota
 // back to back, then idles until a 1 s interval started when it was created refills it. All of an
 // instance's connections are created together, so the whole quota arrives at the start of each
@@ -35,6 +42,7 @@
 // at most STAGGER_GROUPS_MAX: a burst every 1/16 s at worst. The generator stays closed-loop
 // within a connection: when responses slow down a connection cannot send its quota, the rest of
 // that second's quota is lost, and the achieved rate falls to at most connections / latency.
+import { randomBytes } from "node:crypto";
 import type { EventEmitter } from "node:events";
 import autocannon from "autocannon";
 import type { ClientSample, ClientStatus } from "../observe/client-recorder.js";
@@ -48,6 +56,7 @@ export const STAGGER_GROUPS_MAX = 16;
 const STOP_POLL_MS = 50;
 const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_DRAIN_MS = 1_000;
+export const REQUEST_ID_HEADER = "x-request-id";
 
 export interface SampleSink {
   record(sample: ClientSample): void;
@@ -78,6 +87,8 @@ export interface LoadOptions {
    * Not applied on abort.
    */
   drainMs?: number;
+  /** Start of every request's x-request-id (`<prefix>-<n in base 36>`). Default: random, 8 characters. */
+  requestIdPrefix?: string;
 }
 
 export interface LoadResult {
@@ -124,6 +135,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const drainMs = Math.max(0, opts.drainMs ?? DEFAULT_DRAIN_MS);
   const groups = planGroups(opts.rate, opts.connections);
   const requests = autocannonRequests(opts.requests);
+  const ids = requestIds(opts.requestIdPrefix ?? randomBytes(6).toString("base64url"));
 
   const wallNow = clock();
   const startedAtEpochMs = Math.min(opts.startedAtEpochMs ?? wallNow, wallNow);
@@ -168,7 +180,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   };
 
   /** A request left the books: settled with a sample, or dropped (sample null). */
-  const finish = (startMs: number, sample: Omit<ClientSample, "startUs"> | null): void => {
+  const finish = (startMs: number, sample: Settled | null): void => {
     if (startMs >= endMs) return;
     if (sample === null) dropped++;
     else {
@@ -196,7 +208,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
         timeout: timeoutMs / 1000,
         requests,
         setupClient: (client) => {
-          trackers.push(new ConnectionTracker(client as unknown as EventEmitter, now, finish));
+          trackers.push(new ConnectionTracker(client as unknown as TrackedClient, now, finish, ids));
         },
       },
       (err: unknown) => {
@@ -242,20 +254,68 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   return result(endMs, aborted, { recorded, unfinished, dropped });
 }
 
+/** What a sample carries besides its start: the response, and which request it was. */
+type Settled = Omit<ClientSample, "startUs">;
+
+/** The autocannon client (lib/httpClient.js) as far as the tracker uses it. */
+type TrackedClient = EventEmitter & { getRequestBuffer: () => Buffer };
+
+/** One request on the wire: when it was sent, its id and its request-target. */
+interface Sent {
+  startMs: number;
+  id: string | null;
+  path: string | null;
+}
+
+function requestIds(prefix: string): () => string {
+  let n = 0;
+  return () => `${prefix}-${(n++).toString(36)}`;
+}
+
+const CRLF = Buffer.from("\r\n");
+
+/** The request with `x-request-id: <id>` after its request line; null when it is not an HTTP request. */
+export function withRequestId(request: Buffer, id: string): Buffer | null {
+  const eol = request.indexOf(CRLF);
+  if (eol < 0) return null;
+  return Buffer.concat([request.subarray(0, eol + 2), Buffer.from(`${REQUEST_ID_HEADER}: ${id}\r\n`), request.subarray(eol + 2)]);
+}
+
+/** "GET /cart?x=1 HTTP/1.1" → "/cart?x=1". */
+function requestTarget(request: Buffer): string | null {
+  const first = request.indexOf(32);
+  const second = first < 0 ? -1 : request.indexOf(32, first + 1);
+  return second < 0 ? null : request.toString("latin1", first + 1, second);
+}
+
 /**
  * Follows one autocannon connection (pipelining 1: at most one request in flight) and finishes
  * each request exactly once: with its response, as "timeout" or "error", or dropped.
  */
 class ConnectionTracker {
-  #inFlight: number | null = null;
-  #lost: number | null = null;
+  #inFlight: Sent | null = null;
+  #lost: Sent | null = null;
   #closeAnnounced = false;
 
   constructor(
-    client: EventEmitter,
+    client: TrackedClient,
     private readonly now: () => number,
-    private readonly finish: (startMs: number, sample: Omit<ClientSample, "startUs"> | null) => void,
+    private readonly finish: (startMs: number, sample: Settled | null) => void,
+    nextId: () => string,
   ) {
+    // Called right after 'request' (below) for the request about to be written: tag it.
+    const buffer = client.getRequestBuffer.bind(client);
+    client.getRequestBuffer = () => {
+      const request = buffer();
+      const sent = this.#inFlight;
+      if (sent === null || sent.id !== null) return request;
+      const id = nextId();
+      const tagged = withRequestId(request, id);
+      if (tagged === null) return request;
+      sent.id = id;
+      sent.path = requestTarget(request);
+      return tagged;
+    };
     client.on("request", () => this.#onRequest());
     client.on("headers", (info: unknown) => {
       if (typeof info === "object" && info !== null && (info as { shouldKeepAlive?: unknown }).shouldKeepAlive === false) {
@@ -269,30 +329,30 @@ class ConnectionTracker {
     // and from then on times each response from the previous request's start: a value longer
     // than our span, which a correct one can never be. min() keeps whichever is right.
     client.on("response", (status: number, _bytes: number, responseTimeMs: number) => {
-      const start = this.#inFlight;
-      if (start === null) return;
+      const sent = this.#inFlight;
+      if (sent === null) return;
       this.#inFlight = null;
-      const oursUs = (this.now() - start) * 1000;
-      this.finish(start, { latencyUs: Math.min(oursUs, responseTimeMs * 1000), status });
+      const oursUs = (this.now() - sent.startMs) * 1000;
+      this.finish(sent.startMs, { latencyUs: Math.min(oursUs, responseTimeMs * 1000), status, ...idOf(sent) });
     });
     client.on("timeout", () => {
       // autocannon has already reconnected and sent the next request: the one that timed out
       // is the one #onRequest set aside, or still in flight if the rate held the next one back.
       if (this.#lost !== null) {
-        const start = this.#lost;
+        const sent = this.#lost;
         this.#lost = null;
-        this.#settle(start, "timeout");
+        this.#settle(sent, "timeout");
       } else if (this.#inFlight !== null) {
-        const start = this.#inFlight;
+        const sent = this.#inFlight;
         this.#inFlight = null;
-        this.#settle(start, "timeout");
+        this.#settle(sent, "timeout");
       } // else an idle connection's timer fired: nothing was waiting
     });
     client.on("connError", () => {
-      const start = this.#inFlight;
-      if (start === null) return;
+      const sent = this.#inFlight;
+      if (sent === null) return;
       this.#inFlight = null;
-      this.#settleFailure(start, this.#takeCloseAnnounced());
+      this.#settleFailure(sent, this.#takeCloseAnnounced());
     });
   }
 
@@ -301,7 +361,7 @@ class ConnectionTracker {
   }
 
   inFlightBefore(endMs: number): boolean {
-    return this.#inFlight !== null && this.#inFlight < endMs;
+    return this.#inFlight !== null && this.#inFlight.startMs < endMs;
   }
 
   #onRequest(): void {
@@ -312,22 +372,22 @@ class ConnectionTracker {
       this.#lost = this.#inFlight;
       queueMicrotask(() => {
         if (this.#lost === null) return; // claimed by 'timeout'
-        const start = this.#lost;
+        const sent = this.#lost;
         this.#lost = null;
-        this.#settleFailure(start, closeAnnounced);
+        this.#settleFailure(sent, closeAnnounced);
       });
     }
-    this.#inFlight = now;
+    this.#inFlight = { startMs: now, id: null, path: null };
   }
 
-  #settle(startMs: number, status: ClientStatus): void {
-    this.finish(startMs, { latencyUs: (this.now() - startMs) * 1000, status });
+  #settle(sent: Sent, status: ClientStatus): void {
+    this.finish(sent.startMs, { latencyUs: (this.now() - sent.startMs) * 1000, status, ...idOf(sent) });
   }
 
   /** The server said it would close the connection: the request never reached it. */
-  #settleFailure(startMs: number, closeAnnounced: boolean): void {
-    if (closeAnnounced) this.finish(startMs, null);
-    else this.#settle(startMs, "error");
+  #settleFailure(sent: Sent, closeAnnounced: boolean): void {
+    if (closeAnnounced) this.finish(sent.startMs, null);
+    else this.#settle(sent, "error");
   }
 
   #takeCloseAnnounced(): boolean {
@@ -339,12 +399,17 @@ class ConnectionTracker {
 
 type AutocannonRequest = NonNullable<autocannon.Options["requests"]>[number];
 
+function idOf(sent: Sent): Pick<ClientSample, "id" | "path"> {
+  return { ...(sent.id === null ? {} : { id: sent.id }), ...(sent.path === null ? {} : { path: sent.path }) };
+}
+
 /** One static request, or one request rebuilt before every send from the weighted mix. */
 function autocannonRequests(templates: readonly RequestTemplate[]): AutocannonRequest[] {
   const toRequest = (t: RequestTemplate): AutocannonRequest => ({
     method: t.method.toUpperCase() as AutocannonRequest["method"],
     path: t.path,
-    headers: { ...t.headers },
+    // The driver owns x-request-id (see "Request ids" above).
+    headers: Object.fromEntries(Object.entries(t.headers).filter(([k]) => k.toLowerCase() !== REQUEST_ID_HEADER)),
     ...(t.body === null ? {} : { body: t.body }),
   });
   if (templates.length === 1) return [toRequest(templates[0]!)];

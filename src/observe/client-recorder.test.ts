@@ -109,3 +109,46 @@ describe("ClientRecorder memory", () => {
     expect(r.stats().latencyUs.max).toBeGreaterThanOrEqual(58_900_000); // the totals still see it
   });
 });
+
+describe("ClientRecorder for the resilience properties", () => {
+  it("keeps a 100 ms series of requests, failures and counts against each latency threshold", () => {
+    const r = new ClientRecorder(WINDOWS, { latencyThresholdsUs: [50_000, 10_000, 50_000] });
+    r.record({ startUs: 50_000, latencyUs: 10_000, status: 200 });
+    r.record({ startUs: 99_999, latencyUs: 50_000, status: 503 });
+    r.record({ startUs: 250_000, latencyUs: 70_000, status: 200 });
+    const s = r.series(500);
+    expect(s.slotMs).toBe(100);
+    expect(s.requests).toEqual([2, 0, 1, 0, 0]);
+    expect(s.errors).toEqual([1, 0, 0, 0, 0]);
+    expect(s.latency).toEqual([
+      { thresholdUs: 10_000, lt: [0, 0, 0, 0, 0], le: [1, 0, 0, 0, 0] },
+      { thresholdUs: 50_000, lt: [1, 0, 0, 0, 0], le: [2, 0, 0, 0, 0] },
+    ]);
+  });
+
+  it("keeps the ids of failed requests up to a limit, and counts the rest", () => {
+    const r = new ClientRecorder(WINDOWS, { maxFailedIds: 2 });
+    r.record({ startUs: 1000, latencyUs: 5, status: 200, id: "ok-1" });
+    r.record({ startUs: 2000, latencyUs: 5, status: 502, id: "f-1", path: "/a" });
+    r.record({ startUs: 3000, latencyUs: 5, status: "timeout", id: "f-2" });
+    r.record({ startUs: 4000, latencyUs: 5, status: 500, id: "f-3" });
+    expect(r.failed()).toEqual({
+      requests: [
+        { id: "f-1", startMs: 2, latencyUs: 5, status: 502, path: "/a" },
+        { id: "f-2", startMs: 3, latencyUs: 5, status: "timeout", path: null },
+      ],
+      dropped: 1,
+    });
+  });
+
+  it("keeps per-window statistics for the paths it is told about, and only those", () => {
+    const r = new ClientRecorder(WINDOWS, { paths: ["/a", "/b"] });
+    r.record({ startUs: 1_000_000, latencyUs: 5, status: 200, path: "/a" });
+    r.record({ startUs: 6_000_000, latencyUs: 5, status: 502, path: "/b" });
+    r.record({ startUs: 6_000_000, latencyUs: 5, status: 502, path: "/c" });
+    const paths = r.stats().paths!;
+    expect(Object.keys(paths)).toEqual(["/a", "/b"]);
+    expect(paths["/b"]).toMatchObject({ requests: 1, errors: 1, windows: { "fault:abort": { requests: 1, errors: 1 }, baseline: { requests: 0 } } });
+    expect(new ClientRecorder(WINDOWS).stats().paths).toBeUndefined();
+  });
+});

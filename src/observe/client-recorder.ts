@@ -4,6 +4,15 @@
 // than the histogram's 60 s range after that second has been recorded: any request of that
 // second still to come took longer than 60 s and reads 60 s anyway (it still counts). So at
 // most ~62 per-second histograms (70 KB each) are alive at once, however long the run.
+//
+// For the resilience properties it also keeps, bounded:
+// - a fine series, one slot per 100 ms: requests, failures, and for each latency threshold the
+//   scenario judges (SLOs, timeout bounds) how many requests were below it — exact counts, so an
+//   SLO can be judged over any sliding window (8 bytes per slot and threshold: ~0.3 MB an hour
+//   for two thresholds);
+// - the ids of failed requests (for attribution), up to `maxFailedIds`; later ones only counted;
+// - per request path of the load's mix (isolation by path), a window bucket each, only for the
+//   paths it is told about (at most MAX_PATHS).
 import type { Histogram } from "hdr-histogram-js";
 import type { WindowSpan } from "../plan/types.js";
 import type { ClientStats, TimelinePoint } from "../report/types.js";
@@ -23,7 +32,42 @@ export interface ClientSample {
   latencyUs: number;
   /** HTTP status, or the transport failure that replaced it. */
   status: ClientStatus;
+  /** The x-request-id the load driver sent, when it tagged the request. */
+  id?: string;
+  /** The request-target as sent, e.g. "/cart?x=1". */
+  path?: string;
 }
+
+export interface RecorderOptions {
+  /** Latency thresholds (µs) the fine series counts requests against (SLO checks, timeout bounds). */
+  latencyThresholdsUs?: readonly number[];
+  /** Failed requests whose ids are kept for attribution; later failures are only counted. Default 20 000. */
+  maxFailedIds?: number;
+  /** Request paths with their own window statistics (the load's mix); at most MAX_PATHS are kept. */
+  paths?: readonly string[];
+}
+
+/** A failed client request, kept for attribution. Times in ms from the start of load. */
+export interface FailedRequest {
+  id: string | null;
+  startMs: number;
+  latencyUs: number;
+  status: ClientStatus;
+  path: string | null;
+}
+
+/** The fine series: one slot of `slotMs` per index, by request start time. */
+export interface ClientSeries {
+  slotMs: number;
+  requests: number[];
+  errors: number[];
+  /** Per threshold: per slot, the requests faster than it (lt) and those not slower (le). */
+  latency: { thresholdUs: number; lt: number[]; le: number[] }[];
+}
+
+export const FINE_SLOT_MS = 100;
+export const DEFAULT_MAX_FAILED_IDS = 20_000;
+export const MAX_PATHS = 16;
 
 /** A response counts as an error unless it is 2xx or 3xx; transport failures always do. */
 export function isClientError(status: ClientStatus): boolean {
@@ -55,6 +99,11 @@ interface WindowBucket extends Bucket {
 
 export class ClientRecorder {
   readonly #total: Bucket = { requests: 0, errors: 0, histogram: createLatencyHistogram() };
+  readonly #fine: { requests: SlotCounts; errors: SlotCounts; latency: { thresholdUs: number; lt: SlotCounts; le: SlotCounts }[] };
+  readonly #failed: FailedRequest[] = [];
+  #failedDropped = 0;
+  readonly #maxFailed: number;
+  readonly #paths = new Map<string, { requests: number; errors: number; windows: WindowBucket[] }>();
   readonly #statusCounts = new Map<string, number>();
   /** Indexed by second since the start of load; holes are seconds nothing started in. */
   readonly #seconds: (Second | undefined)[] = [];
@@ -68,17 +117,29 @@ export class ClientRecorder {
   /** The timeline runs at least to the end of the last window, even through silent seconds. */
   readonly #minSeconds: number;
 
-  constructor(windows: readonly WindowSpan[]) {
+  constructor(windows: readonly WindowSpan[], options: RecorderOptions = {}) {
     // A request belongs to a window by its start time, half-open: [start, end).
-    this.#windows = windows.map((w) => ({
-      name: w.name,
-      startUs: w.start * 1000,
-      endUs: w.end * 1000,
-      requests: 0,
-      errors: 0,
-      histogram: createLatencyHistogram(),
-    }));
+    const buckets = () =>
+      windows.map((w) => ({
+        name: w.name,
+        startUs: w.start * 1000,
+        endUs: w.end * 1000,
+        requests: 0,
+        errors: 0,
+        histogram: createLatencyHistogram(),
+      }));
+    this.#windows = buckets();
     this.#minSeconds = Math.ceil(Math.max(0, ...windows.map((w) => w.end)) / 1000);
+    const thresholds = [...new Set((options.latencyThresholdsUs ?? []).map(toRecordableUs))].sort((a, b) => a - b);
+    this.#fine = {
+      requests: new SlotCounts(),
+      errors: new SlotCounts(),
+      latency: thresholds.map((thresholdUs) => ({ thresholdUs, lt: new SlotCounts(), le: new SlotCounts() })),
+    };
+    this.#maxFailed = Math.max(0, options.maxFailedIds ?? DEFAULT_MAX_FAILED_IDS);
+    for (const path of [...new Set(options.paths ?? [])].slice(0, MAX_PATHS)) {
+      this.#paths.set(path, { requests: 0, errors: 0, windows: buckets() });
+    }
   }
 
   record(sample: ClientSample): void {
@@ -94,6 +155,45 @@ export class ClientRecorder {
     for (const w of this.#windows) {
       if (startUs >= w.startUs && startUs < w.endUs) add(w, latency, error);
     }
+
+    const slot = Math.floor(startUs / (FINE_SLOT_MS * 1000));
+    this.#fine.requests.add(slot);
+    if (error) this.#fine.errors.add(slot);
+    for (const t of this.#fine.latency) {
+      if (latency < t.thresholdUs) t.lt.add(slot);
+      if (latency <= t.thresholdUs) t.le.add(slot);
+    }
+    if (error) {
+      if (this.#failed.length < this.#maxFailed) {
+        this.#failed.push({ id: sample.id ?? null, startMs: startUs / 1000, latencyUs: latency, status: sample.status, path: sample.path ?? null });
+      } else {
+        this.#failedDropped++;
+      }
+    }
+    const path = sample.path === undefined ? undefined : this.#paths.get(sample.path);
+    if (path) {
+      path.requests++;
+      if (error) path.errors++;
+      for (const w of path.windows) {
+        if (startUs >= w.startUs && startUs < w.endUs) add(w, latency, error);
+      }
+    }
+  }
+
+  /** The fine series (FINE_SLOT_MS slots) up to the last slot anything started in, or `untilMs`. */
+  series(untilMs = 0): ClientSeries {
+    const slots = Math.max(this.#fine.requests.length, Math.ceil(untilMs / FINE_SLOT_MS));
+    return {
+      slotMs: FINE_SLOT_MS,
+      requests: this.#fine.requests.toArray(slots),
+      errors: this.#fine.errors.toArray(slots),
+      latency: this.#fine.latency.map((t) => ({ thresholdUs: t.thresholdUs, lt: t.lt.toArray(slots), le: t.le.toArray(slots) })),
+    };
+  }
+
+  /** Failed requests in the order they settled, up to the limit, and how many more there were. */
+  failed(): { requests: FailedRequest[]; dropped: number } {
+    return { requests: [...this.#failed], dropped: this.#failedDropped };
   }
 
   stats(): ClientStats {
@@ -106,17 +206,9 @@ export class ClientRecorder {
       timeline.push({ t, requests: second?.requests ?? 0, errors: second?.errors ?? 0, latencyUs });
     }
 
-    const windows: ClientStats["windows"] = {};
-    for (const w of this.#windows) {
-      windows[w.name] = {
-        requests: w.requests,
-        errors: w.errors,
-        latencyUs: summarizeLatency(w.histogram),
-        histogram: encodeHistogram(w.histogram),
-      };
-    }
+    const windows = encodeWindows(this.#windows);
 
-    return {
+    const stats: ClientStats = {
       requests: this.#total.requests,
       errors: this.#total.errors,
       statusCounts: Object.fromEntries([...this.#statusCounts].sort(([a], [b]) => compareStatusKeys(a, b))),
@@ -124,6 +216,12 @@ export class ClientRecorder {
       timeline,
       windows,
     };
+    if (this.#paths.size > 0) {
+      stats.paths = Object.fromEntries(
+        [...this.#paths].map(([path, p]) => [path, { requests: p.requests, errors: p.errors, windows: encodeWindows(p.windows) }]),
+      );
+    }
+    return stats;
   }
 
   #recordSecond(startUs: number, latencyUs: number, error: boolean): void {
@@ -161,6 +259,39 @@ export class ClientRecorder {
     this.#pool.push(second.histogram);
     second.histogram = null;
     this.#openSeconds.delete(t);
+  }
+}
+
+function encodeWindows(buckets: readonly WindowBucket[]): ClientStats["windows"] {
+  const windows: ClientStats["windows"] = {};
+  for (const w of buckets) {
+    windows[w.name] = { requests: w.requests, errors: w.errors, latencyUs: summarizeLatency(w.histogram), histogram: encodeHistogram(w.histogram) };
+  }
+  return windows;
+}
+
+/** Counts per slot, growing by doubling. */
+class SlotCounts {
+  #counts = new Uint32Array(64);
+  #length = 0;
+
+  get length(): number {
+    return this.#length;
+  }
+
+  add(slot: number): void {
+    if (slot < 0) return;
+    if (slot >= this.#counts.length) {
+      const grown = new Uint32Array(Math.max(slot + 1, this.#counts.length * 2));
+      grown.set(this.#counts);
+      this.#counts = grown;
+    }
+    this.#counts[slot]!++;
+    if (slot >= this.#length) this.#length = slot + 1;
+  }
+
+  toArray(length: number): number[] {
+    return Array.from({ length }, (_, i) => (i < this.#counts.length ? this.#counts[i]! : 0));
   }
 }
 

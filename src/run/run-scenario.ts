@@ -3,6 +3,7 @@ import { dataPlaneFor } from "../dataplane/registry.js";
 import type { AccessLogEntry, MeshEvent } from "../dataplane/types.js";
 import { FaultScheduler } from "../faults/scheduler.js";
 import { loadRecord, runLoad, type LoadResult } from "../load/load-driver.js";
+import { attributeFailures, attributionFaults } from "../observe/attribution.js";
 import { ClientRecorder } from "../observe/client-recorder.js";
 import { edgeAttemptStats, withAttemptStats } from "../observe/attempts.js";
 import { edgeStats, faultRecords, replicaStats, type MeshLog } from "../observe/mesh-stats.js";
@@ -11,7 +12,7 @@ import { meshTimeline } from "../observe/mesh-timeline.js";
 import { buildPlan } from "../plan/plan.js";
 import type { ExecutionPlan } from "../plan/types.js";
 import { buildReport } from "../report/build-report.js";
-import type { CheckResult, HarnessError, RunReport } from "../report/types.js";
+import type { CheckResult, FaultRecord, HarnessError, RunReport } from "../report/types.js";
 import { ensureBaseImage } from "../runtime/base-image.js";
 import { cleanLeftovers } from "../runtime/clean.js";
 import { startTopology, type StartedTopology } from "../runtime/topology.js";
@@ -19,6 +20,7 @@ import { ensureUserImages } from "../runtime/user-images.js";
 import type { ResolvedScenario } from "../scenario/types.js";
 import { evaluateChecks } from "../verdict/evaluate-checks.js";
 import { inconclusiveWhereFaultsDidNotLand } from "../verdict/fault-landing.js";
+import { clientLatencyThresholds, propertyEvaluator } from "../verdict/properties/index.js";
 import { newRunId } from "./run-id.js";
 import { TeardownStack } from "./teardown-stack.js";
 
@@ -55,7 +57,12 @@ export async function runScenario(scenario: ResolvedScenario, ctx: RunContext): 
   // User images (image: must exist locally; build: is built here) before the plan names them.
   const userImages = await prepareUserImages(scenario, ctx, steps);
   const plan: ExecutionPlan = buildPlan({ scenario, runId, image: ctx.image, dataPlane, userImages: userImages.images });
-  const recorder = new ClientRecorder(plan.windows);
+  // Paths get their own statistics only when the mix has several (isolation by path).
+  const paths = [...new Set(scenario.load.requests.map((r) => r.path))];
+  const recorder = new ClientRecorder(plan.windows, {
+    latencyThresholdsUs: clientLatencyThresholds(scenario),
+    paths: paths.length > 1 ? paths : [],
+  });
   const entries: AccessLogEntry[] = [];
   const events: MeshEvent[] = [];
   let loadStartEpochMs = 0;
@@ -139,14 +146,50 @@ export async function runScenario(scenario: ResolvedScenario, ctx: RunContext): 
   const client = recorder.stats();
   const ran = loadStartEpochMs > 0 && !interrupted;
   const faults = faultRecords(scenario, scheduler?.records() ?? [], meshLog);
+  const meshEvents = events.filter((e) => e.kind !== "attempt" || e.ts >= loadStartEpochMs);
+  const edges = withAttemptStats(edgeStats(scenario, meshLog), edgeAttemptStats(scenario, meshLog.entries, meshEvents, { loadStartEpochMs }));
+  // Ejections that began during set-up are kept (with a negative `at`).
+  const replicas = withPolicyEvents(replicaStats(scenario, meshLog), events, loadStartEpochMs);
+  const timeline = loadStartEpochMs > 0 ? meshTimeline(scenario, meshLog) : undefined;
+  let attribution: RunReport["attribution"];
+  try {
+    if (ran) {
+      attribution = attributeFailures({
+        scenario,
+        failed: recorder.failed(),
+        entries: meshLog.entries,
+        events: meshEvents,
+        loadStartEpochMs,
+        faults: attributionFaults(scenario.faults, faults, scenario),
+      });
+    }
+  } catch (err) {
+    // A harness bug: said as one, and the report is still written.
+    errors.push({ stage: "observe", message: `failure attribution failed: ${err instanceof Error ? err.message : String(err)}` });
+  }
+  const evaluateProperty = propertyEvaluator({
+    scenario,
+    windows: plan.windows,
+    faults,
+    client,
+    series: recorder.series(scenario.load.durationMs),
+    edges,
+    replicas,
+    meshTimeline: timeline ?? null,
+    entries: meshLog.entries,
+    events: meshEvents,
+    loadStartEpochMs,
+    loadDurationMs: loadResult ? Math.min(scenario.load.durationMs, loadResult.durationMs) : scenario.load.durationMs,
+    attribution: attribution ?? null,
+  });
   const checks: CheckResult[] = ran
-    ? inconclusiveWhereFaultsDidNotLand(evaluateChecks(scenario.checks, client, plan.windows), scenario.checks, faults)
+    ? judge(scenario, evaluateChecks(scenario.checks, client, plan.windows, evaluateProperty), faults)
     : evaluateChecks(scenario.checks, client, plan.windows).map((c) => ({
         ...c,
         status: "error" as const,
         reason: "the run did not complete, so this check could not be judged",
       }));
-  return buildReport({
+  const report = buildReport({
     runId,
     toolVersion: ctx.toolVersion,
     startedAt: new Date(loadStartEpochMs || t0).toISOString(),
@@ -155,17 +198,13 @@ export async function runScenario(scenario: ResolvedScenario, ctx: RunContext): 
     windows: plan.windows.map(({ name, start, end }) => ({ name, start, end })),
     faults,
     client,
-    edges: withAttemptStats(
-      edgeStats(scenario, meshLog),
-      edgeAttemptStats(scenario, meshLog.entries, events.filter((e) => e.kind !== "attempt" || e.ts >= loadStartEpochMs), { loadStartEpochMs }),
-    ),
-    // Ejections that began during set-up are kept (with a negative `at`).
-    replicas: withPolicyEvents(replicaStats(scenario, meshLog), events, loadStartEpochMs),
+    edges,
+    replicas,
     errors,
     warnings: plan.warnings,
     interrupted,
     load: loadResult ? loadRecord(loadResult) : undefined,
-    meshTimeline: loadStartEpochMs > 0 ? meshTimeline(scenario, meshLog) : undefined,
+    meshTimeline: timeline,
     timings: { setupMs: tRun - t0, runMs: tTeardown - tRun, teardownMs: tEnd - tTeardown, steps },
     environment: {
       node: process.version,
@@ -175,6 +214,18 @@ export async function runScenario(scenario: ResolvedScenario, ctx: RunContext): 
       image: ctx.image,
     },
   });
+  if (attribution) report.attribution = attribution;
+  return report;
+}
+
+/**
+ * SLO checks over a fault that did not land become inconclusive here; property checks already
+ * are (src/verdict/properties/index.ts: it knows which faults each one was judged over, the whole
+ * load's included) and keep the status they observed in their evidence.
+ */
+function judge(scenario: ResolvedScenario, results: CheckResult[], faults: FaultRecord[]): CheckResult[] {
+  const landed = inconclusiveWhereFaultsDidNotLand(results, scenario.checks, faults);
+  return results.map((r, i) => (scenario.checks[i]?.kind === "property" ? r : landed[i]!));
 }
 
 /** Builds or finds every user image; a failure is the run's "images" error (exit 3), never a throw. */

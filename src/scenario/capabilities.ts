@@ -19,8 +19,25 @@ export const CAPABILITIES: Capabilities = {
   dataPlanes: ["haproxy"],
   // Each one exercised against real pods in test/integration/faults-*.test.ts.
   faultKinds: ["abort", "delay", "blackhole", "reset", "partition", "kill", "pause", "bandwidth"],
-  propertyChecks: [],
+  // Each one judged by src/verdict/properties/ and run against real pods in test/e2e/properties.test.ts.
+  propertyChecks: ["retry_amplification", "retry_budget", "ejection", "failover", "recovery", "timeout_bound", "isolation"],
   userImages: true,
+};
+
+type PropertyParam = "edge" | "target" | "fault" | "within" | "max" | "min" | "slos" | "path";
+
+/**
+ * What each property takes: `needs` must be there (a list: one of them), `takes` may be. What a
+ * parameter means for each is in docs/properties.md.
+ */
+export const PROPERTY_PARAMETERS: Partial<Record<PropertyName, { needs: (PropertyParam | PropertyParam[])[]; takes: PropertyParam[]; example: string }>> = {
+  retry_amplification: { needs: ["max"], takes: ["edge", "fault", "max"], example: "max: 1.5" },
+  retry_budget: { needs: ["edge"], takes: ["edge", "fault"], example: "edge: { from: checkout, to: payments }" },
+  ejection: { needs: ["target", "within"], takes: ["target", "fault", "within"], example: `target: "payments[0]", within: 2s` },
+  failover: { needs: ["fault", "within"], takes: ["fault", "within", "min"], example: "fault: payments-down, within: 2s, min: 99%" },
+  recovery: { needs: ["fault", "within"], takes: ["fault", "within", "slos"], example: "fault: slow-payments, within: 5s" },
+  timeout_bound: { needs: [], takes: ["edge", "fault", "within"], example: "edge: { from: checkout, to: payments }" },
+  isolation: { needs: ["fault", ["target", "path"]], takes: ["target", "path", "fault", "slos", "min"], example: "target: catalog, fault: slow-payments" },
 };
 
 const NOT_YET = "is not implemented yet in this version of meshquake";
@@ -61,10 +78,43 @@ export function capabilityFindings(data: unknown, capabilities: Capabilities = C
       findings.push(
         error(["checks", i, "property"], `property check "${property}" ${NOT_YET}. Implemented: ${implemented(capabilities.propertyChecks)}${instead}.`),
       );
+    } else if (isOneOf(property, PROPERTY_NAMES)) {
+      findings.push(...propertyParameterFindings(asMap(check), property, ["checks", i]));
     }
   }
   return findings;
 }
+
+/** A property check without what it needs, or with a parameter it does not use. */
+function propertyParameterFindings(check: Record<string, unknown>, property: PropertyName, path: (string | number)[]): Finding[] {
+  const table = PROPERTY_PARAMETERS[property];
+  if (!table) return [];
+  const findings: Finding[] = [];
+  const given = (p: PropertyParam) => check[p] !== undefined && check[p] !== null;
+  const missing: string[] = [];
+  for (const need of table.needs) {
+    const options = Array.isArray(need) ? need : [need];
+    if (options.some(given)) {
+      if (options.length > 1 && options.filter(given).length > 1) {
+        findings.push(error(path, `property check "${property}" takes one of ${quoteList(options)}, not both`));
+      }
+      continue;
+    }
+    missing.push(options.length === 1 ? `"${options[0]}"` : `one of ${quoteList(options)}`);
+  }
+  if (missing.length > 0) {
+    const what = missing.length === 1 ? missing[0] : `${missing.slice(0, -1).join(", ")} and ${missing.at(-1)}`;
+    findings.push(error(path, `property check "${property}" needs ${what}, e.g. ${table.example}`));
+  }
+  const known: readonly string[] = ["property", ...table.takes];
+  for (const key of Object.keys(check)) {
+    if (known.includes(key) || !ALL_PARAMS.includes(key as PropertyParam)) continue;
+    findings.push(error([...path, key], `"${key}" has no meaning for property check "${property}"; it takes ${quoteList(table.takes)}`, { at: "key" }));
+  }
+  return findings;
+}
+
+const ALL_PARAMS: readonly PropertyParam[] = ["edge", "target", "fault", "within", "max", "min", "slos", "path"];
 
 function implemented(names: readonly string[]): string {
   return names.length === 0 ? "none yet" : quoteList(names);

@@ -350,6 +350,7 @@ function checkChecks(parts: ScenarioParts, topology: Topology | null): Finding[]
     if (check.fault !== undefined) {
       findings.push(...checkFaultReference(parts, check.fault, check.property === "recovery", [...path, "fault"], "fault"));
     }
+    for (const [j, slo] of (check.slos ?? []).entries()) findings.push(...checkSloExpression(slo, [...path, "slos", j]));
     if (topology && check.edge !== undefined) findings.push(...topology.edge(check.edge.from, check.edge.to, [...path, "edge"]));
     if (topology && check.target !== undefined) findings.push(...topology.endpoint(check.target, [...path, "target"]));
   }

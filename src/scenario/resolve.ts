@@ -232,7 +232,11 @@ function resolveCheck(spec: CheckSpec, location: SourceLocation): ResolvedCheck 
   if (spec.within !== undefined) params.withinMs = parseDuration(spec.within);
   if (spec.max !== undefined) params.max = numberOrFraction(spec.max);
   if (spec.min !== undefined) params.min = numberOrFraction(spec.min);
-  const subject = spec.edge ? `${spec.edge.from} → ${spec.edge.to}` : (spec.target ?? (spec.fault === undefined ? undefined : `fault:${spec.fault}`));
+  if (spec.slos !== undefined) params.slos = spec.slos.map(parseSloExpression);
+  if (spec.path !== undefined) params.path = spec.path;
+  const subject = spec.edge
+    ? `${spec.edge.from} → ${spec.edge.to}`
+    : (spec.target ?? spec.path ?? (spec.fault === undefined ? undefined : `fault:${spec.fault}`));
   return {
     kind: "property",
     name: subject === undefined ? spec.property : `${spec.property} ${subject}`,

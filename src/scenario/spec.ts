@@ -370,7 +370,16 @@ const windowRef = z
   })
   .meta({ description: "whole | baseline | fault:<name> | recovery:<name>", default: DEFAULTS.checkWindow });
 
-export const PROPERTY_NAMES = ["retry_amplification", "retry_budget", "circuit_trip", "ejection", "failover", "recovery"] as const;
+export const PROPERTY_NAMES = [
+  "retry_amplification",
+  "retry_budget",
+  "circuit_trip",
+  "ejection",
+  "failover",
+  "recovery",
+  "timeout_bound",
+  "isolation",
+] as const;
 export type PropertyName = (typeof PROPERTY_NAMES)[number];
 
 const sloCheck = z.strictObject({
@@ -386,6 +395,12 @@ const propertyCheck = z.strictObject({
   within: positiveDuration.optional(),
   max: numberOrPercent.optional(),
   min: numberOrPercent.optional(),
+  slos: z
+    .array(z.string().min(1))
+    .min(1)
+    .optional()
+    .meta({ description: `SLO expressions a recovery or isolation check judges, e.g. ["error_rate < 1%", "p(99) < 300ms"]. Default: the scenario's SLO checks.` }),
+  path: httpPath.optional().meta({ description: "isolation: the route is the client requests to this path (from load.requests)." }),
 });
 
 export const checkSchema = z.union([sloCheck, propertyCheck], {

@@ -197,7 +197,8 @@ export interface PropertyCheck {
   property: string;
   /**
    * The check's other fields, only those written: `edge` {from, to}, `target` as an Endpoint,
-   * `fault` (a name), `withinMs`, `max` and `min` (numbers as written, "99%" as 0.99).
+   * `fault` (a name), `withinMs`, `max` and `min` (numbers as written, "99%" as 0.99),
+   * `slos` (SloExpression[]) and `path` (a request path).
    */
   params: Record<string, unknown>;
   location: SourceLocation;

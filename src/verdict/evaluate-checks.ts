@@ -1,6 +1,7 @@
 // Every check of a scenario, in scenario order. SLO checks are judged here from the client's
 // view; property checks (retry_amplification, ejection, ...) need the mesh's observations and
-// are judged by the evaluator the caller passes in.
+// are judged by the evaluator the caller passes in — the run passes
+// src/verdict/properties' `propertyEvaluator(context)`, bound to what it observed.
 import type { CheckResult, ClientStats, WindowRecord } from "../report/types.js";
 import type { PropertyCheck, ResolvedCheck } from "../scenario/types.js";
 import { evaluateSlo } from "./slo.js";

@@ -176,6 +176,14 @@ describe("policy observations", () => {
     });
   });
 
+  it("reads the client's x-request-id on both frontends (absent in older lines)", () => {
+    const inbound = POLICY_LINES.inboundFaultedTry.replace('"check":"-"}', '"check":"-","xid":"aB3-1f"}');
+    expect(parseHaproxyLogLine(inbound)).toMatchObject({ direction: "inbound", traceId: "aB3-1f" });
+    const outbound = POLICY_LINES.outboundRetriedOk.replace(/}$/, ',"xid":"-"}');
+    expect(parseHaproxyLogLine(outbound)).toMatchObject({ direction: "outbound", traceId: null });
+    expect(parseHaproxyLogLine(POLICY_LINES.inboundFaultedTry)).not.toHaveProperty("traceId");
+  });
+
   it("reads ejections, re-admissions and health changes", () => {
     expect(parseHaproxyEventLine(POLICY_LINES.ejection)).toEqual({
       kind: "ejection",

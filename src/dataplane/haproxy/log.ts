@@ -63,6 +63,7 @@ export function outboundLogFormat(pod: string, service: string, index: number): 
     from_replica: { str: String(index) },
     ...resultFields(),
     id: { str: "%ID" },
+    xid: jsonVar("mq_xid"),
     // Set by the destination's routing backend (render.ts).
     max: jsonVar("mq_max"),
     cause: jsonVar("mq_cause"),
@@ -81,6 +82,7 @@ export function inboundLogFormat(pod: string, service: string): string {
     ...resultFields(),
     req: jsonVar("mq_req"),
     check: jsonVar("mq_check"),
+    xid: jsonVar("mq_xid"),
   });
 }
 
@@ -166,6 +168,7 @@ export function parseHaproxyLogLine(line: string): AccessLogEntry | null {
       budgetDenied: entry.budgetDenied,
     });
   }
+  if ("xid" in r) entry.traceId = optional(r.xid);
   if (dir === "inbound" && "check" in r) {
     entry.requestId = optional(r.req);
     entry.healthCheck = optional(r.check) !== null;

@@ -88,6 +88,13 @@ export const TUNNEL_RETRY = 425;
 /** Not in any `retry-on` list. */
 export const TUNNEL_FINAL = 599;
 
+/**
+ * The load generator's x-request-id (the fixture forwards it on every call), logged on both
+ * frontends so a failed client request can be followed through every hop. Capped at 64 bytes:
+ * the value comes from outside, and a log line over HAProxy's 1024-byte limit would be cut.
+ */
+const TRACE_ID_VAR = "http-request set-var(txn.mq_xid) req.hdr(x-request-id),bytes(0,64)";
+
 export interface HaproxyRenderOptions {
   /** Directory holding faults.lua and policy.lua; a local haproxy run points it at images/haproxy. */
   supportDir?: string;
@@ -250,6 +257,7 @@ function outboundFrontend(service: string, index: number, pod: string, listenPor
       `http-request set-header x-mq-from-replica ${index}`,
       // set, never add: an app that forwards x-mq-* headers must not leak its caller's id.
       `http-request set-header ${MESH_HEADERS.requestId} %[unique-id]`,
+      TRACE_ID_VAR,
       "http-request set-var(txn.mq_host) req.hdr(host),field(1,:),lower",
       // Absolute-form requests (HTTP_PROXY-style clients) would reach the callee unchanged.
       "http-request set-uri %[pathq] unless { url_beg / }",
@@ -280,6 +288,7 @@ function inboundFrontend(service: string, pod: string, listenPort: number): Sect
       "http-request set-var(txn.mq_from) req.hdr(x-mq-from)",
       "http-request set-var(txn.mq_from_replica) req.hdr(x-mq-from-replica)",
       `http-request set-var(txn.mq_req) req.hdr(${MESH_HEADERS.requestId})`,
+      TRACE_ID_VAR,
       // A caller's active health check, not a request: logged, but marked.
       `http-request set-var(txn.mq_check) req.hdr(${MESH_HEADERS.check})`,
       // Runtime faults (images/haproxy/faults.lua): may delay, or answer and end the request.
