@@ -105,6 +105,11 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .option("--out <dir>", "output directory", "reports")
     .option("--reporter <names>", `comma list of ${DEFAULT_REPORTERS.join(", ")}`, DEFAULT_REPORTERS.join(","))
     .action(async (file: string, o: { out: string; reporter: string }) => {
+      const unknown = unknownReporters(o.reporter);
+      if (unknown) {
+        io.stderr(unknown);
+        return void (exitCode = EXIT.usage);
+      }
       let report: RunReport;
       try {
         report = await readReport(file);
@@ -163,9 +168,9 @@ interface RunOptions {
 }
 
 async function run(files: string[], o: RunOptions, io: CliIo, version: string): Promise<number> {
-  const unknown = o.reporter.split(",").map((r) => r.trim()).filter((r) => r && !(REPORTER_NAMES as string[]).includes(r));
-  if (unknown.length) {
-    io.stderr(`meshquake: unknown reporter ${unknown.map((r) => `"${r}"`).join(", ")}; known: ${REPORTER_NAMES.join(", ")}\n`);
+  const unknown = unknownReporters(o.reporter);
+  if (unknown) {
+    io.stderr(unknown);
     return EXIT.usage;
   }
   const scenarios: ResolvedScenario[] = [];
@@ -246,7 +251,23 @@ async function repeatScenario(
   });
   const last = reports.at(-1);
   if (!last) return null;
-  return { report: { ...last, repeat: summary }, summary };
+  // The aggregate speaks for the gate: each check carries its gate status (the last run's numbers
+  // stay as evidence) and the report its verdict and exit code, so JUnit, HTML and a later
+  // `meshquake report` agree with this run's exit code.
+  const gate = new Map(summary.checks.map((c) => [c.name, c]));
+  const checks = last.checks.map((c) => {
+    const g = gate.get(c.name);
+    if (!g || g.gate === c.status) return c;
+    const reason = `gate over ${summary.runs} runs (quorum ${summary.quorum}): passed ${g.passed}, failed ${g.failed}, inconclusive ${g.inconclusive}, error ${g.error}`;
+    return { ...c, status: g.gate, reason, evidence: { ...c.evidence, lastRunStatus: c.status } };
+  });
+  return { report: { ...last, checks, verdict: summary.verdict, exitCode: summary.exitCode, repeat: summary }, summary };
+}
+
+/** The complaint about reporter names that do not exist, or null when all do. */
+function unknownReporters(list: string): string | null {
+  const unknown = list.split(",").map((r) => r.trim()).filter((r) => r && !(REPORTER_NAMES as string[]).includes(r));
+  return unknown.length ? `meshquake: unknown reporter ${unknown.map((r) => `"${r}"`).join(", ")}; known: ${REPORTER_NAMES.join(", ")}\n` : null;
 }
 
 /** Most severe first: harness error, failed check, inconclusive, passed. */
