@@ -10,7 +10,7 @@ import { REPORTER_NAMES, writeArtefacts } from "../report/reporters.js";
 import type { RepeatSummary, RunReport } from "../report/types.js";
 import { renderRepeatSummary, runRepeated } from "../run/repeat.js";
 import { runScenario } from "../run/run-scenario.js";
-import { cleanLeftovers } from "../runtime/clean.js";
+import { cleanImages, cleanLeftovers } from "../runtime/clean.js";
 import { connectDocker, DockerUnavailableError } from "../runtime/docker.js";
 import { ensureImages } from "../runtime/images.js";
 import { formatProblem } from "../scenario/format-problem.js";
@@ -124,11 +124,19 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
   program
     .command("clean")
     .description("remove every container and network a meshquake run left behind")
-    .action(async () => {
+    .option("--images", "also remove meshquake's older built images that nothing uses (keeps the current one and the base)")
+    .action(async (o: { images?: boolean }) => {
       const { docker } = await connectDocker(io.env);
       const r = await cleanLeftovers(docker);
       io.stdout(`removed ${r.containers.length} container(s) and ${r.networks.length} network(s)\n`);
       for (const e of r.errors) io.stderr(`could not remove ${e}\n`);
+      if (o.images) {
+        const current = await ensureImages(docker, { projectRoot: PROJECT_ROOT, log: (l) => io.stderr(`${l}\n`) });
+        const images = await cleanImages(docker, [current.image]);
+        io.stdout(`removed ${images.removed.length} unused image(s)${images.removed.length ? `: ${images.removed.join(", ")}` : ""}\n`);
+        for (const e of images.errors) io.stderr(`could not remove ${e}\n`);
+        r.errors.push(...images.errors);
+      }
       if (r.errors.length) exitCode = EXIT.harness;
     });
 

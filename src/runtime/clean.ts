@@ -51,3 +51,26 @@ export function isNotFound(err: unknown): boolean {
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/**
+ * Removes meshquake's built images (label meshquake.image) that no container uses, except those
+ * named in `keep` (the current mesh image) and the Debian base images, which take a minute to
+ * remake offline. Each content change of the fixture or templates leaves an older tag behind.
+ */
+export async function cleanImages(docker: Docker, keep: string[]): Promise<{ removed: string[]; errors: string[] }> {
+  const images = await docker.listImages({ filters: { label: ["meshquake.image"] } });
+  const used = new Set((await docker.listContainers({ all: true })).map((c) => c.ImageID));
+  const removed: string[] = [];
+  const errors: string[] = [];
+  for (const img of images) {
+    const tags = (img.RepoTags ?? []).filter((t) => t !== "<none>:<none>");
+    if (used.has(img.Id) || tags.some((t) => keep.includes(t) || t.startsWith("meshquake/base:"))) continue;
+    try {
+      await docker.getImage(img.Id).remove({ force: false });
+      removed.push(tags[0] ?? img.Id.slice(7, 19));
+    } catch (err) {
+      if (!isNotFound(err)) errors.push(`image ${tags[0] ?? img.Id}: ${message(err)}`);
+    }
+  }
+  return { removed, errors };
+}

@@ -9,7 +9,10 @@ import { PassThrough } from "node:stream";
 import { fileURLToPath } from "node:url";
 import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cleanImages } from "../../src/runtime/clean.js";
+import { dockerBuild } from "../../src/runtime/docker-build.js";
 import { ensureImages, ImageBuildError, type EnsuredImages } from "../../src/runtime/images.js";
+import { tarArchive } from "../../src/runtime/tar.js";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const RUN_ID = `dev-h3-images-${process.pid}-${Date.now().toString(36)}`;
@@ -135,5 +138,28 @@ describe("ensureImages", () => {
     expect(failure).toBeInstanceOf(ImageBuildError);
     expect(String((failure as Error).message)).toMatch(/returned a non-zero code: 3/);
     expect(String((failure as Error).message)).toContain("boom-marker");
+  });
+});
+
+describe("clean --images", () => {
+  it("removes an older unused meshquake image and keeps the current one and the base", async () => {
+    const old = `meshquake/mesh:test-old-${process.pid}`;
+    const built = await dockerBuild(docker, {
+      context: tarArchive([{ path: "Dockerfile", mode: 0o644, content: Buffer.from(`FROM ${first.image}\nLABEL meshquake.test-old=1\n`) }]),
+      tag: old,
+      dockerfile: "Dockerfile",
+      buildargs: {},
+      labels: { "meshquake.image": "1" },
+      noCache: false,
+    });
+    expect(built.ok).toBe(true);
+    scratchImages.push(old);
+    const r = await cleanImages(docker, [first.image]);
+    expect(r.errors).toEqual([]);
+    expect(r.removed).toContain(old);
+    const left = (await docker.listImages({ filters: { label: ["meshquake.image"] } })).flatMap((i) => i.RepoTags ?? []);
+    expect(left).toContain(first.image);
+    expect(left).toContain(first.base);
+    expect(left).not.toContain(old);
   });
 });
