@@ -56,6 +56,16 @@ export function observeFault(
   const off = Math.min(timing.revertSentAt ?? Number.POSITIVE_INFINITY, timing.untilEpochMs ?? Number.POSITIVE_INFINITY);
   const inWindow = (e: AccessLogEntry) => e.ts >= on && e.ts < off;
   const activation = (ts: number | null) => (ts === null ? null : Math.max(0, ts - sent));
+  /** The share read from the access log: affected of eligible, or the note when nothing was eligible. */
+  const fromLog = (eligible: number, affected: number, first: number | null, noneEligible: string): FaultObservation => ({
+    observedBy,
+    eligible,
+    affected,
+    observedPercent: eligible > 0 ? affected / eligible : null,
+    activationMs: activation(first),
+    source: "log",
+    note: eligible > 0 ? null : noneEligible,
+  });
 
   if (observedBy === "installed") return empty(observedBy, "not observable per request: landed when the injector saw it installed");
 
@@ -80,16 +90,7 @@ export function observeFault(
         if (e.direction === "inbound" && c.callees.has(e.pod) && fromCaller && inWindow(e)) leaks++;
       }
     }
-    const affected = Math.max(0, eligible - leaks);
-    return {
-      observedBy,
-      eligible,
-      affected,
-      observedPercent: eligible > 0 ? affected / eligible : null,
-      activationMs: activation(first),
-      source: "log",
-      note: eligible > 0 ? null : "no request was sent across the partition while it was on",
-    };
+    return fromLog(eligible, Math.max(0, eligible - leaks), first, "no request was sent across the partition while it was on");
   }
 
   const pods = new Set(faultPods(fault));
@@ -130,15 +131,7 @@ export function observeFault(
       note: "the share is not measurable: the access log does not carry the matched header and the data plane reported no counters",
     };
   }
-  return {
-    observedBy,
-    eligible,
-    affected,
-    observedPercent: eligible > 0 ? affected / eligible : null,
-    activationMs: activation(first),
-    source: "log",
-    note: eligible > 0 ? null : "no request reached its targets while it was on",
-  };
+  return fromLog(eligible, affected, first, "no request reached its targets while it was on");
 }
 
 /** How one inbound request at a target pod shows that the fault acted on it. */
