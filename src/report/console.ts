@@ -1,6 +1,7 @@
 // The console summary: verdict first, then the client's view, each check beside its threshold
 // (k6 style: the expression, what was observed, what was allowed), then the faults. Plain text;
 // ANSI colour only when asked for, so CI logs and snapshots stay readable.
+import { attributionLines } from "./attribution-lines.js";
 import type { CheckResult, CheckStatus, RunReport } from "./types.js";
 
 export interface ConsoleOptions {
@@ -86,6 +87,9 @@ export function renderConsoleSummary(report: RunReport, options: ConsoleOptions)
     }));
     lines.push(...table(["fault", "kind", "target", "applied", "reverted", "affected / configured"], rows, paint("dim")));
   }
+
+  const why = attributionLines(report.attribution);
+  if (why.length > 0) lines.push("", paint("bold")("why requests failed"), ...why);
 
   if (report.errors.length > 0) {
     lines.push("", paint("magenta")("harness errors"));

@@ -1,5 +1,6 @@
 // The Markdown summary: what a GitHub job summary shows. Verdict, one table of checks, the
 // breaches with their reasons, the faults as they really happened.
+import { attributionLines } from "./attribution-lines.js";
 import { formatPercent, formatValue } from "./console.js";
 import type { CheckResult, RunReport } from "./types.js";
 
@@ -29,10 +30,12 @@ export function renderMarkdown(report: RunReport): string {
     out.push("**Breaches and open questions**", "");
     for (const ch of breaches) {
       const why = ch.status === "failed" ? `observed ${value(ch, ch.observed)} against ${value(ch, ch.threshold)}` : ch.reason ?? "";
-      out.push(`- ${ICON[ch.status]} \`${md(ch.name)}\` (${md(s.source.file)}:${ch.location.line}): ${md(why)}`);
+      out.push(`- ${ICON[ch.status]} ${code(ch.name)} (${md(s.source.file)}:${ch.location.line}): ${md(why)}`);
     }
     out.push("");
   }
+  const why = attributionLines(report.attribution);
+  if (why.length) out.push("**Why requests failed**", "", "```", ...why, "```", "");
   if (report.faults.length) {
     out.push("| fault | kind | target | applied | reverted | observed / configured |", "|---|---|---|---|---|---|");
     for (const f of report.faults) {
@@ -49,6 +52,11 @@ export function renderMarkdown(report: RunReport): string {
 
 function value(c: CheckResult, v: number | null): string {
   return v === null ? "—" : formatValue(v, c.unit);
+}
+
+/** A code span: backslash escapes do not work inside one, so backticks are the only thing to keep out. */
+function code(s: string): string {
+  return `\`${s.replace(/`/g, "ˋ").replace(/\r?\n/g, " ")}\``;
 }
 
 /** Keeps scenario text from breaking the table or injecting markup. */

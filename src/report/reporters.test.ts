@@ -184,3 +184,32 @@ describe("fixtures", () => {
     expect(report.meshTimeline!.edges.every((e) => e.points.length === 600)).toBe(true);
   });
 });
+
+describe("failure attribution", () => {
+  it("console and Markdown say why requests failed: causes by count, the edge that decided, what the last try hit", async () => {
+    const report = fixtures.failing();
+    report.attribution = {
+      failed: 120,
+      examined: 120,
+      notKept: 0,
+      traced: 118,
+      byCause: { "retries-exhausted": 100, "breaker-overflow": 18, unattributed: 2 },
+      byEdge: [
+        { from: "checkout", to: "payments", failed: 118, byCause: { "retries-exhausted": 100, "breaker-overflow": 18 } },
+      ],
+      byFault: { "payments-abort": 100 },
+      byLastTry: { "injected-fault:payments-abort": 100 },
+      examples: [],
+      notes: [],
+    };
+    const { renderConsoleSummary } = await import("./console.js");
+    const text = renderConsoleSummary(report, { color: false });
+    expect(text).toContain("why requests failed\n120 failed requests, 118 traced through the mesh's logs:\n");
+    expect(text).toMatch(/ {5}100 {2}retries-exhausted {2}at checkout → payments 100\n {6}18 {2}breaker-overflow {2}at checkout → payments 18\n {7}2 {2}unattributed\n/);
+    expect(text).toContain("last try hit: injected-fault:payments-abort 100");
+    expect(renderMarkdown(report)).toContain("**Why requests failed**");
+    const page = renderHtml(report);
+    expect(page).toContain('<h3 id="attribution">Why requests failed</h3>');
+    expect(page.match(/<tr data-cause="/g)).toHaveLength(3);
+  });
+});

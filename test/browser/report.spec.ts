@@ -141,6 +141,14 @@ test("a wide mesh folds the quieter charts and draws them when unfolded", async 
   expect(errors).toEqual([]);
 });
 
+test("the demo's report says why requests failed, traced to the injected fault", async ({ page }) => {
+  const { errors } = await open(page, join(EXAMPLE_REPORTS, "demo", "report.html"));
+  await expect(page.locator("#attribution")).toBeVisible();
+  await expect(page.locator('table.attribution-table tr[data-cause="retries-exhausted"]')).toContainText("checkout → payments");
+  await expect(page.locator("#breaches")).toContainText("injected-fault:payments-abort");
+  expect(errors).toEqual([]);
+});
+
 test("a breach link highlights its window on the charts", async ({ page }) => {
   const { errors } = await open(page, join(EXAMPLE_REPORTS, "demo", "report.html"));
   const link = page.locator('tr.breach a.win-link[data-window="fault:payments-abort"]').first();

@@ -2,7 +2,7 @@
 // disk with no network. Everything but the charts is rendered here, so the page reads
 // correctly even before (or without) its script; the script only draws the timelines.
 import { createHash } from "node:crypto";
-import type { CheckResult, FaultRecord, RunReport, WindowRecord } from "../types.js";
+import type { CheckResult, FailureAttribution, FaultRecord, RunReport, WindowRecord } from "../types.js";
 import { loadAssets } from "./assets.js";
 import { CLIENT_JS } from "./client.js";
 import {
@@ -163,6 +163,22 @@ function navigation(report: RunReport): SafeHtml {
 <a href="#breaches">Breaches (${breaches})</a><a href="#timelines">Timelines</a><a href="#traffic">Traffic</a><a href="#topology">Topology</a><a href="#faults">Faults</a><a href="#source">Scenario</a><a href="#environment">Environment</a></div></nav>`;
 }
 
+/** Why client requests failed: each cause, the edge that decided it, and one traced example. */
+function attributionBlock(a: FailureAttribution | undefined): SafeHtml {
+  if (!a || a.failed === 0) return html``;
+  const rows = Object.entries(a.byCause)
+    .sort((x, y) => y[1] - x[1])
+    .map(([cause, n]) => {
+      const edges = a.byEdge.filter((e) => (e.byCause[cause] ?? 0) > 0).map((e) => `${e.from} → ${e.to} (${formatCount(e.byCause[cause]!)})`);
+      const example = a.examples.find((x) => x.cause === cause);
+      return html`<tr data-cause="${cause}"><td><strong>${cause}</strong></td><td class="num">${formatCount(n)}</td><td class="num">${formatPercent(n / a.failed)}</td><td>${edges.join(", ")}</td><td class="small">${example ? html`${example.detail}${example.requestId ? html` <span class="muted mono">${example.requestId}</span>` : html``}` : html``}</td></tr>`;
+    });
+  const lastTry = Object.entries(a.byLastTry).sort((x, y) => y[1] - x[1]);
+  return html`<h3 id="attribution">Why requests failed</h3>
+<p class="note">${formatCount(a.failed)} failed client requests, ${formatCount(a.traced)} traced hop by hop through the sidecars' logs by request id${a.notKept ? html` (${formatCount(a.notKept)} only counted)` : html``}.${lastTry.length ? html` The last try hit: ${lastTry.map(([what, n]) => `${what} (${formatCount(n)})`).join(", ")}.` : html``}</p>
+<div class="table-scroll"><table class="attribution-table"><thead><tr><th>Cause</th><th class="num">Requests</th><th class="num">Share</th><th>Decided at</th><th>Example</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+}
+
 function breachesSection(report: RunReport): SafeHtml {
   const breaches = byStatus(report.checks.filter(isBreach));
   const rows = breaches.map((c, i) => html`<tr class="breach status-${c.status}" id="breach-${i + 1}" data-check="${c.name}">
@@ -179,6 +195,7 @@ function breachesSection(report: RunReport): SafeHtml {
       : html`<p class="empty">The scenario has no checks.</p>`;
   const all = report.checks.map((c) => html`<tr class="status-${c.status}"><td>${chip(c.status)}</td><td>${checkLabel(c)} ${sourceLink(c)}</td><td class="num observed">${formatValue(c.observed, c.unit)}</td><td class="num">${formatValue(c.threshold, c.unit)}</td><td>${windowLink(report, c.window)}</td></tr>`);
   return html`<section id="breaches"><h2>Breaches</h2>${table}
+${attributionBlock(report.attribution)}
 ${report.checks.length ? html`<details${breaches.length ? html`` : html` open`}><summary>All checks (${report.checks.length})</summary><div class="table-scroll"><table class="checks-table"><thead><tr><th>Status</th><th>Check</th><th class="num">Observed</th><th class="num">Threshold</th><th>Window</th></tr></thead><tbody>${all}</tbody></table></div></details>` : html``}
 </section>`;
 }
