@@ -1,32 +1,12 @@
-import { spawn } from "node:child_process";
 import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { RunReport } from "../../src/report/types.js";
 import { EXAMPLE_REPORTS } from "../browser/paths.js";
-import { labelled, PROJECT_ROOT, testDocker, testImage } from "../integration/docker-env.js";
+import { labelled, testDocker, testImage } from "../integration/docker-env.js";
+import { cli } from "./run-cli.js";
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the real CLI as a user would; `onStderr` may act on progress lines (e.g. send a signal). */
-function cli(args: string[], onStderr?: (text: string, child: ReturnType<typeof spawn>) => void): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["bin/meshquake.js", ...args], { cwd: PROJECT_ROOT, env: { ...process.env, CI: "true" } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => {
-      stderr += d;
-      onStderr?.(stderr, child);
-    });
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 const readReport = async (out: string, name: string) => JSON.parse(await readFile(join(out, name, "report.json"), "utf8")) as RunReport;
 const docker = testDocker();
@@ -94,12 +74,14 @@ describe("meshquake CLI", () => {
   it("SIGINT in the middle of a run reverts, tears down and exits 130", async () => {
     const out = await mkdtemp(join(tmpdir(), "mq-e2e-"));
     let sent = false;
-    const r = await cli(["run", "scenarios/retries-hide-a-bad-replica.yaml", "--out", out], (text, child) => {
-      if (!sent && text.includes("load:")) {
-        sent = true;
-        // Mid-fault: the fault starts 4 s into the load.
-        setTimeout(() => child.kill("SIGINT"), 5000);
-      }
+    const r = await cli(["run", "scenarios/retries-hide-a-bad-replica.yaml", "--out", out], {
+      onStderr: (text, child) => {
+        if (!sent && text.includes("load:")) {
+          sent = true;
+          // Mid-fault: the fault starts 4 s into the load.
+          setTimeout(() => child.kill("SIGINT"), 5000);
+        }
+      },
     });
     expect(sent).toBe(true);
     expect(r.code, r.stderr).toBe(130);

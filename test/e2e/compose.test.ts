@@ -1,30 +1,14 @@
 // The top-level docker-compose.yml, meshed: the CLI validates and plans scenarios/compose-demo.yaml
 // without Docker, and one short real run meshes the compose services (built from their
 // Dockerfile, started in depends_on order) under the scenario's fault and checks.
-import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runScenario } from "../../src/run/run-scenario.js";
 import { cleanLeftovers } from "../../src/runtime/clean.js";
 import { readScenario } from "../../src/scenario/load-scenario.js";
 import { labelled, PROJECT_ROOT, testDocker, testImage } from "../integration/docker-env.js";
+import { cli } from "./run-cli.js";
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["bin/meshquake.js", ...args], { cwd: PROJECT_ROOT, env: { ...process.env, CI: "true" } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 const docker = testDocker();
 const runId = `dev-usr-compose-${process.pid}`;

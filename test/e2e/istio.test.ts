@@ -3,7 +3,6 @@
 // compose demo with one failing payments replica measure it in behaviour: with the Istio policy its
 // retries hide the failure and outlier detection takes the replica out; without it, a third of
 // the requests fail.
-import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,17 +14,8 @@ import { cleanLeftovers } from "../../src/runtime/clean.js";
 import { parseScenario, readFileOrNull } from "../../src/scenario/load-scenario.js";
 import type { ResolvedScenario } from "../../src/scenario/types.js";
 import { labelled, PROJECT_ROOT, testDocker, testImage } from "../integration/docker-env.js";
+import { cli } from "./run-cli.js";
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["bin/meshquake.js", ...args], { cwd: PROJECT_ROOT, env: { ...process.env, CI: "true" } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 const docker = testDocker();
 const runIds = [`dev-usr-istio-${process.pid}`, `dev-usr-noistio-${process.pid}`];

@@ -3,7 +3,6 @@
 // is about fail. A fault that never lands makes its checks inconclusive (exit 4), through the CLI
 // with --repeat. Every failed client request is traced to a cause. Run ids start "dev-prop-";
 // each test removes what it started, whatever happens.
-import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +12,7 @@ import { runScenario } from "../../src/run/run-scenario.js";
 import { cleanLeftovers } from "../../src/runtime/clean.js";
 import { parseScenario } from "../../src/scenario/load-scenario.js";
 import { labelled, PROJECT_ROOT, testDocker, testImage } from "../integration/docker-env.js";
+import { cli } from "./run-cli.js";
 
 const docker = testDocker();
 const runIds: string[] = [];
@@ -156,16 +156,6 @@ describe("timeout_bound and isolation (scenarios/slow-payments-bulkhead.yaml)", 
   });
 });
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["bin/meshquake.js", ...args], { cwd: PROJECT_ROOT, env: { ...process.env, CI: "true" } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 const UNLANDED = `name: fault-that-never-lands
 seed: 2

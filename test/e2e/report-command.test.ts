@@ -1,34 +1,18 @@
 // `meshquake report <report.json>` as a user runs it: re-renders artefacts from a report alone,
 // exits with the report's own exit code, and refuses bad input with exit 2 and a message that
 // names what was wrong. No Docker: DOCKER_HOST points nowhere, so touching it would fail.
-import { spawn } from "node:child_process";
 import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { fixtures } from "../../src/report/fixtures/index.js";
 import type { RunReport } from "../../src/report/types.js";
-import { PROJECT_ROOT } from "../browser/paths.js";
+import { cli } from "./run-cli.js";
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+/** Re-rendering must not need Docker: point it at an engine that does not exist, outside GitHub Actions. */
+const cliNoDocker = (args: string[]) =>
+  cli(args, { env: { DOCKER_HOST: "unix:///nonexistent/meshquake-no-docker.sock", GITHUB_ACTIONS: undefined, GITHUB_STEP_SUMMARY: undefined } });
 
-function cli(args: string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, CI: "true", DOCKER_HOST: "unix:///nonexistent/meshquake-no-docker.sock" };
-    delete env.GITHUB_ACTIONS;
-    delete env.GITHUB_STEP_SUMMARY;
-    const child = spawn(process.execPath, ["bin/meshquake.js", ...args], { cwd: PROJECT_ROOT, env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 async function reportFile(report: RunReport | string): Promise<{ dir: string; file: string }> {
   const dir = await mkdtemp(join(tmpdir(), "mq-report-cmd-"));
@@ -49,7 +33,7 @@ describe("meshquake report", () => {
     expect(report.exitCode).toBe(code);
     const { dir, file } = await reportFile(report);
     const out = join(dir, "out");
-    const r = await cli(["report", file, "--out", out, "--reporter", "html,junit"]);
+    const r = await cliNoDocker(["report", file, "--out", out, "--reporter", "html,junit"]);
     expect(r.code, r.stderr).toBe(code);
     expect((await listing(out)).sort()).toEqual([report.scenario.name, `${report.scenario.name}/junit.xml`, `${report.scenario.name}/report.html`]);
     const page = await readFile(join(out, report.scenario.name, "report.html"), "utf8");
@@ -62,7 +46,7 @@ describe("meshquake report", () => {
 
   it("re-renders a report written before per-second mesh series existed", async () => {
     const { dir, file } = await reportFile(fixtures.legacy());
-    const r = await cli(["report", file, "--out", dir, "--reporter", "html"]);
+    const r = await cliNoDocker(["report", file, "--out", dir, "--reporter", "html"]);
     expect(r.code, r.stderr).toBe(0);
     const page = await readFile(join(dir, fixtures.legacy().scenario.name, "report.html"), "utf8");
     expect(page).toContain('id="mesh-absent"');
@@ -71,7 +55,7 @@ describe("meshquake report", () => {
   it("a corrupt report.json exits 2, names the file and says what is wrong, without a stack trace", async () => {
     const text = JSON.stringify(fixtures.failing());
     const { dir, file } = await reportFile(text.slice(0, text.length / 2));
-    const r = await cli(["report", file, "--out", join(dir, "out"), "--reporter", "html,junit"]);
+    const r = await cliNoDocker(["report", file, "--out", join(dir, "out"), "--reporter", "html,junit"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(file);
     expect(r.stderr).toMatch(/not valid JSON/);
@@ -81,7 +65,7 @@ describe("meshquake report", () => {
 
   it("a JSON file that is not a meshquake report exits 2 and names the file", async () => {
     const { file } = await reportFile(JSON.stringify({ hello: "world" }));
-    const r = await cli(["report", file, "--reporter", "html"]);
+    const r = await cliNoDocker(["report", file, "--reporter", "html"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`${file} is not a meshquake report`);
   });
@@ -89,7 +73,7 @@ describe("meshquake report", () => {
   it("an unknown reporter exits 2, lists the known ones and writes nothing", async () => {
     const { dir, file } = await reportFile(fixtures.passing());
     for (const reporter of ["bogus", "html,bogus"]) {
-      const r = await cli(["report", file, "--out", join(dir, "out"), "--reporter", reporter]);
+      const r = await cliNoDocker(["report", file, "--out", join(dir, "out"), "--reporter", reporter]);
       expect(r.code, `--reporter ${reporter}: ${r.stderr}`).toBe(2);
       expect(r.stderr).toMatch(/unknown reporter "bogus"; known: console, json, html, junit, markdown/);
     }
