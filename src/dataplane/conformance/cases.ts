@@ -40,11 +40,21 @@ function share(xs: readonly AttemptEntry[], replica: number): number {
   return xs.length ? xs.filter((a) => a.replica === replica).length / xs.length : 0;
 }
 
-/** Requests in flight at once, at most, from inbound entries (start ts, duration). */
+/**
+ * The access log's resolution: start and duration are each whole milliseconds, so a request that
+ * starts within this long of its predecessor's end cannot be told from one that overlaps it.
+ */
+const LOG_RESOLUTION_MS = 2;
+
+/**
+ * Requests in flight at once, at most, from inbound entries (start ts, duration). Overlaps
+ * shorter than the log's resolution are back-to-back requests on a freed slot, not concurrency;
+ * a real extra request overlaps by most of a service time.
+ */
 function maxInFlight(entries: readonly AccessLogEntry[]): number {
   const edges = entries.flatMap((e) => [
     { t: e.ts, d: 1 },
-    { t: e.ts + Math.max(0, e.durationMs), d: -1 },
+    { t: e.ts + Math.max(0, e.durationMs - LOG_RESOLUTION_MS), d: -1 },
   ]);
   edges.sort((a, b) => a.t - b.t || a.d - b.d);
   let now = 0;
