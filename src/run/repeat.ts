@@ -7,6 +7,7 @@ import type { CheckStatus, RepeatCheck, RepeatSummary, RunReport } from "../repo
 import type { ResolvedScenario } from "../scenario/types.js";
 import { formatValue } from "../report/console.js";
 import { exitCodeFor, overallVerdict } from "../verdict/verdict.js";
+import { mulberry32 } from "../util/seeded-random.js";
 
 /** z for a two-sided 95% interval. */
 const Z95 = 1.959964;
@@ -50,15 +51,7 @@ export function tInterval(values: readonly number[]): { mean: number; low: numbe
 export function bootstrapInterval(values: readonly number[], seed = 1, resamples = BOOTSTRAP_RESAMPLES): { mean: number; low: number; high: number } {
   const n = values.length;
   const mean = values.reduce((s, v) => s + v, 0) / n;
-  let state = seed >>> 0 || 1;
-  const random = () => {
-    // mulberry32
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = mulberry32(seed >>> 0 || 1);
   const means = new Float64Array(resamples);
   for (let r = 0; r < resamples; r++) {
     let s = 0;

@@ -9,6 +9,7 @@ import type { ResolvedPolicy, ResolvedScenario, ResolvedService, SloExpression }
 import { parseSloExpression } from "../../scenario/slo-expression.js";
 import type { PropertyContext } from "./context.js";
 import { clientLatencyThresholds } from "./index.js";
+import { mulberry32 } from "../../util/seeded-random.js";
 
 export const T0 = 1_700_000_000_000;
 
@@ -66,16 +67,6 @@ export interface SimRun {
   samples: ClientSample[];
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Plays the scenario's load through its call graph and policies (retries, timeouts, rotation). */
 export function simulate(sc: ResolvedScenario, options: SimOptions = {}): SimRun {
