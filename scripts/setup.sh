@@ -7,14 +7,17 @@
 set -euo pipefail
 
 usage() {
-  echo "usage: scripts/setup.sh [--browser]"
+  echo "usage: scripts/setup.sh [--browser] [--bench]"
   echo "  --browser   also install Debian's chromium (/usr/bin/chromium) for the browser tests"
+  echo "  --bench     also install Debian's wrk, the benchmarks' reference load generator"
 }
 
 want_browser=0
+want_bench=0
 for arg in "$@"; do
   case "$arg" in
     --browser) want_browser=1 ;;
+    --bench) want_bench=1 ;;
     -h | --help) usage; exit 0 ;;
     *) echo "setup.sh: unknown option: $arg" >&2; usage >&2; exit 2 ;;
   esac
@@ -126,4 +129,9 @@ fi
 # (d) Chromium for the browser tests.
 if [ "$want_browser" -eq 1 ] && [ ! -x /usr/bin/chromium ]; then
   apt_install chromium
+fi
+
+# (e) wrk for the benchmarks (a reference closed-loop generator to compare against).
+if [ "$want_bench" -eq 1 ] && ! command -v wrk >/dev/null 2>&1; then
+  apt_install wrk
 fi

@@ -7,7 +7,8 @@ set -eu
 APP_PORT="${MQ_APP_PORT:?}"
 OUTBOUND="${MQ_OUTBOUND_PORT:-15001}"
 INBOUND="${MQ_INBOUND_PORT:-15006}"
-PROXY_UID="$(id -u haproxy)"
+# The sidecar runs as this uid (the harness passes it); only its traffic skips the redirect.
+PROXY_UID="${MQ_PROXY_UID:?}"
 
 iptables -t nat -N MQ_OUTBOUND
 iptables -t nat -A MQ_OUTBOUND -m owner --uid-owner "$PROXY_UID" -j RETURN

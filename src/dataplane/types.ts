@@ -16,7 +16,9 @@ export interface SidecarRenderInput {
   index: number;
   /** Destinations this pod's app calls. */
   upstreams: UpstreamRef[];
-  ports: { admin: number; outbound: number; inbound: number; app: number };
+  ports: { outbound: number; inbound: number; app: number };
+  /** Where, inside the sidecar, its runtime API listens: a unix socket path. */
+  adminSocket: string;
   seed: number;
 }
 

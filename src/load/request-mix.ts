@@ -8,23 +8,28 @@ export interface RequestMix {
 }
 
 export function createRequestMix(templates: readonly RequestTemplate[]): RequestMix {
-  if (templates.length === 0) throw new RangeError("the request mix needs at least one request");
   for (const t of templates) {
     if (!(t.weight > 0) || !Number.isFinite(t.weight)) {
       throw new RangeError(`request ${t.method} ${t.path}: weight must be a positive number, got ${t.weight}`);
     }
   }
-  const total = templates.reduce((sum, t) => sum + t.weight, 0);
-  const current = templates.map(() => 0);
-  return {
-    next() {
-      let best = 0;
-      for (let i = 0; i < templates.length; i++) {
-        current[i]! += templates[i]!.weight;
-        if (current[i]! > current[best]!) best = i;
-      }
-      current[best]! -= total;
-      return templates[best]!;
-    },
+  const next = weightedIndexes(templates.map((t) => t.weight));
+  return { next: () => templates[next()]! };
+}
+
+/** Indexes into `weights`, interleaved by weight (smooth weighted round-robin). */
+export function weightedIndexes(weights: readonly number[]): () => number {
+  if (weights.length === 0) throw new RangeError("the request mix needs at least one request");
+  if (weights.length === 1) return () => 0;
+  const total = weights.reduce((sum, w) => sum + w, 0);
+  const current = weights.map(() => 0);
+  return () => {
+    let best = 0;
+    for (let i = 0; i < weights.length; i++) {
+      current[i]! += weights[i]!;
+      if (current[i]! > current[best]!) best = i;
+    }
+    current[best]! -= total;
+    return best;
   };
 }

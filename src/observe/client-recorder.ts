@@ -24,11 +24,18 @@ import {
   toRecordableUs,
 } from "./client-histogram.js";
 
-export type ClientStatus = number | "error" | "timeout";
+/** An HTTP status, the transport failure that replaced it, or a request the open load could not send (its in-flight cap was reached). */
+export type ClientStatus = number | "error" | "timeout" | "notSent";
 
 export interface ClientSample {
-  /** When the request was sent, microseconds from the start of load. */
+  /**
+   * When the request was due (open load) or sent (closed load), microseconds from the start of
+   * load: latency counts from here, so an open load's latency includes any wait to be sent.
+   */
   startUs: number;
+  /** Open load: when it was actually sent (absent when it was not sent). The generator's lag is sentUs − startUs. */
+  sentUs?: number;
+  /** From startUs to the complete answer, failure or timeout. Meaningless for `notSent`. */
   latencyUs: number;
   /** HTTP status, or the transport failure that replaced it. */
   status: ClientStatus;
@@ -77,6 +84,7 @@ export function isClientError(status: ClientStatus): boolean {
 interface Bucket {
   requests: number;
   errors: number;
+  notSent: number;
   histogram: Histogram;
 }
 
@@ -98,7 +106,7 @@ interface WindowBucket extends Bucket {
 }
 
 export class ClientRecorder {
-  readonly #total: Bucket = { requests: 0, errors: 0, histogram: createLatencyHistogram() };
+  readonly #total: Bucket = { requests: 0, errors: 0, notSent: 0, histogram: createLatencyHistogram() };
   readonly #fine: { requests: SlotCounts; errors: SlotCounts; latency: { thresholdUs: number; lt: SlotCounts; le: SlotCounts }[] };
   readonly #failed: FailedRequest[] = [];
   #failedDropped = 0;
@@ -126,6 +134,7 @@ export class ClientRecorder {
         endUs: w.end * 1000,
         requests: 0,
         errors: 0,
+        notSent: 0,
         histogram: createLatencyHistogram(),
       }));
     this.#windows = buckets();
@@ -143,7 +152,9 @@ export class ClientRecorder {
   }
 
   record(sample: ClientSample): void {
-    const latency = toRecordableUs(sample.latencyUs);
+    // A request that was never sent has no latency: it counts as a failure, and as slower than
+    // any latency threshold (null here), but stays out of the histograms.
+    const latency = sample.status === "notSent" ? null : toRecordableUs(sample.latencyUs);
     const error = isClientError(sample.status);
     add(this.#total, latency, error);
 
@@ -159,13 +170,15 @@ export class ClientRecorder {
     const slot = Math.floor(startUs / (FINE_SLOT_MS * 1000));
     this.#fine.requests.add(slot);
     if (error) this.#fine.errors.add(slot);
-    for (const t of this.#fine.latency) {
-      if (latency < t.thresholdUs) t.lt.add(slot);
-      if (latency <= t.thresholdUs) t.le.add(slot);
+    if (latency !== null) {
+      for (const t of this.#fine.latency) {
+        if (latency < t.thresholdUs) t.lt.add(slot);
+        if (latency <= t.thresholdUs) t.le.add(slot);
+      }
     }
     if (error) {
       if (this.#failed.length < this.#maxFailed) {
-        this.#failed.push({ id: sample.id ?? null, startMs: startUs / 1000, latencyUs: latency, status: sample.status, path: sample.path ?? null });
+        this.#failed.push({ id: sample.id ?? null, startMs: startUs / 1000, latencyUs: latency ?? 0, status: sample.status, path: sample.path ?? null });
       } else {
         this.#failedDropped++;
       }
@@ -224,7 +237,7 @@ export class ClientRecorder {
     return stats;
   }
 
-  #recordSecond(startUs: number, latencyUs: number, error: boolean): void {
+  #recordSecond(startUs: number, latencyUs: number | null, error: boolean): void {
     const t = Math.floor(startUs / SECOND_US);
     let second = this.#seconds[t];
     if (second === undefined) {
@@ -233,7 +246,7 @@ export class ClientRecorder {
     }
     second.requests++;
     if (error) second.errors++;
-    if (second.summary === null) {
+    if (second.summary === null && latencyUs !== null) {
       if (second.histogram === null) {
         second.histogram = this.#pool.pop() ?? createLatencyHistogram();
         this.#openSeconds.add(t);
@@ -265,7 +278,13 @@ export class ClientRecorder {
 function encodeWindows(buckets: readonly WindowBucket[]): ClientStats["windows"] {
   const windows: ClientStats["windows"] = {};
   for (const w of buckets) {
-    windows[w.name] = { requests: w.requests, errors: w.errors, latencyUs: summarizeLatency(w.histogram), histogram: encodeHistogram(w.histogram) };
+    windows[w.name] = {
+      requests: w.requests,
+      errors: w.errors,
+      ...(w.notSent > 0 ? { notSent: w.notSent } : {}),
+      latencyUs: summarizeLatency(w.histogram),
+      histogram: encodeHistogram(w.histogram),
+    };
   }
   return windows;
 }
@@ -300,10 +319,11 @@ function timelineLatency(histogram: Histogram): TimelinePoint["latencyUs"] {
   return { p50, p90, p99 };
 }
 
-function add(bucket: Bucket, latencyUs: number, error: boolean): void {
+function add(bucket: Bucket, latencyUs: number | null, error: boolean): void {
   bucket.requests++;
   if (error) bucket.errors++;
-  bucket.histogram.recordValue(latencyUs);
+  if (latencyUs === null) bucket.notSent++;
+  else bucket.histogram.recordValue(latencyUs);
 }
 
 /** Numeric statuses first in numeric order, then "error", "timeout". */

@@ -12,7 +12,8 @@ const MESH = "meshquake/mesh:0123456789ab";
 
 function scenarioFile(file: string): ResolvedScenario {
   const read = (p: string) => readFileOrNull(p.startsWith("/") ? p : `${ROOT}${p}`);
-  const { scenario, problems } = parseScenario(file, readFileSync(`${ROOT}${file}`, "utf8"), { readFile: read });
+  // The example imports from outside scenarios/, as its run in the README does with --allow-outside-imports.
+  const { scenario, problems } = parseScenario(file, readFileSync(`${ROOT}${file}`, "utf8"), { readFile: read, allowOutsideImports: true });
   expect(problems.filter((p) => p.severity === "error")).toEqual([]);
   return scenario!;
 }
@@ -43,6 +44,8 @@ describe("buildPlan with user images", () => {
       health: "/health",
       readiness: { kind: "http", path: "/health" },
       startAfter: [],
+      // A user image's default limits (DEFAULTS.resources.userImage): 1 GiB, 1024 processes.
+      resources: { memoryBytes: 1024 ** 3, pids: 1024 },
     });
     // The sidecar forwards inbound traffic to the app's own port, and routes every service outbound.
     const config = web.sidecar.files[0]!.content;

@@ -1,9 +1,11 @@
 import { join } from "node:path";
 import type { DataPlane, UpstreamRef } from "../dataplane/types.js";
+import { DEFAULTS } from "../scenario/defaults.js";
+import { parseMemorySize } from "../scenario/memory-size.js";
 import type { ResolvedScenario, ResolvedService } from "../scenario/types.js";
 import { placementWarnings } from "../faults/placement.js";
 import { lintPolicies } from "./policy-lint.js";
-import { POD_PORTS, type AppPlan, type ExecutionPlan, type PodPlan } from "./types.js";
+import { POD_PORTS, SIDECAR_ADMIN_SOCKET, type AppPlan, type ExecutionPlan, type PodPlan } from "./types.js";
 import { planTimeline, planWindows } from "./windows.js";
 
 export interface PlanInput {
@@ -37,6 +39,7 @@ export function buildPlan({ scenario, runId, image, dataPlane, userImages = {} }
         index,
         upstreams,
         ports: { ...POD_PORTS, app: service.port },
+        adminSocket: SIDECAR_ADMIN_SOCKET,
         seed: scenario.seed,
       });
       if (index === 0) for (const w of rendering.warnings) warnings.set(w, [...(warnings.get(w) ?? []), service.name]);
@@ -80,6 +83,11 @@ function appPlan(
 ): AppPlan {
   const startAfter = service.dependsOn ?? [];
   const user = service.image;
+  const defaults = DEFAULTS.resources[user ? "userImage" : "fixture"];
+  const resources = {
+    memoryBytes: service.resources?.memoryBytes ?? parseMemorySize(defaults.memory)!,
+    pids: service.resources?.pids ?? defaults.pids,
+  };
   if (!user) {
     return {
       image: meshImage,
@@ -93,6 +101,7 @@ function appPlan(
       health: service.health,
       readiness: { kind: "http", path: service.health },
       startAfter,
+      resources,
     };
   }
   const source = user.source;
@@ -109,6 +118,7 @@ function appPlan(
     health: service.health,
     readiness: user.readiness,
     startAfter,
+    resources,
   };
 }
 

@@ -40,6 +40,37 @@ describe("lintPolicies", () => {
     ]);
   });
 
+  it("open load: estimates what reaches the breaker from the rate and the latency under the scenario's faults", () => {
+    const open = (policies: string, faults = "") =>
+      lintPolicies(
+        parseScenario(
+          "open.yaml",
+          `
+name: open
+services:
+  frontend: { calls: [payments] }
+  payments: { replicas: 2, latency: 2ms..4ms }
+load: { target: frontend, rate: 100, duration: 20s }
+policies:
+  payments: ${policies}
+${faults}`,
+        ).scenario!,
+      );
+    // No fault: 100 req/s × 4 ms ≈ 0.4 in flight — 10 is never reached.
+    expect(open("{ timeout: 2s, circuitBreaker: { maxConnections: 10, maxPending: 4 } }")).toEqual([
+      "policies.payments.circuitBreaker.maxConnections: 10 can never be reached at this load: about 0.4 requests are in flight from the busiest caller's sidecar (100 req/s × 4ms, its slowest under the scenario's faults), 4 at a peak, so the breaker never trips",
+    ]);
+    // A 400 ms delay: about 40 in flight, well past the limits.
+    const slow = "faults:\n  - { name: slow, kind: delay, target: payments, delay: 400ms, at: 5s, duration: 5s }";
+    expect(open("{ timeout: 2s, circuitBreaker: { maxConnections: 10, maxPending: 4 } }", slow)).toEqual([]);
+    // A hang lasts until the timeout cuts it: 100 req/s × 300 ms.
+    const hang = "faults:\n  - { name: hang, kind: pause, target: payments, at: 5s, duration: 5s }";
+    expect(open("{ timeout: 300ms, circuitBreaker: { maxConnections: 10 } }", hang)).toEqual([]);
+    expect(open("{ timeout: 300ms, circuitBreaker: { maxConnections: 60 } }", hang)).toEqual([
+      "policies.payments.circuitBreaker.maxConnections: 60 can never be reached at this load: about 30 requests are in flight from the busiest caller's sidecar (100 req/s × 300ms, its slowest under the scenario's faults), 48 at a peak, so the breaker never trips",
+    ]);
+  });
+
   it("flags an ejection that can never happen", () => {
     expect(lint("{ outlierDetection: { consecutive5xx: 3, baseEjectionTime: 1s } }")).toEqual([
       "policies.payments.outlierDetection: can never eject: ejecting one of 3 replicas would take 33.3% out, over maxEjectionPercent 10%",

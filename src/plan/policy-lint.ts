@@ -17,7 +17,11 @@ export function lintPolicies(scenario: ResolvedScenario): string[] {
     if (callers.length === 0) continue;
     const at = (field: string) => `policies.${dest.name}.${field}`;
     out.push(...lintTimeouts(policy, at));
-    out.push(...lintBreaker(policy, at, scenario.load.connections));
+    out.push(
+      ...(scenario.load.model === "open"
+        ? lintOpenBreaker(policy, at, Math.max(0, ...callers.map((c) => traffic.perSidecarRate(c.name) * c.calls.filter((x) => x === dest.name).length)), worstLatencyMs(scenario, dest.name))
+        : lintBreaker(policy, at, scenario.load.connections)),
+    );
     out.push(...lintOutlier(policy, at, dest.replicas, scenario.load.durationMs));
     out.push(...lintBudget(policy, at, callers.map((c) => traffic.perSidecarRate(c.name))));
     out.push(...lintHealth(policy, at, scenario.load.durationMs));
@@ -68,6 +72,72 @@ function lintBreaker(p: ResolvedPolicy, at: (f: string) => string, connections: 
     out.push(`${at("circuitBreaker.maxPending")}: has no effect without maxConnections: nothing ever waits for a connection`);
   }
   return out;
+}
+
+/**
+ * An open load does not back off, so what reaches a breaker is set by the arrival rate and how long
+ * each call takes (Little's law: in flight = rate × latency), not by a connection count. The
+ * estimate takes the busiest caller's sidecar, the callee's slowest latency under the scenario's
+ * faults, and three standard deviations of Poisson-like arrivals on top: if even that stays under
+ * a limit, the limit never acts.
+ */
+function lintOpenBreaker(p: ResolvedPolicy, at: (f: string) => string, ratePerSidecar: number, latencyMs: number): string[] {
+  const out: string[] = [];
+  const cb = p.circuitBreaker;
+  if (!cb) return out;
+  const latency = Math.min(p.timeoutMs, latencyMs);
+  const mean = (ratePerSidecar * latency) / 1000;
+  const peak = Math.ceil(mean + 3 * Math.sqrt(mean) + 1);
+  const how = `about ${round(mean)} requests are in flight from the busiest caller's sidecar (${round(ratePerSidecar)} req/s × ${ms(latency)}, its slowest under the scenario's faults), ${peak} at a peak`;
+  if (cb.maxConnections !== null && cb.maxConnections >= peak) {
+    out.push(`${at("circuitBreaker.maxConnections")}: ${cb.maxConnections} can never be reached at this load: ${how}, so the breaker never trips`);
+  } else if (cb.maxConnections !== null && cb.maxPending !== null && cb.maxConnections + cb.maxPending >= peak) {
+    out.push(`${at("circuitBreaker.maxPending")}: ${cb.maxPending} can never overflow at this load: ${how}, within maxConnections ${cb.maxConnections} + maxPending ${cb.maxPending}`);
+  }
+  if (cb.maxPending !== null && cb.maxConnections === null) {
+    out.push(`${at("circuitBreaker.maxPending")}: has no effect without maxConnections: nothing ever waits for a connection`);
+  }
+  return out;
+}
+
+/** Per hop the sidecars add about this much (two proxies): small beside any service time, but not zero. */
+const HOP_MS = 1;
+
+/**
+ * The slowest a call to `service` can take under the scenario's faults: its own slowest service
+ * time, each of its calls in turn (each capped by that callee's timeout), and the worst fault on
+ * it — a delay adds its longest delay, a hang (blackhole, pause, partition) lasts until a timeout
+ * cuts it. Iterative over the call graph, each service once.
+ */
+export function worstLatencyMs(scenario: ResolvedScenario, service: string): number {
+  const byName = new Map(scenario.services.map((s) => [s.name, s]));
+  const memo = new Map<string, number>();
+  const order: string[] = [];
+  const seen = new Set<string>();
+  const stack = [service];
+  while (stack.length) {
+    const name = stack.pop()!;
+    if (seen.has(name)) continue;
+    seen.add(name);
+    order.push(name);
+    for (const c of byName.get(name)?.calls ?? []) stack.push(c);
+  }
+  // Callees before callers: a reversed DFS pre-order visits every service after those it reaches
+  // in a graph without cycles (cycles are refused by validation; here they only cut the estimate).
+  for (const name of order.reverse()) {
+    const s = byName.get(name);
+    if (!s) continue;
+    const hang = Number.POSITIVE_INFINITY;
+    const faultMs = Math.max(
+      0,
+      ...scenario.faults
+        .filter((f) => f.target === name)
+        .map((f) => (f.kind === "delay" ? f.delay.maxMs : f.kind === "blackhole" || f.kind === "pause" || f.kind === "partition" ? hang : 0)),
+    );
+    const callsMs = s.calls.reduce((sum, c) => sum + Math.min(scenario.policies[c]?.timeoutMs ?? 0, (memo.get(c) ?? 0) + HOP_MS), 0);
+    memo.set(name, s.latency.maxMs + callsMs + faultMs);
+  }
+  return memo.get(service) ?? 0;
 }
 
 function lintOutlier(p: ResolvedPolicy, at: (f: string) => string, replicas: number, durationMs: number): string[] {

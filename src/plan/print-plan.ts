@@ -1,3 +1,4 @@
+import { describeLoad } from "./describe-load.js";
 import type { ExecutionPlan } from "./types.js";
 
 /** The dry run `meshquake plan` prints: pods, rendered sidecar configs, windows, timeline, warnings. */
@@ -17,7 +18,7 @@ export function printPlan(plan: ExecutionPlan, opts: { configs: boolean } = { co
     );
   }
   out.push("");
-  out.push(`Load: ${s.load.rate} req/s over ${s.load.connections} connections for ${s.load.durationMs} ms against ${s.load.target}`);
+  out.push(`Load: ${describeLoad(s.load)}, for ${s.load.durationMs} ms against ${s.load.target}`);
   out.push("");
   out.push("Windows (ms from the start of load):");
   for (const w of plan.windows) out.push(`  ${w.name.padEnd(28)} ${w.start} .. ${w.end}`);

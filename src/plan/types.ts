@@ -4,13 +4,19 @@ import type { Readiness, ResolvedScenario, WindowRef } from "../scenario/types.j
 
 /** Fixed ports inside every pod's network namespace. */
 export const POD_PORTS = {
-  /** Sidecar runtime API (HAProxy stats socket, level admin); published on 127.0.0.1. */
-  admin: 15000,
   /** Sidecar outbound listener: the app's outbound TCP is redirected here by iptables. */
   outbound: 15001,
   /** Sidecar inbound listener: traffic for the app arrives here and is forwarded to it. */
   inbound: 15006,
 } as const;
+
+/**
+ * The sidecar's own directory (the pod's directory of the run on the host, bind-mounted into the
+ * sidecar only) and its runtime API there: a unix socket, never a port, so no app in the mesh
+ * (they share the sidecar's network namespace, not its mounts) and nothing published can reach it.
+ */
+export const SIDECAR_DIR = "/run/meshquake";
+export const SIDECAR_ADMIN_SOCKET = `${SIDECAR_DIR}/admin.sock`;
 
 export interface FileSpec {
   path: string;
@@ -55,6 +61,8 @@ export interface AppPlan {
   readiness: Readiness;
   /** Services whose apps must all be ready before this app starts (compose depends_on). */
   startAfter: string[];
+  /** The app container's limits: the service's `resources`, else the default for its kind. */
+  resources: { memoryBytes: number; pids: number };
 }
 
 export interface WindowSpan {

@@ -2,6 +2,7 @@
 // (k6 style: the expression, what was observed, what was allowed), then the faults. Plain text;
 // ANSI colour only when asked for, so CI logs and snapshots stay readable.
 import { attributionLines } from "./attribution-lines.js";
+import { safeStrings } from "../util/safe-text.js";
 import type { CheckResult, CheckStatus, RunReport } from "./types.js";
 
 export interface ConsoleOptions {
@@ -34,7 +35,9 @@ const STATUS_STYLE: Record<CheckStatus, keyof typeof ANSI> = {
   error: "magenta",
 };
 
-export function renderConsoleSummary(report: RunReport, options: ConsoleOptions): string {
+export function renderConsoleSummary(written: RunReport, options: ConsoleOptions): string {
+  // Names, reasons and errors come from the scenario and the apps: no raw control character reaches the terminal.
+  const report = safeStrings(written);
   const paint = painter(options.color);
   const status = (s: CheckStatus): Paint => paint(STATUS_STYLE[s]);
   const lines: string[] = [];
@@ -58,6 +61,8 @@ export function renderConsoleSummary(report: RunReport, options: ConsoleOptions)
     ].filter((n) => n !== null);
     lines.push(paint("dim")(`        ${notes.join("; ")}`));
   }
+
+  lines.push(...loadLines(report, paint));
 
   if (report.checks.length > 0) {
     lines.push("");
@@ -100,6 +105,44 @@ export function renderConsoleSummary(report: RunReport, options: ConsoleOptions)
     for (const w of report.warnings) lines.push(`  ${w}`);
   }
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * What the generator offered, window by window: intended against sent (and not sent), and for an
+ * open load its own lag and whether it kept its schedule. Reports from before the open model have
+ * no per-window account: nothing is printed for them.
+ */
+function loadLines(report: RunReport, paint: (style: keyof typeof ANSI) => Paint): string[] {
+  const load = report.load;
+  if (!load?.windows) return [];
+  const open = load.model === "open";
+  const head = open
+    ? `load    open model  ${load.rate ?? report.scenario.load.rate} req/s ${load.arrivals ?? "constant"}  ` +
+      (load.lagUs ? `lag p50 ${formatLatencyUs(load.lagUs.p50)}  p99 ${formatLatencyUs(load.lagUs.p99)}  ` : "") +
+      `${load.notSent ? `${load.notSent} not sent (maxInFlight ${load.maxInFlight})  ` : ""}` +
+      `${load.keptUp === false ? paint("yellow")("generator fell behind") : "generator kept up"}`
+    : `load    closed model  ${load.rate ?? report.scenario.load.rate} req/s over ${load.connections ?? report.scenario.load.connections} connections: ` +
+      `sent ${load.sent ?? load.recorded} of ${load.intended ?? "?"} intended (each connection waits for its answer)`;
+  const rows = report.windows
+    .map((w) => ({ w, g: load.windows![w.name] }))
+    .filter((x): x is { w: (typeof report.windows)[number]; g: NonNullable<typeof x.g> } => x.g !== undefined)
+    .map(({ w, g }) => {
+      const share = g.intended > 0 ? g.sent / g.intended : 1;
+      const state = open
+        ? g.keptUp === false
+          ? `behind: ${g.reason ?? "it fell behind"}`
+          : "kept up"
+        : share < 0.99
+          ? `backed off to ${formatPercent(share)} of the rate`
+          : "";
+      return {
+        cells: [w.name, String(g.intended), String(g.sent), ...(open ? [String(g.notSent), g.lagUs ? formatLatencyUs(g.lagUs.p99) : "-"] : []), state],
+        paints: [undefined, undefined, undefined, ...(open ? [undefined, undefined] : []), g.keptUp === false || (!open && share < 0.99) ? paint("yellow") : undefined],
+        note: null,
+      };
+    });
+  const header = ["window", "intended", "sent", ...(open ? ["not sent", "lag p99"] : []), open ? "generator" : ""];
+  return [head, ...table(header, rows, paint("dim")).map((l) => `  ${l}`)];
 }
 
 interface Row {

@@ -4,11 +4,13 @@
 import { appendFile } from "node:fs/promises";
 import { formatValue } from "./console.js";
 import { renderMarkdown } from "./markdown.js";
+import { safeStrings } from "../util/safe-text.js";
 import type { RunReport } from "./types.js";
 
 export const MAX_ANNOTATIONS = 10;
 
-export function githubAnnotations(report: RunReport): string[] {
+export function githubAnnotations(written: RunReport): string[] {
+  const report = safeStrings(written);
   return report.checks
     .filter((c) => c.status === "failed")
     .slice(0, MAX_ANNOTATIONS)

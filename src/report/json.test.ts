@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ClientRecorder } from "../observe/client-recorder.js";
 import type { ResolvedScenario } from "../scenario/types.js";
 import { buildReport } from "./build-report.js";
+import { fixtures } from "./fixtures/index.js";
 import { parseReport, readReport, ReportFormatError, reportPath, serializeReport, writeReport } from "./json.js";
 import type { RunReport } from "./types.js";
 
@@ -16,7 +17,7 @@ const scenario: ResolvedScenario = {
   source: { file: "s.yaml", text: "name: checkout-survives\n" },
   services: [],
   policies: {},
-  load: { target: "frontend", rate: 10, connections: 1, durationMs: 2000, requests: [] },
+  load: { target: "frontend", rate: 10, model: "closed", arrivals: "constant", connections: 1, maxInFlight: 1, timeoutMs: 10_000, maxLagMs: 10, durationMs: 2000, requests: [] },
   faults: [],
   checks: [],
 };
@@ -85,13 +86,37 @@ describe("report.json", () => {
     expect(() => parseReport("{}", "r.json")).toThrow("r.json is not a meshquake report: it has no schemaVersion");
   });
 
-  it("lists every missing or mistyped field at once", () => {
+  it("lists every missing or mistyped field at once, each located in the file", () => {
     const broken: Record<string, unknown> = { ...report() };
     delete broken.checks;
     broken.verdict = "maybe";
-    expect(() => parseReport(JSON.stringify(broken), "r.json")).toThrow(
-      'r.json is not a valid schemaVersion 1 report:\n  verdict should be one of passed, failed, inconclusive, error, found string "maybe"\n  checks should be an array, found nothing',
+    const text = JSON.stringify(broken, null, 2);
+    const line = (needle: string) => text.split("\n").findIndex((l) => l.includes(needle)) + 1;
+    expect(() => parseReport(text, "r.json")).toThrow(
+      "r.json is not a valid schemaVersion 1 report:\n" +
+        `r.json:${line('"verdict"')}:14 verdict: expected one of "passed", "failed", "inconclusive", "error", found "maybe"\n` +
+        'r.json:1:1 (top level): missing required key "checks"',
     );
+  });
+
+  it("checks what the reporters read deep inside, not only the top level", () => {
+    const r = report();
+    const hostile = JSON.parse(JSON.stringify(r)) as Record<string, any>;
+    hostile.scenario.name = "..";
+    hostile.client.latencyUs = { p50: "fast" };
+    hostile.warnings = [42];
+    expect(() => parseReport(JSON.stringify(hostile, null, 2), "r.json")).toThrow(
+      /scenario\.name: expected a scenario name \(\[a-z0-9-\], at most 63 characters\), found "\.\."\n.*client\.latencyUs\.p50: expected a number, found "fast"[\s\S]*warnings\[0\]: expected a string, found 42/,
+    );
+    const deep = JSON.stringify({ ...r, checks: [{ ...r.checks[0], evidence: { x: "DEEP" } }] }).replace('"DEEP"', `${"[".repeat(100_000)}${"]".repeat(100_000)}`);
+    expect(() => parseReport(deep, "r.json")).toThrow(/checks\[0\]\.evidence\.x(\[0\])+: nested more than 64 levels deep/);
+  });
+
+  it("accepts every report the reporters are tested with, but a scenario name that cannot name the report's folder", () => {
+    for (const [name, build] of Object.entries(fixtures).filter(([name]) => name !== "hostile")) {
+      expect(() => parseReport(serializeReport(build()), name), name).not.toThrow();
+    }
+    expect(() => parseReport(serializeReport(fixtures.hostile()), "hostile")).toThrow(/scenario\.name: expected a scenario name/);
   });
 
   it("writes atomically: no temporary file is left behind", async () => {

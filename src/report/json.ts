@@ -3,7 +3,12 @@
 // keys sorted) so two runs diff cleanly, and atomically so a killed run leaves no half file.
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
-import type { RunReport, Verdict } from "./types.js";
+import { LineCounter, parseDocument } from "yaml";
+import { explainIssues, PARSE_OPTIONS } from "../scenario/explain-issues.js";
+import { error, formatPath } from "../scenario/finding.js";
+import { locate, type DocPath, type LocateOptions } from "../scenario/locate.js";
+import { runReportSchema } from "./report-schema.js";
+import type { RunReport } from "./types.js";
 
 export const REPORT_FILE = "report.json";
 export const SCHEMA_VERSION = 1;
@@ -67,8 +72,6 @@ export async function readReport(file: string): Promise<RunReport> {
   return parseReport(await readFile(file, "utf8"), file);
 }
 
-const VERDICTS: readonly Verdict[] = ["passed", "failed", "inconclusive", "error"];
-
 /** Parses and checks a report; `source` names it in errors. */
 export function parseReport(text: string, source = "report"): RunReport {
   let data: unknown;
@@ -92,26 +95,46 @@ export function parseReport(text: string, source = "report"): RunReport {
     );
   }
 
-  const problems: string[] = [];
-  const expect = (key: string, ok: (v: unknown) => boolean, what: string): void => {
-    if (!ok(r[key])) problems.push(`${key} should be ${what}, found ${describe(r[key])}`);
-  };
-  const isObject = (v: unknown): boolean => typeof v === "object" && v !== null && !Array.isArray(v);
-  expect("runId", (v) => typeof v === "string", "a string");
-  expect("startedAt", (v) => typeof v === "string", "an ISO time string");
-  expect("verdict", (v) => VERDICTS.includes(v as Verdict), `one of ${VERDICTS.join(", ")}`);
-  expect("exitCode", (v) => Number.isInteger(v), "an integer");
-  expect("scenario", isObject, "an object");
-  expect("client", isObject, "an object");
-  expect("timings", isObject, "an object");
-  expect("environment", isObject, "an object");
-  for (const key of ["errors", "checks", "windows", "faults", "edges", "replicas", "warnings"]) {
-    expect(key, Array.isArray, "an array");
-  }
-  if (problems.length > 0) {
-    throw new ReportFormatError(`${source} is not a valid schemaVersion 1 report:\n  ${problems.join("\n  ")}`);
+  const tooDeep = deeperThan(data, MAX_NESTING);
+  const parsed = runReportSchema.safeParse(data, PARSE_OPTIONS);
+  if (tooDeep !== null || !parsed.success) {
+    const findings = tooDeep !== null ? [error(tooDeep, `nested more than ${MAX_NESTING} levels deep; no report field is`)] : explainIssues(parsed.error!.issues, runReportSchema, data);
+    const at = jsonLocator(text);
+    const lines = findings.slice(0, MAX_PROBLEMS).map((f) => {
+      const { line, col } = at(f.path, f);
+      return `${source}:${line}:${col} ${formatPath(f.path) || "(top level)"}: ${f.message}`;
+    });
+    if (findings.length > MAX_PROBLEMS) lines.push(`... and ${findings.length - MAX_PROBLEMS} more`);
+    throw new ReportFormatError(`${source} is not a valid schemaVersion 1 report:\n${lines.join("\n")}`);
   }
   return data as RunReport;
+}
+
+/** Deeper than any report field: refused before a reporter walks it. */
+const MAX_NESTING = 64;
+const MAX_PROBLEMS = 20;
+/** Past this size a broken report is not parsed a second time for line numbers. */
+const MAX_LOCATED_BYTES = 8 * 1024 * 1024;
+
+/** The path of the first value nested deeper than `max`, or null; iterative, so any depth is safe. */
+function deeperThan(data: unknown, max: number): DocPath | null {
+  const stack: { value: unknown; path: DocPath }[] = [{ value: data, path: [] }];
+  while (stack.length > 0) {
+    const { value, path } = stack.pop()!;
+    if (typeof value !== "object" || value === null) continue;
+    if (path.length > max) return path.slice(0, max + 1);
+    const entries = Array.isArray(value) ? value.map((v, i) => [i, v] as const) : Object.entries(value);
+    for (const [key, child] of entries) stack.push({ value: child, path: [...path, key] });
+  }
+  return null;
+}
+
+/** Line and column of a path in the JSON text (JSON is YAML: the scenario's locator serves). */
+function jsonLocator(text: string): (path: DocPath, options: LocateOptions) => { line: number; col: number } {
+  if (text.length > MAX_LOCATED_BYTES) return () => ({ line: 1, col: 1 });
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false });
+  return (path, options) => locate(doc, lines, path, options);
 }
 
 function sortKeys(value: unknown): unknown {

@@ -27,6 +27,7 @@ export function renderJunit(report: RunReport): string {
     prop("runId", report.runId) +
     prop("seed", String(report.scenario.seed)) +
     prop("dataPlane", report.scenario.dataPlane) +
+    loadProps(report) +
     `    </properties>\n` +
     cases.join("\n") +
     (cases.length ? "\n" : "") +
@@ -57,6 +58,25 @@ function testcase(suite: string, c: CheckResult, scenarioFile: string): string {
     body = `      <skipped message="${xml(`inconclusive: ${c.reason ?? "no reason given"}`)}"/>\n`;
   }
   return `${head}${props}${body}    </testcase>`;
+}
+
+/** The load the run offered, and for an open load whether its generator kept its schedule (absent in older reports). */
+function loadProps(report: RunReport): string {
+  const load = report.load;
+  if (!load?.model) return "";
+  const behind = Object.entries(load.windows ?? {})
+    .filter(([, w]) => w.keptUp === false)
+    .map(([name, w]) => `${name}: ${w.reason ?? "fell behind"}`);
+  return (
+    prop("load.model", load.model) +
+    (load.intended !== undefined ? prop("load.intended", String(load.intended)) : "") +
+    (load.sent !== undefined ? prop("load.sent", String(load.sent)) : "") +
+    (load.notSent !== undefined && load.model === "open" ? prop("load.notSent", String(load.notSent)) : "") +
+    (load.lagUs ? prop("load.lagP99Us", String(load.lagUs.p99)) : "") +
+    (load.model === "open"
+      ? prop("load.generator", behind.length ? `the load generator could not keep up (${behind.join("; ")})` : "kept its schedule in every window")
+      : "")
+  );
 }
 
 function prop(name: string, value: string): string {

@@ -2,11 +2,14 @@
 // breaches with their reasons, the faults as they really happened.
 import { attributionLines } from "./attribution-lines.js";
 import { formatPercent, formatValue } from "./console.js";
+import { safeStrings } from "../util/safe-text.js";
 import type { CheckResult, RunReport } from "./types.js";
 
 const ICON: Record<string, string> = { passed: "✅", failed: "❌", inconclusive: "⚠️", error: "💥" };
 
-export function renderMarkdown(report: RunReport): string {
+export function renderMarkdown(written: RunReport): string {
+  // The summary is shown by GitHub, and read in logs: no control character, no workflow command.
+  const report = safeStrings(written);
   const out: string[] = [];
   const s = report.scenario;
   out.push(`### ${ICON[report.verdict] ?? ""} meshquake: \`${md(s.name)}\` ${report.verdict.toUpperCase()} (exit ${report.exitCode})`);
@@ -18,6 +21,27 @@ export function renderMarkdown(report: RunReport): string {
       `p50 ${formatValue(c.latencyUs.p50, "us")}, p99 ${formatValue(c.latencyUs.p99, "us")}.`,
   );
   out.push("");
+  const load = report.load;
+  if (load?.windows) {
+    const open = load.model === "open";
+    out.push(
+      open
+        ? `Load: open model, ${load.rate ?? s.load.rate} req/s ${load.arrivals ?? "constant"}` +
+            (load.lagUs ? `; generator lag p99 ${formatValue(load.lagUs.p99, "us")}` : "") +
+            (load.keptUp === false ? "; ⚠️ **the load generator fell behind**: checks over the windows marked behind are inconclusive." : ".")
+        : `Load: closed model, ${load.rate ?? s.load.rate} req/s over ${load.connections ?? s.load.connections} connections (each waits for its answer: the load backs off when the system slows).`,
+      "",
+      `| window | intended | sent |${open ? " not sent | lag p99 | generator |" : ""}`,
+      `|---|---|---|${open ? "---|---|---|" : ""}`,
+    );
+    for (const w of report.windows) {
+      const g = load.windows[w.name];
+      if (!g) continue;
+      const tail = open ? ` ${g.notSent} | ${g.lagUs ? formatValue(g.lagUs.p99, "us") : "—"} | ${g.keptUp === false ? `⚠️ behind: ${md(g.reason ?? "")}` : "kept up"} |` : "";
+      out.push(`| ${md(w.name)} | ${g.intended} | ${g.sent} |${tail}`);
+    }
+    out.push("");
+  }
   if (report.checks.length) {
     out.push("| check | observed | threshold | verdict |", "|---|---|---|---|");
     for (const ch of report.checks) {

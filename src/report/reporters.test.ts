@@ -213,3 +213,35 @@ describe("failure attribution", () => {
     expect(page.match(/<tr data-cause="/g)).toHaveLength(3);
   });
 });
+
+describe("text reporters and terminal escapes", () => {
+  const ESC = "\u001b";
+  /** A failing run whose names, reasons and errors carry terminal escapes and workflow commands. */
+  function escapingReport() {
+    const report = fixtures.failing();
+    report.scenario.description = `desc ${ESC}]0;title\u0007 \u202eevil`;
+    report.checks[0]!.name = `${ESC}[2J::error::cleared`;
+    report.checks[0]!.reason = "why\n::add-mask::secret";
+    report.errors = [{ stage: "runtime", message: `app said ${ESC}[31mred${ESC}[0m\n::stop-commands::token` }];
+    report.warnings = [`\r${ESC}[1Aoverwrite`];
+    return report;
+  }
+  const noRawEscape = (text: string) => {
+    expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/);
+    expect(text).not.toMatch(/^\s*::(?!error file=)/m);
+  };
+
+  it("console, Markdown and annotations show user text escaped, and no line of theirs is a workflow command", async () => {
+    const report = escapingReport();
+    noRawEscape(renderMarkdown(report));
+    noRawEscape(githubAnnotations(report).join("\n"));
+    const { renderConsoleSummary } = await import("./console.js");
+    const plain = renderConsoleSummary(report, { color: false });
+    noRawEscape(plain);
+    expect(plain).toContain("\\x1b[31mred\\x1b[0m");
+    expect(plain).toContain("\\x3a:stop-commands::token");
+    // With colour on, the only escapes are the reporter's own SGR codes.
+    const coloured = renderConsoleSummary(report, { color: true });
+    expect(coloured.replace(/\u001b\[\d+m/g, "")).not.toContain(ESC);
+  });
+});

@@ -110,8 +110,13 @@ export interface ClientStats {
   statusCounts: Record<string, number>;
   latencyUs: LatencySummary;
   timeline: TimelinePoint[];
-  /** Per window: requests, errors and an HDR histogram of latencies (µs), compressed base64. */
-  windows: Record<string, { requests: number; errors: number; latencyUs: LatencySummary; histogram: string }>;
+  /**
+   * Per window: requests, errors and an HDR histogram of latencies (µs), compressed base64.
+   * `notSent` (added with issue 10): requests the open load could not send, counted in requests
+   * and errors but not in the histogram (they have no latency; percentile checks count them as
+   * slower than any threshold).
+   */
+  windows: Record<string, { requests: number; errors: number; notSent?: number; latencyUs: LatencySummary; histogram: string }>;
   /**
    * Added with issue 5: per request path of the load's mix (when it has more than one path), the
    * same per-window statistics; what isolation checks by path judge.
@@ -190,8 +195,59 @@ export interface LoadRecord {
   unfinished: number;
   /** Written by autocannon into connections the server had announced it would close: never reached it. */
   dropped: number;
-  /** Autocannon instances started 1/n s apart to spread each second's requests. */
+  /** Autocannon instances started 1/n s apart to spread each second's requests (closed load; 0 for open). */
   staggerGroups: number;
+  // Added with issue 10 (absent in older reports, whose load was always closed).
+  /** open: every request sent at its due time whatever the system did; closed: a pool of connections backing off. */
+  model?: "open" | "closed";
+  /** Open load: how requests were spaced. */
+  arrivals?: "constant" | "poisson";
+  rate?: number;
+  /** Open load: the cap on requests (and connections) in flight. */
+  maxInFlight?: number;
+  /** Connections the generator opened (open) or kept (closed). */
+  connections?: number;
+  /** Requests due by the schedule (open), or what the rate asked for (closed). */
+  intended?: number;
+  /** Requests that left the generator. */
+  sent?: number;
+  /** Open load: requests not sent because maxInFlight requests were already in flight (failures for the SLOs). */
+  notSent?: number;
+  /** Open load: the generator's own delay, actual send time minus due time (µs). */
+  lagUs?: LagSummary | null;
+  /** Open load: how the generator's threads were scheduled: realtime (SCHED_FIFO), nice (-10) or normal. */
+  scheduling?: "realtime" | "nice" | "normal";
+  /** Open load: the lag p99 above which a window's checks cannot be judged (µs). */
+  lagToleranceUs?: number;
+  perSecond?: LoadSecond[];
+  /** Per window (as in `windows[]`): what was intended and sent, and whether the generator kept up. */
+  windows?: Record<string, GeneratorWindow>;
+  /** Open load: whether the generator kept its schedule in every window; null for a closed load. */
+  keptUp?: boolean | null;
+}
+
+export interface LagSummary {
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+export interface LoadSecond {
+  t: number;
+  intended: number;
+  sent: number;
+  notSent: number;
+  lagUs: LagSummary | null;
+}
+
+export interface GeneratorWindow {
+  intended: number;
+  sent: number;
+  notSent: number;
+  lagUs: LagSummary | null;
+  /** Open load: false when the generator fell behind here (its checks are inconclusive); null for a closed load. */
+  keptUp: boolean | null;
+  reason: string | null;
 }
 
 export interface RunReport {

@@ -16,3 +16,22 @@ describe("TeardownStack", () => {
     expect(await t.unwind()).toEqual([]);
   });
 });
+
+describe("TeardownStack in a hurry (a second signal)", () => {
+  it("skips tidiness, abandons it mid-way, and still runs every essential step", async () => {
+    const order: string[] = [];
+    const hurry = new AbortController();
+    const t = new TeardownStack();
+    t.push("remove topology", async () => void order.push("remove topology"), { essential: true });
+    t.push("stop log streams", async () => void order.push("stop log streams"));
+    t.push("revert faults", () => {
+      order.push("revert faults (started)");
+      hurry.abort();
+      return new Promise(() => {}); // a revert that never ends
+    });
+    const t0 = Date.now();
+    expect(await t.unwind(hurry.signal)).toEqual([]);
+    expect(order).toEqual(["revert faults (started)", "remove topology"]);
+    expect(Date.now() - t0).toBeLessThan(500);
+  });
+});

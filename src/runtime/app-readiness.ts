@@ -5,7 +5,8 @@
 // which shares the app's network namespace, so 127.0.0.1:<port> is the app itself.
 import type Docker from "dockerode";
 import type { PodPlan } from "../plan/types.js";
-import { demuxBuffer, logTail } from "./log-stream.js";
+import { execIn } from "./exec.js";
+import { logTail } from "./log-stream.js";
 
 export const PROBE_SCRIPT = "/usr/local/lib/meshquake/pod/probe.js";
 
@@ -39,27 +40,32 @@ export function describeReadiness(app: PodPlan["app"]): string {
   }
 }
 
+/** One probe's exec may take this long (the TCP probe gives up after 2 s by itself). */
+export const PROBE_EXEC_TIMEOUT_MS = 5_000;
+
 /**
  * One probe: true when ready; throws why not (the probe's own complaint). Throws AppExitedError
- * when the app container is no longer running, so a caller can stop waiting at once.
+ * when the app container is no longer running, so a caller can stop waiting at once. The probe's
+ * exec has its own deadline; a health command that hangs fails the probe instead of the run.
  */
-export async function probeApp(docker: Docker, pod: PodContainers): Promise<boolean> {
+export async function probeApp(docker: Docker, pod: PodContainers, signal?: AbortSignal): Promise<boolean> {
   const { app } = pod.plan;
+  const run = (containerId: string, cmd: string[]) => execIn(docker, containerId, cmd, PROBE_EXEC_TIMEOUT_MS, signal);
   const r =
     app.readiness.kind === "exec"
-      ? await execIn(docker, pod.ids.app, app.readiness.command).catch(async (err: unknown) => {
+      ? await run(pod.ids.app, app.readiness.command).catch(async (err: unknown) => {
           // Exec into a stopped container fails with 409; say why the app stopped instead.
           await throwIfExited(docker, pod);
           throw err;
         })
-      : await execIn(
-          docker,
+      : await run(
           pod.ids.infra,
           app.readiness.kind === "http" ? ["node", PROBE_SCRIPT, `http://127.0.0.1:${app.port}${app.readiness.path}`] : ["node", "-e", TCP_PROBE, String(app.port)],
         );
   if (r.exitCode === 0) return true;
   await throwIfExited(docker, pod);
-  throw new Error(r.output.trim().split("\n").slice(-3).join(" | ") || `probe exited ${r.exitCode}`);
+  const output = `${r.stdout}${r.stderr}`;
+  throw new Error(output.trim().split("\n").slice(-3).join(" | ") || `probe exited ${r.exitCode}`);
 }
 
 async function throwIfExited(docker: Docker, pod: PodContainers): Promise<void> {
@@ -70,14 +76,4 @@ async function throwIfExited(docker: Docker, pod: PodContainers): Promise<void> 
     `${pod.plan.id}: the app (${pod.plan.app.image}) exited with code ${state.ExitCode}${state.Error ? ` (${state.Error})` : ""} before it was ready` +
       (tail.length ? `\n  last log lines:\n${tail.map((l) => `    | ${l}`).join("\n")}` : ""),
   );
-}
-
-async function execIn(docker: Docker, containerId: string, cmd: string[]): Promise<{ exitCode: number; output: string }> {
-  const exec = await docker.getContainer(containerId).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
-  const stream = await exec.start({});
-  const chunks: Buffer[] = [];
-  stream.on("data", (c: Buffer) => chunks.push(c));
-  await new Promise((r) => stream.on("end", r));
-  const { ExitCode } = await exec.inspect();
-  return { exitCode: ExitCode ?? -1, output: demuxBuffer(Buffer.concat(chunks)) };
 }

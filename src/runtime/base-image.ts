@@ -12,6 +12,7 @@ import { access, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type Docker from "dockerode";
+import { streamingClient } from "./docker.js";
 
 export const UPSTREAM_BASE = "debian:bookworm-slim";
 export const DEBIAN_SUITE = "bookworm";
@@ -39,6 +40,8 @@ export interface EnsureBaseImageOptions {
   log: (line: string) => void;
   /** Debian mirror for debootstrap; read from the machine's apt sources when absent. */
   mirror?: string;
+  /** Stops a pull, debootstrap or import in progress (what it made so far is removed). */
+  signal?: AbortSignal | undefined;
 }
 
 export class BaseImageError extends Error {
@@ -59,7 +62,8 @@ export async function ensureBaseImage(docker: Docker, opts: EnsureBaseImageOptio
   const own = await inspectImageId(docker, ownTag);
   if (own) return { ref: ownTag, id: own, origin: "debootstrap-cached" };
 
-  const pullError = await tryPull(docker, UPSTREAM_BASE);
+  const pullError = await tryPull(docker, UPSTREAM_BASE, opts.signal);
+  opts.signal?.throwIfAborted();
   if (pullError === null) {
     const pulled = await inspectImageId(docker, UPSTREAM_BASE);
     if (pulled) {
@@ -86,7 +90,7 @@ function isNotFound(err: unknown): boolean {
 }
 
 /** Returns null on success, else why it failed. Aborts when the daemon goes quiet for too long. */
-async function tryPull(docker: Docker, ref: string): Promise<string | null> {
+async function tryPull(docker: Docker, ref: string, signal: AbortSignal | undefined): Promise<string | null> {
   const abort = new AbortController();
   let timer = setTimeout(() => abort.abort(), PULL_IDLE_TIMEOUT_MS);
   const touch = () => {
@@ -94,7 +98,7 @@ async function tryPull(docker: Docker, ref: string): Promise<string | null> {
     timer = setTimeout(() => abort.abort(), PULL_IDLE_TIMEOUT_MS);
   };
   try {
-    const stream = await docker.pull(ref, { abortSignal: abort.signal });
+    const stream = await streamingClient(docker).pull(ref, { abortSignal: signal ? AbortSignal.any([abort.signal, signal]) : abort.signal });
     await new Promise<void>((resolve, reject) => {
       docker.modem.followProgress(
         stream,
@@ -123,7 +127,7 @@ async function debootstrapBase(docker: Docker, tag: string, opts: EnsureBaseImag
         `(docker load -i <file>; docker tag <image> ${UPSTREAM_BASE}).`,
     );
   }
-  await ensureDebootstrap(opts.log);
+  await ensureDebootstrap(opts.log, opts.signal);
   const mirror = opts.mirror ?? (await debianMirror());
   const dir = await mkdtemp(join(tmpdir(), "meshquake-base-"));
   try {
@@ -133,9 +137,11 @@ async function debootstrapBase(docker: Docker, tag: string, opts: EnsureBaseImag
       "debootstrap",
       ["--variant=minbase", `--include=${BASE_PACKAGES.join(",")}`, DEBIAN_SUITE, dir, mirror],
       DEBOOTSTRAP_TIMEOUT_MS,
+      undefined,
+      opts.signal,
     );
     const bootstrapped = performance.now();
-    const id = await importRootfs(docker, dir, tag);
+    const id = await importRootfs(docker, dir, tag, opts.signal);
     const done = performance.now();
     opts.log(
       `made ${tag} in ${seconds(done - started)} ` +
@@ -147,7 +153,7 @@ async function debootstrapBase(docker: Docker, tag: string, opts: EnsureBaseImag
   }
 }
 
-async function ensureDebootstrap(log: (line: string) => void): Promise<void> {
+async function ensureDebootstrap(log: (line: string) => void, signal: AbortSignal | undefined): Promise<void> {
   if (await commandExists("debootstrap")) return;
   if (!(await commandExists("apt-get"))) {
     throw new BaseImageError("debootstrap is not installed and there is no apt-get to install it with");
@@ -156,11 +162,12 @@ async function ensureDebootstrap(log: (line: string) => void): Promise<void> {
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
   const install = ["install", "-y", "--no-install-recommends", "debootstrap"];
   try {
-    await runTool("apt-get", install, APT_TIMEOUT_MS, env);
+    await runTool("apt-get", install, APT_TIMEOUT_MS, env, signal);
   } catch {
     // Usually a fresh machine whose package lists were never fetched.
-    await runTool("apt-get", ["update"], APT_TIMEOUT_MS, env);
-    await runTool("apt-get", install, APT_TIMEOUT_MS, env);
+    signal?.throwIfAborted();
+    await runTool("apt-get", ["update"], APT_TIMEOUT_MS, env, signal);
+    await runTool("apt-get", install, APT_TIMEOUT_MS, env, signal);
   }
 }
 
@@ -238,13 +245,14 @@ function parseOneLine(text: string): { uri: string; suites: string[] }[] {
   return out;
 }
 
-async function importRootfs(docker: Docker, dir: string, tag: string): Promise<string> {
+async function importRootfs(docker: Docker, dir: string, tag: string, signal: AbortSignal | undefined): Promise<string> {
   const [repo, version] = tag.split(":") as [string, string];
   const tar = spawn("tar", ["-C", dir, "--numeric-owner", "-c", "."], { stdio: ["ignore", "pipe", "pipe"] });
   let tarErr = "";
   tar.stderr.on("data", (chunk: Buffer) => (tarErr = (tarErr + chunk.toString()).slice(-4000)));
   const tarExit = new Promise<number | null>((resolve) => tar.once("close", resolve));
-  const stream = await docker.importImage(tar.stdout, {
+  const stream = await streamingClient(docker).importImage(tar.stdout, {
+    ...(signal ? { abortSignal: signal } : {}),
     repo,
     tag: version,
     changes: [
@@ -304,8 +312,9 @@ async function commandExists(name: string): Promise<boolean> {
 }
 
 /** Runs a tool to completion; on failure the error carries its last lines of output. */
-function runTool(command: string, args: string[], timeoutMs: number, env?: NodeJS.ProcessEnv): Promise<void> {
+function runTool(command: string, args: string[], timeoutMs: number, env?: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
     const started = performance.now();
     const child = spawn(command, args, {
       stdio: ["ignore", "pipe", "pipe"],
@@ -323,6 +332,9 @@ function runTool(command: string, args: string[], timeoutMs: number, env?: NodeJ
       timedOut = true;
       child.kill("SIGTERM");
     }, timeoutMs);
+    // Interrupted: stop the tool; the caller's cleanup (removeRootfs) runs once it has exited.
+    const onAbort = () => child.kill("SIGTERM");
+    signal?.addEventListener("abort", onAbort, { once: true });
     const fail = (why: string) =>
       reject(
         new BaseImageError(
@@ -334,11 +346,13 @@ function runTool(command: string, args: string[], timeoutMs: number, env?: NodeJ
       clearTimeout(timer);
       fail(`could not start (${err.message})`);
     });
-    child.once("close", (code, signal) => {
+    child.once("close", (code, killedBy) => {
       clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
       if (code === 0) resolve();
+      else if (signal?.aborted) reject(signal.reason);
       else if (timedOut) fail(`timed out (limit ${seconds(timeoutMs)})`);
-      else fail(signal ? `was killed by ${signal}` : `exited with ${code}`);
+      else fail(killedBy ? `was killed by ${killedBy}` : `exited with ${code}`);
     });
   });
 }

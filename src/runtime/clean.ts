@@ -1,5 +1,10 @@
+import { rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type Docker from "dockerode";
 import { RUN_ID_LABEL } from "./labels.js";
+import { localProcesses, ownerFromLabels, ownerState, type OwnerState, type ProcessTable, type RunOwner } from "./owner.js";
+import { removeStaleRunDirs, RUN_DIR_PREFIX } from "./run-dir.js";
 
 export interface CleanResult {
   containers: string[];
@@ -8,17 +13,27 @@ export interface CleanResult {
 }
 
 /**
- * Removes every container and network labelled by meshquake (or only one run's), containers
- * first: a network cannot go while a container is attached. Removing an infra container takes
- * its network namespace with it, and with it every partition rule and redirect of that pod.
+ * Removes every container and network of one run (or, without a run id, everything labelled by
+ * meshquake: only `clean --all` asks for that), containers first: a network cannot go while a
+ * container is attached. Removing an infra container takes its network namespace with it, and
+ * with it every partition rule and redirect of that pod. A run's host directory goes too.
  */
 export async function cleanLeftovers(docker: Docker, runId?: string): Promise<CleanResult> {
   const label = runId ? `${RUN_ID_LABEL}=${runId}` : RUN_ID_LABEL;
   const result: CleanResult = { containers: [], networks: [], errors: [] };
   const containers = await docker.listContainers({ all: true, filters: { label: [label] } });
+  await removeContainers(docker, containers, result);
+  const networks = await docker.listNetworks({ filters: { label: [label] } });
+  await removeNetworks(docker, networks, result);
+  if (runId) {
+    for (const base of new Set([tmpdir(), "/tmp"])) await rm(join(base, `${RUN_DIR_PREFIX}${runId}`), { recursive: true, force: true });
+  }
+  return result;
+}
+
+async function removeContainers(docker: Docker, containers: Docker.ContainerInfo[], result: CleanResult): Promise<void> {
   // Members of a pod first (they join the infra container's namespace), then the infra containers.
   const byRole = (c: Docker.ContainerInfo) => (c.Labels["meshquake.role"] === "infra" ? 1 : 0);
-  containers.sort((a, b) => byRole(a) - byRole(b));
   for (const group of [containers.filter((c) => byRole(c) === 0), containers.filter((c) => byRole(c) === 1)]) {
     await Promise.all(
       group.map(async (c) => {
@@ -32,7 +47,9 @@ export async function cleanLeftovers(docker: Docker, runId?: string): Promise<Cl
       }),
     );
   }
-  const networks = await docker.listNetworks({ filters: { label: [label] } });
+}
+
+async function removeNetworks(docker: Docker, networks: Docker.NetworkInspectInfo[], result: CleanResult): Promise<void> {
   for (const n of networks) {
     try {
       await docker.getNetwork(n.Id).remove();
@@ -41,6 +58,49 @@ export async function cleanLeftovers(docker: Docker, runId?: string): Promise<Cl
       if (!isNotFound(err)) result.errors.push(`network ${n.Name}: ${message(err)}`);
     }
   }
+}
+
+export interface KeptRun {
+  runId: string;
+  owner: RunOwner | null;
+  state: Exclude<OwnerState, "gone">;
+}
+
+export interface OrphanCleanResult extends CleanResult {
+  /** Runs left alone: their harness still runs here, or ran on another host. */
+  kept: KeptRun[];
+  /** Run directories removed from this machine. */
+  runDirs: string[];
+}
+
+/**
+ * `meshquake clean`: removes the runs whose harness process is gone (every container, network
+ * and run directory of theirs), and leaves alone the runs still owned by a live harness on this
+ * machine, by one on another host (which cannot be checked from here), or by nobody known (made
+ * before owners were recorded: possibly still running) — unless `all`.
+ */
+export async function cleanOrphans(docker: Docker, opts: { all?: boolean; processes?: ProcessTable; runDirBase?: string } = {}): Promise<OrphanCleanResult> {
+  const processes = opts.processes ?? localProcesses;
+  const result: OrphanCleanResult = { containers: [], networks: [], errors: [], kept: [], runDirs: [] };
+  const containers = await docker.listContainers({ all: true, filters: { label: [RUN_ID_LABEL] } });
+  const networks = await docker.listNetworks({ filters: { label: [RUN_ID_LABEL] } });
+  const owners = new Map<string, RunOwner | null>();
+  for (const { Labels } of [...containers, ...networks]) {
+    const runId = Labels?.[RUN_ID_LABEL];
+    if (runId && !owners.get(runId)) owners.set(runId, ownerFromLabels(Labels));
+  }
+  const live = new Set<string>();
+  for (const [runId, owner] of owners) {
+    const state = opts.all ? "gone" : ownerState(owner, processes);
+    if (state !== "gone") {
+      live.add(runId);
+      result.kept.push({ runId, owner: owner ?? null, state });
+    }
+  }
+  const orphan = (labels: Record<string, string> | undefined) => !live.has(labels?.[RUN_ID_LABEL] ?? "");
+  await removeContainers(docker, containers.filter((c) => orphan(c.Labels)), result);
+  await removeNetworks(docker, networks.filter((n) => orphan(n.Labels)), result);
+  result.runDirs = await removeStaleRunDirs({ all: opts.all, keep: live, processes, ...(opts.runDirBase ? { base: opts.runDirBase } : {}) });
   return result;
 }
 

@@ -21,6 +21,8 @@ export interface EnsureImagesOptions {
   force?: boolean;
   /** Build FROM this local image instead of finding or making a Debian base. */
   base?: string;
+  /** Stops a build (or the base's debootstrap) in progress. */
+  signal?: AbortSignal | undefined;
 }
 
 export interface EnsuredImages {
@@ -46,7 +48,8 @@ export class ImageBuildError extends Error {
 
 export async function ensureImages(docker: Docker, opts: EnsureImagesOptions): Promise<EnsuredImages> {
   const started = performance.now();
-  const base = opts.base === undefined ? await ensureBaseImage(docker, { log: opts.log }) : await givenBase(docker, opts.base);
+  const base = opts.base === undefined ? await ensureBaseImage(docker, { log: opts.log, signal: opts.signal }) : await givenBase(docker, opts.base);
+  opts.signal?.throwIfAborted();
   const files = await collectBuildContext(opts.projectRoot);
   const image = imageTag(files, base.id);
   if (!opts.force && (await inspectImageId(docker, image)) !== null) {
@@ -54,7 +57,7 @@ export async function ensureImages(docker: Docker, opts: EnsureImagesOptions): P
   }
   opts.log(`building ${image} from ${base.ref}`);
   const buildStarted = performance.now();
-  await buildImage(docker, { files, image, base: base.ref, noCache: opts.force ?? false });
+  await buildImage(docker, { files, image, base: base.ref, noCache: opts.force ?? false, signal: opts.signal });
   opts.log(`built ${image} in ${((performance.now() - buildStarted) / 1000).toFixed(1)} s`);
   return { image, base: base.ref, built: true, ms: performance.now() - started };
 }
@@ -111,7 +114,7 @@ export function imageTag(files: readonly ContextFile[], baseId: string): string 
 
 async function buildImage(
   docker: Docker,
-  args: { files: ContextFile[]; image: string; base: string; noCache: boolean },
+  args: { files: ContextFile[]; image: string; base: string; noCache: boolean; signal?: AbortSignal | undefined },
 ): Promise<void> {
   const built = await dockerBuild(docker, {
     context: tarArchive(args.files, ["fixtures", "images", ...CONTEXT_DIRS]),
@@ -120,6 +123,7 @@ async function buildImage(
     buildargs: { BASE: args.base },
     labels: { [IMAGE_LABEL]: "1" },
     noCache: args.noCache,
+    signal: args.signal,
   });
   const output = built.output;
   if (!built.ok) {

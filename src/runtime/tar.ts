@@ -9,12 +9,21 @@ export interface TarEntry {
   /** 0o755 or 0o644. */
   mode: number;
   content: Buffer;
+  /**
+   * A symbolic link, archived as a link to this target (content empty), as Docker sends one in
+   * a build context: never followed, so a link cannot bring a file from outside the context.
+   */
+  linkTarget?: string;
 }
 
 export function tarArchive(files: readonly TarEntry[], directories: readonly string[] = []): Buffer {
   const blocks: Buffer[] = [];
   for (const dir of directories) blocks.push(tarHeader(`${dir}/`, 0o755, 0, "5"));
   for (const file of files) {
+    if (file.linkTarget !== undefined) {
+      blocks.push(tarHeader(file.path, 0o777, 0, "2", file.linkTarget));
+      continue;
+    }
     blocks.push(tarHeader(file.path, file.mode, file.content.length, "0"), file.content);
     const padding = (512 - (file.content.length % 512)) % 512;
     if (padding > 0) blocks.push(Buffer.alloc(padding));
@@ -23,7 +32,8 @@ export function tarArchive(files: readonly TarEntry[], directories: readonly str
   return Buffer.concat(blocks);
 }
 
-function tarHeader(path: string, mode: number, size: number, type: "0" | "5"): Buffer {
+function tarHeader(path: string, mode: number, size: number, type: "0" | "2" | "5", linkTarget = ""): Buffer {
+  if (Buffer.byteLength(linkTarget) > 100) throw new Error(`link target too long for the build context archive: ${path} -> ${linkTarget}`);
   const header = Buffer.alloc(512);
   let name = path;
   let prefix = "";
@@ -44,6 +54,7 @@ function tarHeader(path: string, mode: number, size: number, type: "0" | "5"): B
   header.write(octal(0, 12), 136, "ascii");
   header.write("        ", 148, "ascii");
   header.write(type, 156, "ascii");
+  header.write(linkTarget, 157, 100, "utf8");
   header.write("ustar\0", 257, "ascii");
   header.write("00", 263, "ascii");
   header.write("root", 265, "ascii");

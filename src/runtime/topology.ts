@@ -1,10 +1,15 @@
 import type Docker from "dockerode";
 import type { AdminChannel } from "../dataplane/types.js";
-import { POD_PORTS, type ExecutionPlan, type PodPlan } from "../plan/types.js";
-import { tcpAdminChannel } from "./admin-channel.js";
-import { ROLE_LABEL } from "./labels.js";
+import { POD_PORTS, SIDECAR_DIR, type ExecutionPlan, type PodPlan } from "../plan/types.js";
+import { SIDECAR_UID } from "../scenario/sidecar-user.js";
+import { execAdminChannel, unixAdminChannel, type AdminTransport } from "./admin-channel.js";
 import { AppExitedError, describeReadiness, probeApp, type PodContainers } from "./app-readiness.js";
+import { confinement, FIXTURE_USER, SIDECAR_USER } from "./container-limits.js";
+import { streamingClient } from "./docker.js";
+import { ROLE_LABEL } from "./labels.js";
 import { followLogs, logTail } from "./log-stream.js";
+import { currentOwner, ownerLabels, type RunOwner } from "./owner.js";
+import { createRunDir, type RunDir } from "./run-dir.js";
 import { tarFiles } from "./tar.js";
 import { waitFor } from "./wait-for.js";
 
@@ -15,7 +20,8 @@ export interface StartedPod {
   plan: PodPlan;
   ids: { infra: string; app: string; sidecar: string };
   admin: AdminChannel;
-  adminPort: number;
+  /** The sidecar's admin socket as this machine reaches it, or null when reached through docker exec. */
+  adminSocket: string | null;
 }
 
 export interface StartedTopology {
@@ -33,6 +39,16 @@ export interface TopologyOptions {
   readinessTimeoutMs?: number;
   /** Step timings, for the report. */
   onStep?: (step: string, ms: number) => void;
+  /**
+   * "host" (default): each sidecar's admin socket lives in its pod's directory of the run
+   * directory, reached from here directly. "exec": for an engine that does not share this
+   * machine's files (connectDocker's `local`): the socket stays in the sidecar, reached by docker exec.
+   */
+  adminTransport?: AdminTransport;
+  /** The run's host directory; made here when absent (cleanLeftovers removes it with the run). */
+  runDir?: RunDir;
+  /** The harness process the run belongs to (labels every container and network); default this one. */
+  owner?: RunOwner;
 }
 
 /**
@@ -40,131 +56,180 @@ export interface TopologyOptions {
  * namespace and installs the interception rules), then sidecars, then apps (the fixture or the
  * user's image, in depends_on order), then waits until a request crosses the whole mesh. Tearing
  * down is the caller's job (cleanLeftovers by run id), registered before this starts, so a
- * half-built topology goes too.
+ * half-built topology goes too: when a step fails or the signal aborts, no further container is
+ * created and every engine call already made has settled before this throws, so nothing appears
+ * after the teardown looked.
  */
 export async function startTopology(docker: Docker, plan: ExecutionPlan, opts: TopologyOptions): Promise<StartedTopology> {
   const timeoutMs = opts.readinessTimeoutMs ?? 30_000;
+  const transport = opts.adminTransport ?? "host";
+  const signal = opts.signal;
   const step = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    signal?.throwIfAborted();
     const t0 = Date.now();
     const r = await fn();
     opts.onStep?.(name, Date.now() - t0);
     return r;
   };
-  const labels = (pod: PodPlan, role: string) => ({ ...plan.labels, [ROLE_LABEL]: role, "meshquake.pod": pod.id });
+  const owner = opts.owner ?? currentOwner();
+  const runLabels = { ...plan.labels, ...ownerLabels(owner) };
+  const labels = (pod: PodPlan, role: string) => ({ ...runLabels, [ROLE_LABEL]: role, "meshquake.pod": pod.id });
+  const runDir =
+    transport === "host" ? (opts.runDir ?? (await createRunDir(plan.runId, owner, { sidecarUid: SIDECAR_UID, pods: plan.pods.length }))) : null;
 
-  await step("network", () =>
-    docker.createNetwork({ Name: plan.network, Labels: plan.labels, CheckDuplicate: true, Driver: "bridge" }),
-  );
+  await step("network", () => docker.createNetwork({ Name: plan.network, Labels: runLabels, CheckDuplicate: true, Driver: "bridge" }));
 
   const infra = await step("infra", () =>
-    Promise.all(
-      plan.pods.map(async (pod) => {
-        const ports: Record<string, [{ HostIp: string; HostPort: string }]> = {
-          [`${POD_PORTS.admin}/tcp`]: [{ HostIp: "127.0.0.1", HostPort: "" }],
-        };
-        if (pod.publishInbound) ports[`${POD_PORTS.inbound}/tcp`] = [{ HostIp: "127.0.0.1", HostPort: "" }];
-        const c = await docker.createContainer({
-          name: pod.containers.infra,
-          Hostname: pod.id,
-          Image: plan.image,
-          Cmd: [POD_INIT],
-          Env: [`MQ_APP_PORT=${pod.app.port}`, `MQ_OUTBOUND_PORT=${POD_PORTS.outbound}`, `MQ_INBOUND_PORT=${POD_PORTS.inbound}`],
-          Labels: labels(pod, "infra"),
-          ExposedPorts: Object.fromEntries(Object.keys(ports).map((p) => [p, {}])),
-          HostConfig: { NetworkMode: plan.network, CapAdd: ["NET_ADMIN"], PortBindings: ports },
-          NetworkingConfig: { EndpointsConfig: { [plan.network]: { Aliases: pod.aliases } } },
-        });
-        await c.start();
-        return c;
-      }),
-    ),
+    eachPod(plan.pods, signal, async (pod, _i, stop) => {
+      const ports: Record<string, [{ HostIp: string; HostPort: string }]> = {};
+      if (pod.publishInbound) ports[`${POD_PORTS.inbound}/tcp`] = [{ HostIp: "127.0.0.1", HostPort: "" }];
+      const c = await docker.createContainer({
+        name: pod.containers.infra,
+        Hostname: pod.id,
+        Image: plan.image,
+        Cmd: [POD_INIT],
+        Env: [
+          `MQ_APP_PORT=${pod.app.port}`,
+          `MQ_OUTBOUND_PORT=${POD_PORTS.outbound}`,
+          `MQ_INBOUND_PORT=${POD_PORTS.inbound}`,
+          `MQ_PROXY_UID=${SIDECAR_UID}`,
+        ],
+        Labels: labels(pod, "infra"),
+        ExposedPorts: Object.fromEntries(Object.keys(ports).map((p) => [p, {}])),
+        HostConfig: { NetworkMode: plan.network, PortBindings: ports, ...confinement("infra") },
+        NetworkingConfig: { EndpointsConfig: { [plan.network]: { Aliases: pod.aliases } } },
+      });
+      stop.throwIfAborted();
+      await c.start();
+      return c;
+    }),
   );
   await step("interception", () =>
-    Promise.all(
-      infra.map((c, i) =>
-        waitFor(async () => (await logTail(docker, c.id, 50)).some((l) => l.includes(READY_MARKER)), {
-          what: `${plan.pods[i]!.id}: interception rules installed (infra container ${plan.pods[i]!.containers.infra})`,
-          timeoutMs,
-          signal: opts.signal,
-          logTail: () => logTail(docker, c.id),
-        }),
-      ),
+    eachPod(infra, signal, (c, i, stop) =>
+      waitFor(async () => (await logTail(docker, c.id, 50)).some((l) => l.includes(READY_MARKER)), {
+        what: `${plan.pods[i]!.id}: interception rules installed (infra container ${plan.pods[i]!.containers.infra})`,
+        timeoutMs,
+        signal: stop,
+        logTail: () => logTail(docker, c.id),
+      }),
     ),
   );
 
   // Sidecars before apps (Istio's holdApplicationUntilProxyStarts): an app that calls a
   // dependency while starting must find the outbound listener its traffic is redirected to.
   const logStops: Array<{ stop(): void; done: Promise<void> }> = [];
+  const streams = streamingClient(docker);
   const sidecars = await step("sidecars", () =>
-    Promise.all(
-      plan.pods.map(async (pod, i) => {
-        const c = await docker.createContainer({
-          name: pod.containers.sidecar,
-          Image: plan.image,
-          Cmd: pod.sidecar.command,
-          User: "haproxy",
-          Labels: labels(pod, "sidecar"),
-          HostConfig: { NetworkMode: `container:${infra[i]!.id}` },
-        });
-        await c.putArchive(tarFiles(pod.sidecar.files), { path: "/" });
-        await c.start();
-        logStops.push(await followLogs(docker, c.id, (line) => opts.onSidecarLine(pod, line)));
-        return c;
-      }),
-    ),
-  );
-
-  const inspected = await Promise.all(infra.map((c) => c.inspect()));
-  const admins = plan.pods.map((_, i) => {
-    const adminPort = publishedPort(inspected[i]!, POD_PORTS.admin);
-    return { adminPort, admin: tcpAdminChannel(adminPort) };
-  });
-  await step("proxies", () =>
-    Promise.all(
-      plan.pods.map((pod, i) =>
-        waitFor(async () => (await admins[i]!.admin.send("show info")).includes("Name: HAProxy"), {
-          what: `${pod.id}: sidecar runtime API answering on 127.0.0.1:${admins[i]!.adminPort}`,
-          timeoutMs,
-          signal: opts.signal,
-          logTail: () => logTail(docker, sidecars[i]!.id),
-        }),
-      ),
-    ),
-  );
-
-  const apps = await step("apps", () => startApps(docker, plan, infra, { labels, timeoutMs, signal: opts.signal }));
-
-  const pods: StartedPod[] = plan.pods.map((pod, i) => ({
-    plan: pod,
-    ids: { infra: infra[i]!.id, app: apps[i]!.id, sidecar: sidecars[i]!.id },
-    adminPort: admins[i]!.adminPort,
-    admin: admins[i]!.admin,
-  }));
-  const ingressIndex = plan.pods.findIndex((p) => p.publishInbound);
-  const ingressUrl = `http://127.0.0.1:${publishedPort(inspected[ingressIndex]!, POD_PORTS.inbound)}`;
-
-  // Any answer below 500 shows the mesh carries traffic end to end; a user's app may answer 404 on a probe path.
-  const probeUrl = `${ingressUrl}${plan.meshProbe.path}`;
-  await step("mesh", () =>
-    waitFor(() => fetch(probeUrl, { signal: AbortSignal.timeout(5000) }).then((r) => r.status < 500), {
-      what: `a request through the whole mesh: GET ${probeUrl} answering below 500`,
-      timeoutMs,
-      intervalMs: 100,
-      signal: opts.signal,
-      logTail: async () => (await Promise.all(pods.map((p) => logTail(docker, p.ids.sidecar, 3)))).flat(),
+    eachPod(plan.pods, signal, async (pod, i, stop) => {
+      // Its own directory from the run directory, or (exec) a private tmpfs: never the app's.
+      const dir = runDir ? { Binds: [`${await runDir.podDir(i)}:${SIDECAR_DIR}`] } : { Tmpfs: { [SIDECAR_DIR]: `uid=${SIDECAR_UID},gid=${SIDECAR_UID},mode=0700,size=16m` } };
+      stop.throwIfAborted();
+      const c = await docker.createContainer({
+        name: pod.containers.sidecar,
+        Image: plan.image,
+        Cmd: pod.sidecar.command,
+        User: SIDECAR_USER,
+        Labels: labels(pod, "sidecar"),
+        HostConfig: { NetworkMode: `container:${infra[i]!.id}`, ...dir, ...confinement("sidecar") },
+      });
+      stop.throwIfAborted();
+      await c.putArchive(tarFiles(pod.sidecar.files), { path: "/" });
+      stop.throwIfAborted();
+      await c.start();
+      logStops.push(await followLogs(streams, c.id, (line) => opts.onSidecarLine(pod, line)));
+      return c;
     }),
   );
 
-  return {
-    pods,
-    ingressUrl,
-    async stopLogs() {
-      // Give the last log lines a moment to arrive before cutting the streams.
-      await new Promise((r) => setTimeout(r, 300));
-      for (const l of logStops) l.stop();
-      await Promise.all(logStops.map((l) => l.done));
-    },
+  const stopLogs = async () => {
+    for (const l of logStops) l.stop();
+    await Promise.all(logStops.map((l) => l.done));
   };
+  try {
+    const admins = plan.pods.map((_, i) => {
+      const socket = runDir ? runDir.adminSocket(i) : null;
+      return { socket, admin: socket ? unixAdminChannel(socket) : execAdminChannel(docker, sidecars[i]!.id) };
+    });
+    await step("proxies", () =>
+      eachPod(plan.pods, signal, (pod, i, stop) =>
+        waitFor(async () => (await admins[i]!.admin.send("show info")).includes("Name: HAProxy"), {
+          what: `${pod.id}: sidecar runtime API answering on ${admins[i]!.socket ?? `${SIDECAR_DIR} (through docker exec)`}`,
+          timeoutMs,
+          signal: stop,
+          logTail: () => logTail(docker, sidecars[i]!.id),
+        }),
+      ),
+    );
+
+    const apps = await step("apps", () => startApps(docker, plan, infra, { labels, timeoutMs, signal }));
+
+    const pods: StartedPod[] = plan.pods.map((pod, i) => ({
+      plan: pod,
+      ids: { infra: infra[i]!.id, app: apps[i]!.id, sidecar: sidecars[i]!.id },
+      admin: admins[i]!.admin,
+      adminSocket: admins[i]!.socket,
+    }));
+    const ingressIndex = plan.pods.findIndex((p) => p.publishInbound);
+    const ingressUrl = `http://127.0.0.1:${publishedPort(await infra[ingressIndex]!.inspect(), POD_PORTS.inbound)}`;
+
+    // Any answer below 500 shows the mesh carries traffic end to end; a user's app may answer 404 on a probe path.
+    const probeUrl = `${ingressUrl}${plan.meshProbe.path}`;
+    await step("mesh", () =>
+      waitFor((probe) => fetch(probeUrl, { signal: probe }).then((r) => r.status < 500), {
+        what: `a request through the whole mesh: GET ${probeUrl} answering below 500`,
+        timeoutMs,
+        intervalMs: 100,
+        signal,
+        logTail: async () => (await Promise.all(pods.map((p) => logTail(docker, p.ids.sidecar, 3)))).flat(),
+      }),
+    );
+
+    return {
+      pods,
+      ingressUrl,
+      async stopLogs() {
+        // Give the last log lines a moment to arrive before cutting the streams.
+        await new Promise((r) => setTimeout(r, 300));
+        await stopLogs();
+      },
+    };
+  } catch (err) {
+    await stopLogs();
+    throw err;
+  }
+}
+
+/**
+ * Runs `task` for every item at once. The first failure (or the caller's abort) stops the rest:
+ * each task gets a signal to check before its next engine call, and this settles only when every
+ * task has, so nothing is still being created when the caller tears down. Throws the first real
+ * failure (not the aborts it caused), or the caller's abort reason.
+ */
+export async function eachPod<T, R>(
+  items: readonly T[],
+  signal: AbortSignal | undefined,
+  task: (item: T, index: number, stop: AbortSignal) => Promise<R>,
+): Promise<R[]> {
+  const stopper = new AbortController();
+  const stop = signal ? AbortSignal.any([signal, stopper.signal]) : stopper.signal;
+  let first: { error: unknown } | null = null;
+  const results = await Promise.allSettled(
+    items.map(async (item, i) => {
+      try {
+        stop.throwIfAborted();
+        return await task(item, i, stop);
+      } catch (error) {
+        if (!stop.aborted) {
+          first ??= { error };
+          stopper.abort(error);
+        }
+        throw error;
+      }
+    }),
+  );
+  if (signal?.aborted) throw signal.reason;
+  if (first) throw (first as { error: unknown }).error;
+  return results.map((r) => (r as PromiseFulfilledResult<R>).value);
 }
 
 function publishedPort(info: Docker.ContainerInspectInfo, port: number): number {
@@ -176,7 +241,8 @@ function publishedPort(info: Docker.ContainerInspectInfo, port: number): number 
 /**
  * Every pod's app container, each started once every replica of the services it depends on is
  * ready (compose depends_on), then waited for itself. Independent apps start in parallel. An app
- * that exits while starting ends the wait at once, with its last log lines.
+ * that exits while starting ends the wait at once, with its last log lines; any failure stops the
+ * others (see eachPod).
  */
 async function startApps(
   docker: Docker,
@@ -185,53 +251,84 @@ async function startApps(
   opts: { labels: (pod: PodPlan, role: string) => Record<string, string>; timeoutMs: number; signal?: AbortSignal | undefined },
 ): Promise<Docker.Container[]> {
   // One gate per service, opened when every replica's app is ready; dependents wait on it.
-  const gates = new Map<string, { promise: Promise<void>; open: () => void; fail: (e: unknown) => void }>();
+  const gates = new Map<string, { promise: Promise<void>; open: () => void; fail: (e: unknown) => void; left: number }>();
   for (const pod of plan.pods) {
-    if (gates.has(pod.service)) continue;
+    const gate = gates.get(pod.service);
+    if (gate) {
+      gate.left++;
+      continue;
+    }
     let open!: () => void;
     let fail!: (e: unknown) => void;
     const promise = new Promise<void>((resolve, reject) => ((open = resolve), (fail = reject)));
-    promise.catch(() => {}); // observed through allSettled below
-    gates.set(pod.service, { promise, open, fail });
+    promise.catch(() => {}); // observed through eachPod
+    gates.set(pod.service, { promise, open, fail, left: 1 });
   }
-  const started = plan.pods.map(async (pod, i) => {
-    await Promise.all(pod.app.startAfter.map((service) => gates.get(service)?.promise));
-    const app = pod.app;
-    const c = await docker.createContainer({
-      name: pod.containers.app,
-      Image: app.image,
-      Env: Object.entries(app.env).map(([k, v]) => `${k}=${v}`),
-      ...(app.command ? { Cmd: app.command } : {}),
-      ...(app.entrypoint ? { Entrypoint: app.entrypoint } : {}),
-      ...(app.user ? { User: app.user } : {}),
-      ...(app.workingDir ? { WorkingDir: app.workingDir } : {}),
-      Labels: opts.labels(pod, "app"),
-      HostConfig: { NetworkMode: `container:${infra[i]!.id}` },
-    });
-    await c.start();
-    await waitForApp(docker, { plan: pod, ids: { infra: infra[i]!.id, app: c.id } }, opts);
-    return c;
+  return eachPod(plan.pods, opts.signal, async (pod, i, stop) => {
+    const gate = gates.get(pod.service)!;
+    try {
+      await untilAborted(Promise.all(pod.app.startAfter.map((service) => gates.get(service)?.promise)), stop);
+      const app = pod.app;
+      const user = app.kind === "fixture" ? FIXTURE_USER : app.user;
+      const c = await docker.createContainer({
+        name: pod.containers.app,
+        Image: app.image,
+        Env: Object.entries(app.env).map(([k, v]) => `${k}=${v}`),
+        ...(app.command ? { Cmd: app.command } : {}),
+        ...(app.entrypoint ? { Entrypoint: app.entrypoint } : {}),
+        ...(user ? { User: user } : {}),
+        ...(app.workingDir ? { WorkingDir: app.workingDir } : {}),
+        Labels: opts.labels(pod, "app"),
+        HostConfig: { NetworkMode: `container:${infra[i]!.id}`, ...confinement("app", app) },
+      });
+      stop.throwIfAborted();
+      await c.start();
+      await waitForApp(docker, { plan: pod, ids: { infra: infra[i]!.id, app: c.id } }, { timeoutMs: opts.timeoutMs, signal: stop });
+      if (app.kind === "user") await refuseSidecarUid(pod, c);
+      if (--gate.left === 0) gate.open();
+      return c;
+    } catch (err) {
+      gate.fail(err);
+      throw err;
+    }
   });
-  for (const [service, gate] of gates) {
-    const replicas = started.filter((_, i) => plan.pods[i]!.service === service);
-    Promise.all(replicas).then(() => gate.open(), gate.fail);
-  }
-  // Wait for every app, then report the first failure: none is left starting unobserved.
-  const results = await Promise.allSettled(started);
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-  if (failed) throw failed.reason;
-  return results.map((r) => (r as PromiseFulfilledResult<Docker.Container>).value);
 }
 
-async function waitForApp(docker: Docker, pod: PodContainers, opts: { timeoutMs: number; signal?: AbortSignal | undefined }): Promise<void> {
+/** Rejects with the signal's reason as soon as it aborts, whatever `p` does. */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
+/**
+ * An app whose process runs as the sidecar's uid would bypass the mesh (the interception exempts
+ * that uid), whatever name its image's USER gave it or whichever user its entrypoint stepped down to.
+ */
+async function refuseSidecarUid(pod: PodPlan, c: Docker.Container): Promise<void> {
+  const top = (await c.top({ ps_args: "-o pid,uid,args" })) as { Titles: string[]; Processes: string[][] };
+  const uid = top.Titles.indexOf("UID");
+  const offender = top.Processes.find((p) => Number(p[uid]) === SIDECAR_UID);
+  if (offender) {
+    throw new Error(
+      `${pod.id}: the app (${pod.app.image}) runs "${offender.slice(2).join(" ")}" as uid ${SIDECAR_UID}, the sidecar's own: the pod's ` +
+        `interception lets that uid's traffic bypass the mesh, so its calls would not be meshed. Run it as another user (user: in the scenario, or the image's USER).`,
+    );
+  }
+}
+
+async function waitForApp(docker: Docker, pod: PodContainers, opts: { timeoutMs: number; signal: AbortSignal }): Promise<void> {
   // An app that exited will never be ready: stop waiting at once, with its exit code and logs.
   const exited = new AbortController();
-  const signal = opts.signal ? AbortSignal.any([opts.signal, exited.signal]) : exited.signal;
+  const signal = AbortSignal.any([opts.signal, exited.signal]);
   try {
     await waitFor(
-      async () => {
+      async (probe) => {
         try {
-          return await probeApp(docker, pod);
+          return await probeApp(docker, pod, probe);
         } catch (err) {
           if (err instanceof AppExitedError) exited.abort(err);
           throw err;

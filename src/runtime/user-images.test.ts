@@ -1,7 +1,8 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tarArchive } from "./tar.js";
 import { collectUserContext, dockerIgnore, userImageTag } from "./user-images.js";
 
 const build = (context: string, extra: Partial<{ dockerfile: string; args: Record<string, string>; target: string | null }> = {}) => ({
@@ -67,5 +68,47 @@ describe("user build contexts", () => {
     );
     await expect(collectUserContext(build(root, { dockerfile: "Missing" }), "w")).rejects.toThrow(`w.build: no Dockerfile at ${join(root, "Missing")}`);
     await expect(collectUserContext(build(root, { dockerfile: "../Dockerfile" }), "w")).rejects.toThrow("must be inside the build context");
+  });
+});
+
+describe("links in a build context", () => {
+  let outside: string;
+  let context: string;
+  beforeAll(async () => {
+    outside = await mkdtemp(join(tmpdir(), "mq-user-outside-"));
+    await writeFile(join(outside, "secret"), "hunter2\n");
+    await mkdir(join(outside, "dir"));
+    await writeFile(join(outside, "dir/key"), "private\n");
+    context = await mkdtemp(join(tmpdir(), "mq-user-links-"));
+    await writeFile(join(context, "Dockerfile"), "FROM scratch\nCOPY . /\n");
+    await writeFile(join(context, "app.js"), "x\n");
+    await symlink(join(outside, "secret"), join(context, "secret"));
+    await symlink(join(outside, "dir"), join(context, "dir"));
+    await symlink("app.js", join(context, "main.js"));
+  });
+  afterAll(async () => {
+    await rm(outside, { recursive: true, force: true });
+    await rm(context, { recursive: true, force: true });
+  });
+
+  it("are sent as links, as Docker sends them: never followed, so nothing outside the context is read", async () => {
+    const { files } = await collectUserContext(build(context), "x");
+    expect(files.map((f) => [f.path, f.linkTarget ?? null, f.content.toString()])).toEqual([
+      ["Dockerfile", null, "FROM scratch\nCOPY . /\n"],
+      ["app.js", null, "x\n"],
+      ["dir", join(outside, "dir"), ""],
+      ["main.js", "app.js", ""],
+      ["secret", join(outside, "secret"), ""],
+    ]);
+    const archive = tarArchive(files).toString("latin1");
+    expect(archive).not.toContain("hunter2");
+    expect(archive).not.toContain("private");
+  });
+
+  it("a Dockerfile that is a link out of the context is refused", async () => {
+    await symlink(join(outside, "secret"), join(context, "Evil.Dockerfile"));
+    await expect(collectUserContext(build(context, { dockerfile: "Evil.Dockerfile" }), "s.yaml:2:3 services.a")).rejects.toThrow(
+      `s.yaml:2:3 services.a.build: ${join(context, "Evil.Dockerfile")} is a link that leads outside the build context`,
+    );
   });
 });

@@ -3,9 +3,10 @@
 // and tagged meshquake/app:<content hash>, so an unchanged context reuses its image after one
 // inspect. Only app containers run these; infra containers and sidecars run the mesh image.
 import { createHash } from "node:crypto";
-import { readdir, readFile, stat } from "node:fs/promises";
-import { join, posix } from "node:path";
+import { lstat, readdir, readFile, readlink, realpath, stat } from "node:fs/promises";
+import { isAbsolute, join, posix, relative, sep } from "node:path";
 import type Docker from "dockerode";
+import { userClaimsUid } from "../scenario/sidecar-user.js";
 import type { ImageSource, ResolvedService } from "../scenario/types.js";
 import { IMAGE_LABEL, inspectImageId, type BaseImage } from "./base-image.js";
 import { dockerBuild } from "./docker-build.js";
@@ -19,9 +20,6 @@ export const USER_IMAGE_REPOSITORY = "meshquake/app";
  */
 export const BASE_BUILD_ARG = "MESHQUAKE_BASE";
 
-/** The sidecar's user in the mesh image (Debian's haproxy, uid 100): images/pod/pod-init.sh exempts it from interception. */
-const SIDECAR_USERS = ["100", "haproxy"];
-
 export class UserImageError extends Error {
   override name = "UserImageError";
 }
@@ -32,6 +30,8 @@ export interface EnsureUserImagesOptions {
   base: () => Promise<BaseImage>;
   /** Rebuild even when the tag exists, without the build cache. */
   force?: boolean;
+  /** Stops a build in progress. */
+  signal?: AbortSignal | undefined;
 }
 
 export interface EnsuredUserImages {
@@ -84,7 +84,7 @@ export async function ensureUserImages(docker: Docker, services: readonly Resolv
         if (!opts.force && (await inspectImageId(docker, tag)) !== null) return tag;
         opts.log(`building ${tag} for ${service.name} from ${join(source.context, source.dockerfile)}`);
         const t0 = performance.now();
-        await buildUserImage(docker, { source, files: context.files, tag, base: baseImage?.ref ?? null, noCache: opts.force ?? false, where });
+        await buildUserImage(docker, { source, files: context.files, tag, base: baseImage?.ref ?? null, noCache: opts.force ?? false, where, signal: opts.signal });
         opts.log(`built ${tag} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
         built.push(tag);
         return tag;
@@ -97,9 +97,11 @@ export async function ensureUserImages(docker: Docker, services: readonly Resolv
   for (const service of services) {
     const image = images[service.name];
     if (!service.image || image === undefined) continue;
+    // The image's own USER, by number (a name is only known inside the image: the topology checks
+    // the app's processes once it runs).
     const configured = (await docker.getImage(image).inspect()).Config?.User ?? "";
     const user = service.image.user ?? configured;
-    if (SIDECAR_USERS.includes(user.split(":")[0] ?? "")) {
+    if (userClaimsUid(user)) {
       const o = service.image.origin;
       throw new UserImageError(
         `${o.file}:${o.line}:${o.col} services.${service.name}: the app would run as user "${user}", the sidecar's own uid; the pod's ` +
@@ -115,7 +117,7 @@ export function userImageTag(source: Extract<ImageSource, { kind: "build" }>, fi
   const hash = createHash("sha256").update(`meshquake-user-image-v1\0${source.dockerfile}\0${source.target ?? ""}\0${baseId ?? ""}\0`);
   for (const [k, v] of Object.entries(source.args).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) hash.update(`arg\0${k}\0${v}\0`);
   for (const file of [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
-    hash.update(`${file.path}\0${file.mode.toString(8)}\0${file.content.length}\0`);
+    hash.update(`${file.path}\0${file.mode.toString(8)}\0${file.content.length}\0${file.linkTarget === undefined ? "" : `link\0${file.linkTarget}\0`}`);
     hash.update(file.content);
   }
   return `${USER_IMAGE_REPOSITORY}:${hash.digest("hex").slice(0, 12)}`;
@@ -133,19 +135,35 @@ export async function collectUserContext(
   if (dockerfile.startsWith("../") || dockerfile.startsWith("/")) {
     throw new UserImageError(`${where}.build: the Dockerfile ${source.dockerfile} must be inside the build context ${root}`);
   }
-  const dockerfileText = await readFile(join(root, dockerfile), "utf8").catch(() => {
+  const realRoot = await realpath(root);
+  const dockerfileText = await readInside(realRoot, join(root, dockerfile), where).catch((e: unknown) => {
+    if (e instanceof UserImageError) throw e;
     throw new UserImageError(`${where}.build: no Dockerfile at ${join(root, dockerfile)}`);
   });
-  const ignore = dockerIgnore(await readFile(join(root, ".dockerignore"), "utf8").catch(() => ""));
+  const ignore = dockerIgnore(await readInside(realRoot, join(root, ".dockerignore"), where).catch((e: unknown) => {
+    if (e instanceof UserImageError) throw e;
+    return "";
+  }));
   const paths = await walk(root, "", ignore);
   if (!paths.includes(dockerfile)) paths.push(dockerfile);
   const files: TarEntry[] = [];
   for (const path of paths.sort()) {
     const absolute = join(root, path);
-    const s = await stat(absolute);
-    files.push({ path, mode: s.mode & 0o111 ? 0o755 : 0o644, content: await readFile(absolute) });
+    const s = await lstat(absolute);
+    if (s.isSymbolicLink()) files.push({ path, mode: 0o777, content: Buffer.alloc(0), linkTarget: await readlink(absolute) });
+    else files.push({ path, mode: s.mode & 0o111 ? 0o755 : 0o644, content: await readFile(absolute) });
   }
   return { files, dockerfileText };
+}
+
+/** A file meshquake itself reads from the context (Dockerfile, .dockerignore): it must not lead outside. */
+async function readInside(realRoot: string, path: string, where: string): Promise<string> {
+  const real = await realpath(path);
+  const rel = relative(realRoot, real);
+  if (rel.split(sep)[0] === ".." || isAbsolute(rel)) {
+    throw new UserImageError(`${where}.build: ${path} is a link that leads outside the build context (to ${real})`);
+  }
+  return readFile(real, "utf8");
 }
 
 async function walk(root: string, dir: string, ignore: DockerIgnore): Promise<string[]> {
@@ -153,8 +171,9 @@ async function walk(root: string, dir: string, ignore: DockerIgnore): Promise<st
   const entries = await readdir(join(root, dir), { withFileTypes: true });
   for (const entry of entries) {
     const path = dir === "" ? entry.name : `${dir}/${entry.name}`;
-    const isDir = entry.isDirectory() || (entry.isSymbolicLink() && (await stat(join(root, path)).catch(() => null))?.isDirectory() === true);
-    if (isDir) {
+    // A link is sent as a link (as Docker does), never followed: it cannot bring in a file or a
+    // folder from outside the context.
+    if (entry.isDirectory()) {
       // An excluded folder is skipped whole unless a later "!pattern" could bring something back.
       if (ignore.excludes(path) && !ignore.hasNegations) continue;
       out.push(...(await walk(root, path, ignore)));
@@ -220,7 +239,15 @@ function globToRegExp(pattern: string): RegExp {
 
 async function buildUserImage(
   docker: Docker,
-  args: { source: Extract<ImageSource, { kind: "build" }>; files: TarEntry[]; tag: string; base: string | null; noCache: boolean; where: string },
+  args: {
+    source: Extract<ImageSource, { kind: "build" }>;
+    files: TarEntry[];
+    tag: string;
+    base: string | null;
+    noCache: boolean;
+    where: string;
+    signal?: AbortSignal | undefined;
+  },
 ): Promise<void> {
   const dirs = new Set<string>();
   for (const f of args.files) {
@@ -237,6 +264,7 @@ async function buildUserImage(
     target: args.source.target ?? undefined,
     labels: { [IMAGE_LABEL]: "1", "meshquake.user-image": "1" },
     noCache: args.noCache,
+    signal: args.signal,
   });
   const output = built.output;
   if (!built.ok) {

@@ -20,7 +20,7 @@ export const CAPABILITIES: Capabilities = {
   // Each one exercised against real pods in test/integration/faults-*.test.ts.
   faultKinds: ["abort", "delay", "blackhole", "reset", "partition", "kill", "pause", "bandwidth"],
   // Each one judged by src/verdict/properties/ and run against real pods in test/e2e/properties.test.ts.
-  propertyChecks: ["retry_amplification", "retry_budget", "ejection", "failover", "recovery", "timeout_bound", "isolation"],
+  propertyChecks: ["retry_amplification", "retry_budget", "circuit_trip", "ejection", "failover", "recovery", "timeout_bound", "isolation"],
   userImages: true,
 };
 
@@ -33,6 +33,7 @@ type PropertyParam = "edge" | "target" | "fault" | "within" | "max" | "min" | "s
 export const PROPERTY_PARAMETERS: Partial<Record<PropertyName, { needs: (PropertyParam | PropertyParam[])[]; takes: PropertyParam[]; example: string }>> = {
   retry_amplification: { needs: ["max"], takes: ["edge", "fault", "max"], example: "max: 1.5" },
   retry_budget: { needs: ["edge"], takes: ["edge", "fault"], example: "edge: { from: checkout, to: payments }" },
+  circuit_trip: { needs: ["edge", "within"], takes: ["edge", "fault", "within"], example: "edge: { from: checkout, to: payments }, fault: slow-payments, within: 1s" },
   ejection: { needs: ["target", "within"], takes: ["target", "fault", "within"], example: `target: "payments[0]", within: 2s` },
   failover: { needs: ["fault", "within"], takes: ["fault", "within", "min"], example: "fault: payments-down, within: 2s, min: 99%" },
   recovery: { needs: ["fault", "within"], takes: ["fault", "within", "slos"], example: "fault: slow-payments, within: 5s" },

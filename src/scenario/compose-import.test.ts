@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { containerPortOf, importCompose, interpolate, parseEnvFile, shellWords } from "./compose-import.js";
+import { interpolate, parseEnvFile } from "./compose-env.js";
+import { containerPortOf, importCompose, shellWords } from "./compose-import.js";
 import { formatProblem } from "./format-problem.js";
 import { parseScenario } from "./load-scenario.js";
 
@@ -131,7 +132,7 @@ volumes:
         `Name it with expose: ["<port>"], or with port in the scenario's services.cron`,
       `app/compose.yaml:30:12 services.cron.build: a remote build context ("https://github.com/acme/cron.git") cannot be fetched here; use a local folder`,
       `app/compose.yaml:31:3 services.Bad_Name: a service name starts with a lowercase letter and uses only lowercase letters, digits and "-" ` +
-        `(it becomes a DNS name in the mesh), found "Bad_Name"; rename the service`,
+        `(it becomes a DNS name), found "Bad_Name"; try "bad-name"`,
       "app/compose.yaml:33:1 warning: networks: the run creates one network of its own; these networks are not created",
       "app/compose.yaml:35:1 warning: volumes: volumes are not created or mounted",
     ]);
@@ -174,7 +175,7 @@ describe("importCompose: files and values", () => {
   });
 
   it("reads env files and port specs", () => {
-    expect(parseEnvFile("# c\nexport A=1\nB = two # note\nC=\"q # not a comment\"\nnoequals\n")).toEqual({ A: "1", B: "two", C: "q # not a comment" });
+    expect(parseEnvFile("# c\nexport A=1\nB = two # note\nC=\"q # not a comment\"\nnoequals\n").values).toEqual({ A: "1", B: "two", C: "q # not a comment" });
     expect(["8080", 8080, "127.0.0.1:9000:80/tcp", "9000-9001:80", { target: 81 }, "53/udp", "x"].map(containerPortOf)).toEqual([
       8080, 8080, 80, 80, 81, null, null,
     ]);

@@ -2,12 +2,13 @@
 // honours is carried over (images, builds, commands, environment, healthchecks, depends_on,
 // replicas); everything else is a located warning, never silently dropped. Pure: files are read
 // through the injected reader.
-import { dirname, join } from "node:path";
-import { SERVICE_NAME_PATTERN, type ServiceSpec } from "./spec.js";
+import { dirname, isAbsolute, join } from "node:path";
+import { interpolate, parseEnvFile, type EnvFile } from "./compose-env.js";
+import { serviceNameProblem, type ServiceSpec } from "./spec.js";
 import { error, warning, type Finding } from "./finding.js";
 import type { DocPath } from "./locate.js";
 import { asList, asMap } from "./scenario-parts.js";
-import { fileProblem, parseYamlFile, problemIn, type FileReader, type SourceFile } from "./source-file.js";
+import { fileProblem, parseYamlFile, problemIn, readReferenced, type FileReader, type SourceFile } from "./source-file.js";
 import type { Problem } from "./types.js";
 import { describeValue, quoteList } from "./wording.js";
 
@@ -90,16 +91,17 @@ const HEALTHCHECK_TIMING = ["interval", "timeout", "retries", "start_period", "s
 
 export function importCompose(file: string, read: FileReader): ComposeImport {
   const empty = (problems: Problem[]): ComposeImport => ({ services: {}, problems, source: null, fieldPaths: new Map() });
-  const text = read(file);
-  if (text === null) return empty([fileProblem(file, "no such file (topology.compose names it)")]);
-  const parsed = parseYamlFile(file, text, { merge: true });
+  const text = readReferenced(read, file);
+  if ("missing" in text) return empty([fileProblem(file, "no such file (topology.compose names it)")]);
+  if ("refused" in text) return empty([fileProblem(file, text.refused)]);
+  const parsed = parseYamlFile(file, text.text, { merge: true });
   const source = parsed.documents[0];
   if (source === undefined) return empty(parsed.problems);
 
   const findings: Finding[] = [];
   const extraProblems: Problem[] = [...parsed.problems];
   const dotEnv = readDotEnv(join(dirname(file), ".env"), read, extraProblems);
-  const data = interpolateAll(source.doc.toJS(), [], dotEnv, findings);
+  const data = interpolateAll(source.data, [], dotEnv, findings);
   const root = asMap(data);
   if (data === null || data === undefined || typeof data !== "object" || Array.isArray(data)) {
     return { ...empty([...extraProblems, problemIn(source, error([], `expected a compose file with "services", found ${describeValue(data)}`))]), source };
@@ -116,18 +118,12 @@ export function importCompose(file: string, read: FileReader): ComposeImport {
 
   const services: Record<string, ServiceSpec> = {};
   const fieldPaths = new Map<string, Partial<Record<keyof ServiceSpec, DocPath>>>();
-  const context: ServiceContext = { file, read, findings, extraProblems, names };
+  const context: ServiceContext = { file, read, findings, extraProblems, names, known: new Set(names), dotEnv };
   for (const name of names) {
     const path = ["services", name];
-    if (!SERVICE_NAME_PATTERN.test(name)) {
-      findings.push(
-        error(
-          path,
-          `a service name starts with a lowercase letter and uses only lowercase letters, digits and "-" ` +
-            `(it becomes a DNS name in the mesh), found ${JSON.stringify(name)}; rename the service`,
-          { at: "key" },
-        ),
-      );
+    const badName = serviceNameProblem(name);
+    if (badName !== undefined) {
+      findings.push(error(path, badName, { at: "key" }));
       continue;
     }
     const imported = importService(name, asMap(bodies[name]), bodies[name], path, context);
@@ -155,6 +151,9 @@ interface ServiceContext {
   findings: Finding[];
   extraProblems: Problem[];
   names: string[];
+  known: ReadonlySet<string>;
+  /** The .env file's variables: env_file values are interpolated with them. */
+  dotEnv: Record<string, string>;
 }
 
 function importService(
@@ -369,18 +368,22 @@ function keyValues(raw: unknown, path: DocPath, findings: Finding[], what: strin
     findings.push(
       warning(at, `${what} ${key} has no value, so compose would take it from your shell; meshquake does not read your environment. Give it a value`),
     );
+  // Assigning out["__proto__"] would replace the prototype and lose the variable without a word.
+  const lost = (key: string, at: DocPath) => findings.push(error(at, `"__proto__" cannot be a ${what} name here (it would be lost on the way); rename it`));
   if (Array.isArray(raw)) {
     raw.forEach((item, i) => {
       const text = String(item);
       const eq = text.indexOf("=");
       if (eq === -1) fromShell(text, [...path, i]);
+      else if (text.slice(0, eq) === "__proto__") lost(text, [...path, i]);
       else out[text.slice(0, eq)] = text.slice(eq + 1);
     });
     return out;
   }
   if (typeof raw === "object" && raw !== null) {
     for (const [key, value] of Object.entries(raw)) {
-      if (value === null || value === undefined) fromShell(key, [...path, key]);
+      if (key === "__proto__") lost(key, [...path, key]);
+      else if (value === null || value === undefined) fromShell(key, [...path, key]);
       else out[key] = typeof value === "object" ? JSON.stringify(value) : String(value);
     }
     return out;
@@ -398,43 +401,37 @@ function envFiles(raw: unknown, path: DocPath, ctx: ServiceContext): Record<stri
     const at = Array.isArray(raw) ? [...path, i] : path;
     const spec = typeof entry === "string" ? { path: entry, required: true } : asMap(entry);
     const relative = String(spec.path ?? "");
-    const file = join(dirname(ctx.file), relative);
-    const text = ctx.read(file);
-    if (text === null) {
+    const file = isAbsolute(relative) ? relative : join(dirname(ctx.file), relative);
+    const text = readReferenced(ctx.read, file);
+    if ("refused" in text) {
+      ctx.findings.push(error(at, `env_file ${JSON.stringify(relative)}: ${text.refused}`));
+      return;
+    }
+    if ("missing" in text) {
       if (spec.required !== false) ctx.findings.push(error(at, `env_file ${JSON.stringify(relative)} does not exist (looked for ${file})`));
       return;
     }
-    Object.assign(out, parseEnvFile(text));
+    const parsed = parseEnvFile(text.text, ctx.dotEnv);
+    ctx.extraProblems.push(...envFileProblems(file, parsed));
+    Object.assign(out, parsed.values);
   });
   return out;
 }
 
-/** KEY=VALUE lines; # comments; optional quotes around the value; `export ` prefixes allowed. */
-export function parseEnvFile(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim().replace(/^export\s+/, "");
-    if (line === "" || line.startsWith("#")) continue;
-    const eq = line.indexOf("=");
-    if (eq === -1) continue;
-    let value = line.slice(eq + 1).trim();
-    const quoted = /^(['"])(.*)\1$/.exec(value);
-    if (quoted) value = quoted[2]!;
-    else value = value.replace(/\s+#.*$/, "");
-    out[line.slice(0, eq).trim()] = value;
-  }
-  return out;
+function envFileProblems(file: string, parsed: EnvFile): Problem[] {
+  return parsed.problems.map((p) => ({ severity: p.severity, file, line: p.line, col: p.col, path: "", message: p.message }));
 }
 
 function readDotEnv(file: string, read: FileReader, problems: Problem[]): Record<string, string> {
-  const text = read(file);
-  if (text === null) return {};
-  try {
-    return parseEnvFile(text);
-  } catch (e) {
-    problems.push(fileProblem(file, `cannot read: ${(e as Error).message}`, "warning"));
+  const text = readReferenced(read, file);
+  if ("missing" in text) return {};
+  if ("refused" in text) {
+    problems.push(fileProblem(file, text.refused));
     return {};
   }
+  const parsed = parseEnvFile(text.text);
+  problems.push(...envFileProblems(file, parsed));
+  return parsed.values;
 }
 
 /**
@@ -488,8 +485,8 @@ function dependsOnOf(name: string, raw: unknown, path: DocPath, ctx: ServiceCont
   }
   const out: string[] = [];
   for (const [dep, at, body] of entries) {
-    if (!ctx.names.includes(dep)) {
-      ctx.findings.push(error(at, `unknown service "${dep}". Services in this file: ${quoteList(ctx.names)}.`, { at: Array.isArray(raw) ? "value" : "key" }));
+    if (!ctx.known.has(dep)) {
+      ctx.findings.push(error(at, `unknown service ${describeValue(dep)}. Services in this file: ${quoteList(ctx.names)}.`, { at: Array.isArray(raw) ? "value" : "key" }));
       continue;
     }
     if (dep === name) {
@@ -546,41 +543,3 @@ function interpolateAll(value: unknown, path: DocPath, vars: Record<string, stri
   return value;
 }
 
-export function interpolate(text: string, vars: Record<string, string>, report: (message: string, severity: "error" | "warning") => void): string {
-  return text.replace(/\$(?:(\$)|\{([^}]*)\}|([A-Za-z_][A-Za-z0-9_]*))/g, (whole, dollar: string | undefined, braced: string | undefined, bare: string | undefined) => {
-    if (dollar !== undefined) return "$";
-    const expression = braced ?? bare ?? "";
-    const match = /^([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?+])(.*))?$/s.exec(expression);
-    if (!match) {
-      report(`invalid interpolation ${JSON.stringify(whole)}`, "error");
-      return whole;
-    }
-    const [, name = "", colon, op, arg = ""] = match;
-    const value = vars[name];
-    const unset = value === undefined || (colon === ":" && value === "");
-    switch (op) {
-      case "-":
-        return unset ? arg : value!;
-      case "+":
-        return unset ? "" : arg;
-      case "?":
-        if (unset) {
-          report(
-            `${whole} requires ${name}, and meshquake does not read your environment (only the .env file beside the compose file); give it a default: \${${name}:-<value>}`,
-            "error",
-          );
-          return "";
-        }
-        return value!;
-      default:
-        if (value === undefined) {
-          report(
-            `${whole} is not set: meshquake does not read your environment (only the .env file beside the compose file), so it is empty here; give it a default: \${${name}:-<value>}`,
-            "warning",
-          );
-          return "";
-        }
-        return value;
-    }
-  });
-}

@@ -1,6 +1,8 @@
 // The invalid-scenario corpus: every fixtures/invalid/<case>.yaml must produce exactly the lines
 // in its <case>.expected. The valid fixtures must produce no problem at all.
 import { readdirSync, readFileSync } from "node:fs";
+import { validateParsed, validationLines } from "../cli/validate.js";
+import { HOSTILE_DIR, hostileFiles } from "./hostile-cases.js";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { formatProblem } from "./format-problem.js";
@@ -40,5 +42,29 @@ describe("valid scenarios have no problems", () => {
     const { scenario, problems } = parseScenario(file, readFileSync(`${ROOT}${file}`, "utf8"), { readFile });
     expect(problems.map(formatProblem)).toEqual([]);
     expect(scenario?.name).toBe(name);
+  });
+});
+
+describe("hostile scenarios: exit 2, every problem located, fast, exactly the expected lines", () => {
+  const hostile = cases(HOSTILE_DIR);
+
+  it("the corpus holds at least 25 cases, and is what src/scenario/hostile-cases.ts generates", () => {
+    expect(hostile.length).toBeGreaterThanOrEqual(25);
+    for (const [path, text] of Object.entries(hostileFiles())) {
+      expect(readFileSync(`${ROOT}${HOSTILE_DIR}/${path}`, "utf8"), `${path}: regenerate with npx tsx src/scenario/hostile-cases.ts`).toBe(text);
+    }
+  });
+
+  it.each(hostile)("%s", (name) => {
+    const file = `${HOSTILE_DIR}/${name}.yaml`;
+    const started = performance.now();
+    const result = validateParsed(file, parseScenario(file, readFileSync(`${ROOT}${file}`, "utf8"), { readFile }));
+    expect(performance.now() - started).toBeLessThan(2000);
+    const lines = validationLines(result);
+    const expected = readFileSync(`${ROOT}${HOSTILE_DIR}/${name}.expected`, "utf8").trimEnd().split("\n");
+    expect(lines).toEqual(expected);
+    expect(result.valid).toBe(false);
+    expect(result.planError).toBeNull();
+    expect(lines.every((l) => /^\S+:\d+:\d+ /.test(l))).toBe(true);
   });
 });

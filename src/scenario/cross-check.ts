@@ -3,29 +3,46 @@
 import { DEFAULTS } from "./defaults.js";
 import { formatDuration, parseDuration } from "./duration.js";
 import { error, formatPath, warning, type Finding } from "./finding.js";
+import { LIMITS } from "./limits.js";
 import type { DocPath } from "./locate.js";
 import type { ScenarioParts, ServicePart } from "./scenario-parts.js";
 import { parseSloExpression, SloExpressionError } from "./slo-expression.js";
 import { ENDPOINT_PATTERN, WINDOW_PATTERN, type FaultSpec } from "./spec.js";
-import { quoteList, withSuggestion } from "./wording.js";
+import { describeValue, quoteList, withSuggestion } from "./wording.js";
 
 export function crossCheck(parts: ScenarioParts): Finding[] {
-  const topology = parts.services === null ? null : new Topology(parts.services);
+  // Past the limit on services the schema already refuses the scenario; relating that many
+  // names to each other would only make validation slow.
+  const tooMany = parts.services !== null && parts.services.size > LIMITS.services;
+  const topology = parts.services === null || tooMany ? null : new Topology(parts.services);
   return [
+    ...(topology ? checkSize(topology) : []),
     ...(topology ? checkCalls(topology) : []),
     ...(topology ? checkUserImages(topology) : []),
     ...(topology ? checkStartOrder(topology) : []),
     ...(topology ? checkPolicies(parts, topology) : []),
     ...(topology && parts.loadTarget !== null ? topology.reference(parts.loadTarget, ["load", "target"]) : []),
-    ...checkFaults(parts, topology),
-    ...checkChecks(parts, topology),
+    // Past their limits (which the schema reports) faults and checks are not related to each other either.
+    ...(parts.faults.length > LIMITS.faults ? [] : checkFaults(parts, topology)),
+    ...(parts.checks.length > LIMITS.checks || parts.faults.length > LIMITS.faults ? [] : checkChecks(parts, topology)),
   ];
 }
 
 class Topology {
   readonly names: string[];
+  /** Valid calls (known, not to itself) and their callers, computed once: a scenario may name many services. */
+  private readonly validCalls = new Map<string, string[]>();
+  private readonly callersOf = new Map<string, string[]>();
+  private readonly userImages: number;
+
   constructor(private readonly services: Map<string, ServicePart>) {
     this.names = [...services.keys()];
+    for (const name of this.names) {
+      const calls = [...new Set(this.writtenCalls(name).filter((callee) => callee !== name && services.has(callee)))];
+      this.validCalls.set(name, calls);
+      for (const callee of calls) this.callersOf.set(callee, [...(this.callersOf.get(callee) ?? []), name]);
+    }
+    this.userImages = this.names.filter((name) => this.isUserImage(name)).length;
   }
 
   has(name: string): boolean {
@@ -39,11 +56,11 @@ class Topology {
 
   /** Valid calls of a service: known, and not to itself. */
   calls(name: string): string[] {
-    return this.writtenCalls(name).filter((callee) => callee !== name && this.has(callee));
+    return this.validCalls.get(name) ?? [];
   }
 
   callers(name: string): string[] {
-    return this.names.filter((caller) => this.calls(caller).includes(name));
+    return this.callersOf.get(name) ?? [];
   }
 
   /** Runs a user's image: its app decides whom it calls, and its sidecar routes to every service. */
@@ -57,7 +74,7 @@ class Topology {
 
   /** Someone may call it: a fixture that lists it, or any other service running a user image. */
   mayBeCalled(name: string): boolean {
-    return this.callers(name).length > 0 || this.names.some((other) => other !== name && this.isUserImage(other));
+    return this.callers(name).length > 0 || this.userImages - (this.isUserImage(name) ? 1 : 0) > 0;
   }
 
   /** undefined when the service's replica count is invalid: nothing to compare against. */
@@ -67,7 +84,7 @@ class Topology {
 
   reference(name: string, path: DocPath): Finding[] {
     if (this.has(name)) return [];
-    return [error(path, withSuggestion(`unknown service "${name}"`, name, this.names, `Known services: ${quoteList(this.names)}.`))];
+    return [error(path, withSuggestion(`unknown service ${describeValue(name)}`, name, this.names, `Known services: ${quoteList(this.names)}.`))];
   }
 
   replicaIndex(service: string, index: number, path: DocPath): Finding[] {
@@ -102,41 +119,100 @@ class Topology {
 function checkCalls(topology: Topology): Finding[] {
   const findings: Finding[] = [];
   for (const name of topology.names) {
+    const seen = new Set<string>();
     for (const [i, callee] of topology.writtenCalls(name).entries()) {
       const path = ["services", name, "calls", i];
       // A user image calling its own service is its own business; the fixture would recurse.
       if (callee === name && !topology.isUserImage(name)) findings.push(error(path, `"${name}" calls itself, so every request would recurse until it times out`));
+      else if (seen.has(callee)) findings.push(error(path, `"${callee}" is listed twice; list each service once (its sidecar has one route per service)`));
       else if (callee !== name) findings.push(...topology.reference(callee, path));
+      seen.add(callee);
     }
   }
-  return [...findings, ...findCycles(topology)];
+  const fixtureCalls = (name: string) =>
+    topology.isUserImage(name)
+      ? []
+      : topology.writtenCalls(name).flatMap((to, index) => (to !== name && topology.has(to) && !topology.isUserImage(to) ? [{ to, index }] : []));
+  const cycles = findCycles(topology.names, fixtureCalls).map(({ from, index, cycle }) =>
+    error(["services", from, "calls", index], `calls form a cycle: ${cycle.join(" → ")}; every request would recurse until it times out`),
+  );
+  return [...findings, ...cycles, ...checkCallDepth(topology)];
+}
+
+/** Pods in all: each replica of each service is three containers on this machine. */
+function checkSize(topology: Topology): Finding[] {
+  const pods = topology.names.reduce((sum, name) => sum + (topology.replicas(name) ?? 0), 0);
+  if (pods <= LIMITS.pods) return [];
+  return [error(["services"], `${pods} pods in all (the replicas of every service); a run has at most ${LIMITS.pods}, three containers each`, { at: "key" })];
 }
 
 /**
- * Every call cycle once, reported at the call that closes it, in the order services are written.
- * Only the fixture calls on every request; a cycle through a user image may be fine.
+ * The longest call chain, hop by hop from a service nobody calls. Computed in topological order
+ * (Kahn), without recursion; services on a cycle are left out (a cycle is reported on its own).
  */
-function findCycles(topology: Topology): Finding[] {
-  const findings: Finding[] = [];
+function checkCallDepth(topology: Topology): Finding[] {
+  const pending = new Map(topology.names.map((name) => [name, topology.callers(name).length]));
+  const depth = new Map<string, number>();
+  const via = new Map<string, string>();
+  const ready = topology.names.filter((name) => pending.get(name) === 0);
+  for (const name of ready) depth.set(name, 0);
+  for (let i = 0; i < ready.length; i++) {
+    const caller = ready[i]!;
+    for (const callee of topology.calls(caller)) {
+      if ((depth.get(caller) ?? 0) + 1 > (depth.get(callee) ?? -1)) {
+        depth.set(callee, (depth.get(caller) ?? 0) + 1);
+        via.set(callee, caller);
+      }
+      pending.set(callee, (pending.get(callee) ?? 1) - 1);
+      if (pending.get(callee) === 0) ready.push(callee);
+    }
+  }
+  const deepest = ready.find((name) => (depth.get(name) ?? 0) > LIMITS.callDepth);
+  if (deepest === undefined) return [];
+  const chain = [deepest];
+  for (let from = via.get(deepest); from !== undefined; from = via.get(from)) chain.unshift(from);
+  const caller = chain.at(-2)!;
+  return [
+    error(
+      ["services", caller, "calls", topology.writtenCalls(caller).indexOf(deepest)],
+      `the call chain ${chain.join(" → ")} is ${chain.length - 1} hops deep; meshquake meshes chains of at most ${LIMITS.callDepth} hops`,
+    ),
+  ];
+}
+
+/**
+ * Every cycle once, reported at the edge that closes it, in the order names and edges are
+ * written. Depth-first with an explicit stack, so a long chain cannot overflow it.
+ */
+function findCycles(
+  names: readonly string[],
+  edges: (name: string) => { to: string; index: number }[],
+): { from: string; index: number; cycle: string[] }[] {
+  const found: { from: string; index: number; cycle: string[] }[] = [];
   const done = new Set<string>();
-  const stack: string[] = [];
-  const visit = (name: string): void => {
-    stack.push(name);
-    for (const [i, callee] of topology.writtenCalls(name).entries()) {
-      if (callee === name || !topology.has(callee) || topology.isUserImage(name) || topology.isUserImage(callee)) continue;
-      const onStack = stack.indexOf(callee);
-      if (onStack !== -1) {
-        const cycle = [...stack.slice(onStack), callee].join(" → ");
-        findings.push(error(["services", name, "calls", i], `calls form a cycle: ${cycle}; every request would recurse until it times out`));
-      } else if (!done.has(callee)) {
-        visit(callee);
+  for (const root of names) {
+    if (done.has(root)) continue;
+    const path = [root];
+    const frames = [{ name: root, edges: edges(root), next: 0 }];
+    while (frames.length > 0) {
+      const frame = frames.at(-1)!;
+      const edge = frame.edges[frame.next++];
+      if (edge === undefined) {
+        frames.pop();
+        path.pop();
+        done.add(frame.name);
+        continue;
+      }
+      const onPath = path.indexOf(edge.to);
+      if (onPath !== -1) {
+        found.push({ from: frame.name, index: edge.index, cycle: [...path.slice(onPath), edge.to] });
+      } else if (!done.has(edge.to)) {
+        path.push(edge.to);
+        frames.push({ name: edge.to, edges: edges(edge.to), next: 0 });
       }
     }
-    stack.pop();
-    done.add(name);
-  };
-  for (const name of topology.names) if (!done.has(name)) visit(name);
-  return findings;
+  }
+  return found;
 }
 
 /** Keys that only mean something for one kind of service: the fixture, or a user image. */
@@ -186,23 +262,10 @@ function checkStartOrder(topology: Topology): Finding[] {
       else findings.push(...topology.reference(dep, path));
     }
   }
-  const done = new Set<string>();
-  const stack: string[] = [];
-  const visit = (name: string): void => {
-    stack.push(name);
-    for (const dep of deps(name)) {
-      const at = stack.indexOf(dep);
-      if (at !== -1) {
-        const i = (topology.part(name)?.dependsOn ?? []).indexOf(dep);
-        findings.push(error(["services", name, "dependsOn", i], `dependsOn forms a cycle: ${[...stack.slice(at), dep].join(" → ")}; none of them could start first`));
-      } else if (!done.has(dep)) {
-        visit(dep);
-      }
-    }
-    stack.pop();
-    done.add(name);
-  };
-  for (const name of topology.names) if (!done.has(name)) visit(name);
+  const edges = (name: string) => deps(name).map((to) => ({ to, index: (topology.part(name)?.dependsOn ?? []).indexOf(to) }));
+  for (const { from, index, cycle } of findCycles(topology.names, edges)) {
+    findings.push(error(["services", from, "dependsOn", index], `dependsOn forms a cycle: ${cycle.join(" → ")}; none of them could start first`));
+  }
   return findings;
 }
 

@@ -29,7 +29,12 @@ export const DEFAULTS = {
   healthCheck: { interval: "2s", unhealthyAfter: 3, healthyAfter: 2 },
   load: {
     rate: 50,
+    /** Without `model`: open, unless `connections` is given (what such a scenario always meant). */
+    model: "open",
+    arrivals: "constant",
+    /** The closed model's pool. */
     connections: 8,
+    timeout: "10s",
     duration: "30s",
     request: { method: "GET", path: "/", weight: 1 },
   },
@@ -41,4 +46,12 @@ export const DEFAULTS = {
     killRestart: true,
   },
   checkWindow: "whole",
+  /**
+   * Each replica's app container. The fixture (Node 18) measured at ~45 MiB and 11 threads under
+   * load; a user image gets room for a JVM or a worker pool.
+   */
+  resources: {
+    fixture: { memory: "256m", pids: 128 },
+    userImage: { memory: "1g", pids: 1024 },
+  },
 } as const;

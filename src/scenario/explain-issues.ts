@@ -27,6 +27,38 @@ export function explainIssues(issues: readonly Issue[], root: z.ZodType, data: u
   return issues.flatMap((issue) => explain(issue, [], context));
 }
 
+/**
+ * zod skips a `__proto__` key in records and catch-alls (assigning it would replace the
+ * prototype), so a service, variable or header of that name would vanish without a word. Each
+ * one is reported like any other bad name, with the record's own message for its keys; in a
+ * strict map zod reports it as an unknown key already. The walk is iterative and visits a node
+ * shared through YAML aliases once.
+ */
+export function hiddenKeyFindings(root: z.ZodType, data: unknown): Finding[] {
+  const context: Context = { root, data, branches: new Map(), unions: new Map() };
+  const findings: Finding[] = [];
+  const seen = new Set<object>();
+  const stack: { value: unknown; path: DocPath }[] = [{ value: data, path: [] }];
+  while (stack.length > 0) {
+    const { value, path } = stack.pop()!;
+    if (typeof value !== "object" || value === null || seen.has(value)) continue;
+    seen.add(value);
+    if (!Array.isArray(value) && Object.hasOwn(value, PROTO)) {
+      const schema = schemaAt(context, path);
+      if (schema instanceof z.ZodRecord) {
+        const key = (schema.keyType as z.ZodType).safeParse(PROTO, PARSE_OPTIONS);
+        const message = key.success || key.error.issues[0]?.message === DEFAULT_MESSAGE ? undefined : key.error.issues[0]?.message;
+        findings.push(error([...path, PROTO], message ?? `"${PROTO}" cannot be used as a name here (it would be lost on the way); choose another`, { at: "key" }));
+      }
+    }
+    const entries = Array.isArray(value) ? value.map((v, i) => [i, v] as const) : Object.entries(value);
+    for (const [key, child] of entries) stack.push({ value: child, path: [...path, key] });
+  }
+  return findings;
+}
+
+const PROTO = "__proto__";
+
 function explain(issue: Issue, base: DocPath, context: Context): Finding[] {
   const path = [...base, ...issue.path.map(pathSegment)];
   const own = issue.message !== DEFAULT_MESSAGE ? issue.message : undefined;
@@ -93,14 +125,14 @@ function discriminatorProblem(path: DocPath, key: string, options: readonly unkn
 }
 
 function unknownKey(key: string, allowed: readonly string[], union: z.ZodUnion | undefined, value: unknown): string {
-  if (allowed.length === 0) return `unknown key "${key}"`;
+  if (allowed.length === 0) return `unknown key ${describeValue(key)}`;
   const owners = union ? kindsWithKey(union, key) : [];
   const discriminator = union ? discriminatorOf(union) : undefined;
   if (owners.length > 0 && discriminator !== undefined && isPlainObject(value)) {
-    const head = `unknown key "${key}" for ${discriminator} ${describeValue(value[discriminator])}; it belongs to ${discriminator} ${quoteList(owners)}`;
+    const head = `unknown key ${describeValue(key)} for ${discriminator} ${describeValue(value[discriminator])}; it belongs to ${discriminator} ${quoteList(owners)}`;
     return `${head}. Allowed keys: ${quoteList(allowed)}.`;
   }
-  return withSuggestion(`unknown key "${key}"`, key, allowed, `Allowed keys: ${quoteList(allowed)}.`);
+  return withSuggestion(`unknown key ${describeValue(key)}`, key, allowed, `Allowed keys: ${quoteList(allowed)}.`);
 }
 
 /** In a discriminated union, the discriminator values of the options that do have `key`. */

@@ -2,11 +2,13 @@
 // the scenario as if it had written them, so one set of cross-checks and one resolve step serve
 // every scenario. The scenario's own entries win, field by field; a SourceMap remembers where each
 // imported part is written, so later findings point into the compose or Istio file.
-import { dirname, join, relative } from "node:path";
+import { dirname, join, posix, relative } from "node:path";
 import { importCompose } from "./compose-import.js";
 import { explainIssues, PARSE_OPTIONS } from "./explain-issues.js";
-import { warning, type Finding } from "./finding.js";
+import { error, warning, type Finding } from "./finding.js";
+import { referencedPath, type ImportBoundary } from "./import-boundary.js";
 import { importIstio } from "./istio-import.js";
+import { LIMITS } from "./limits.js";
 import { asList, asMap } from "./scenario-parts.js";
 import { problemIn, type FileReader, type SourceMap } from "./source-file.js";
 import { policySchema, serviceSchema, type ServiceSpec } from "./spec.js";
@@ -22,12 +24,11 @@ export interface Imported {
   findings: Finding[];
 }
 
-/** Where the scenario refers to another file: relative to the scenario's own folder. */
-export function referencedPath(scenarioFile: string, ref: string): string {
-  return join(dirname(scenarioFile), ref);
-}
-
-export function applyImports(file: string, data: unknown, read: FileReader, sources: SourceMap): Imported {
+/**
+ * `read` must already refuse what `boundary` refuses (parseScenario guards it); the files the
+ * scenario names are checked here as well, so a refusal points at where the scenario names them.
+ */
+export function applyImports(file: string, data: unknown, read: FileReader, sources: SourceMap, boundary: ImportBoundary): Imported {
   const root = asMap(data);
   const problems: Problem[] = [];
   const findings: Finding[] = [];
@@ -35,25 +36,30 @@ export function applyImports(file: string, data: unknown, read: FileReader, sour
 
   const compose = asMap(root.topology).compose;
   if (typeof compose === "string" && compose !== "") {
-    merged = { ...merged, services: mergeCompose(file, compose, root, read, sources, problems, findings) };
+    const refused = boundary.check(referencedPath(file, compose));
+    if (refused !== null) findings.push(error(["topology", "compose"], refused));
+    else merged = { ...merged, services: mergeCompose(file, compose, root, read, sources, problems, findings) };
   }
 
   const istio = asMap(root.policies).istio;
-  if (Array.isArray(istio) && istio.every((f) => typeof f === "string")) {
+  // Past the limit (the schema says so) nothing is imported: each file is read and parsed.
+  if (Array.isArray(istio) && istio.length <= LIMITS.istioFiles && istio.every((f) => typeof f === "string")) {
     const services = Object.keys(asMap(merged.services));
-    const imported = importIstio(
-      istio.map((f) => referencedPath(file, f)),
-      read,
-      services,
-    );
+    const files = istio.flatMap((f, i) => {
+      const path = referencedPath(file, f);
+      const refused = boundary.check(path);
+      if (refused !== null) findings.push(error(["policies", "istio", i], refused));
+      return refused === null ? [path] : [];
+    });
+    const imported = importIstio(files, read, services);
     problems.push(...imported.problems);
     const own = asMap(root.policies);
     const policies: Record<string, unknown> = {};
     for (const [service, policy] of Object.entries(imported.policies)) {
       const written = own[service];
       const ownPolicy = asMap(written);
-      const fields = Object.keys(policy).filter((k) => !(k in ownPolicy));
-      for (const k of Object.keys(policy).filter((k) => k in ownPolicy)) {
+      const fields = Object.keys(policy).filter((k) => !Object.hasOwn(ownPolicy, k));
+      for (const k of Object.keys(policy).filter((k) => Object.hasOwn(ownPolicy, k))) {
         const from = imported.policyOrigins.get(`${service}.${k}`) ?? imported.policyOrigins.get(service);
         const where = from ? ` imported from ${from.source.file}` : "";
         findings.push(warning(["policies", service, k], `overrides the ${k}${where}`, { at: "key" }));
@@ -81,11 +87,11 @@ export function applyImports(file: string, data: unknown, read: FileReader, sour
     });
     merged = {
       ...merged,
-      policies: { ...policies, ...Object.fromEntries(Object.entries(ownPolicies).filter(([k]) => !(k in policies))) },
+      policies: { ...policies, ...Object.fromEntries(Object.entries(ownPolicies).filter(([k]) => !Object.hasOwn(policies, k))) },
       faults: [...faults, ...imported.faults],
     };
-    const missing = services.filter((s) => !(s in imported.policies) && !(s in ownPolicies));
-    if (missing.length > 0 && services.length > 1) {
+    const missing = services.filter((s) => !Object.hasOwn(imported.policies, s) && !Object.hasOwn(ownPolicies, s));
+    if (missing.length > 0 && services.length > 1 && files.length > 0) {
       findings.push(
         warning(
           ["policies", "istio"],
@@ -96,7 +102,30 @@ export function applyImports(file: string, data: unknown, read: FileReader, sour
       );
     }
   }
+  findings.push(...buildContextFindings(file, asMap(merged.services), boundary));
   return { data: merged, problems, findings };
+}
+
+/** Build contexts inside the scenario's folder, and each Dockerfile inside its context (as Docker requires). */
+function buildContextFindings(file: string, services: Record<string, unknown>, boundary: ImportBoundary): Finding[] {
+  const findings: Finding[] = [];
+  for (const [name, service] of Object.entries(services)) {
+    const build = asMap(service).build;
+    const spec = typeof build === "string" ? { context: build } : asMap(build);
+    if (typeof spec.context !== "string" || spec.context === "") continue;
+    const path = ["services", name, "build", ...(typeof build === "string" ? [] : ["context"])];
+    const refused = boundary.check(referencedPath(file, spec.context));
+    if (refused !== null) findings.push(error(path, refused));
+    if (typeof spec.dockerfile === "string" && escapesContext(spec.dockerfile)) {
+      findings.push(error(["services", name, "build", "dockerfile"], `the Dockerfile must be inside the build context (as Docker requires), found ${JSON.stringify(spec.dockerfile)}`));
+    }
+  }
+  return findings;
+}
+
+function escapesContext(dockerfile: string): boolean {
+  const normal = posix.normalize(dockerfile.split("\\").join("/"));
+  return normal === ".." || normal.startsWith("../") || normal.startsWith("/");
 }
 
 /** The compose file's services, each overridden field by field by the scenario's own services.<name>. */
@@ -119,7 +148,7 @@ function mergeCompose(
     const rebased = rebaseBuild(spec, dirname(composeFile), dirname(file));
     const ownService = own[name];
     const overrides = asMap(ownService);
-    const fields = (Object.keys(rebased) as (keyof ServiceSpec)[]).filter((k) => !(k in overrides));
+    const fields = (Object.keys(rebased) as (keyof ServiceSpec)[]).filter((k) => !Object.hasOwn(overrides, k));
     const fromCompose = Object.fromEntries(fields.map((k) => [k, rebased[k]]));
     // env merges key by key, the scenario's values winning; every other field is replaced whole.
     const env = rebased.env && overrides.env ? { env: { ...rebased.env, ...asMap(overrides.env) } } : {};
@@ -136,8 +165,8 @@ function mergeCompose(
       problems.push(problemIn(s, { ...f, path }));
     }
   }
-  const unknown = Object.keys(own).filter((name) => !(name in imported.services));
-  for (const name of Object.keys(own)) if (!(name in out)) out[name] = own[name];
+  const unknown = Object.keys(own).filter((name) => !Object.hasOwn(imported.services, name));
+  for (const name of Object.keys(own)) if (!Object.hasOwn(out, name)) Object.defineProperty(out, name, { value: own[name], enumerable: true, writable: true, configurable: true });
   if (source !== null && unknown.length > 0) {
     for (const name of unknown) {
       const service = asMap(own[name]);

@@ -6,7 +6,7 @@ import { formatDuration } from "./duration.js";
 import { error, warning, type Finding } from "./finding.js";
 import type { DocPath } from "./locate.js";
 import { asList, asMap } from "./scenario-parts.js";
-import { fileProblem, parseYamlFile, problemIn, type FileReader, type SourceFile } from "./source-file.js";
+import { fileProblem, parseYamlFile, problemIn, readReferenced, type FileReader, type SourceFile } from "./source-file.js";
 import type { FaultSpec, PolicySpec } from "./spec.js";
 import type { Problem } from "./types.js";
 import { describeValue, quoteList } from "./wording.js";
@@ -90,12 +90,12 @@ export function importIstio(files: readonly string[], read: FileReader, services
   const result: IstioImport = { policies: {}, faults: [], problems: [], policyOrigins: new Map(), faultOrigins: [] };
   const seenHosts = { vs: new Map<string, Origin>(), dr: new Map<string, Origin>() };
   for (const file of files) {
-    const text = read(file);
-    if (text === null) {
-      result.problems.push(fileProblem(file, "no such file (policies.istio names it)"));
+    const text = readReferenced(read, file);
+    if ("missing" in text || "refused" in text) {
+      result.problems.push(fileProblem(file, "refused" in text ? text.refused : "no such file (policies.istio names it)"));
       continue;
     }
-    const parsed = parseYamlFile(file, text, { multiDocument: true });
+    const parsed = parseYamlFile(file, text.text, { multiDocument: true });
     result.problems.push(...parsed.problems);
     const nonEmpty = parsed.documents.filter((d) => d.doc.contents !== null);
     if (parsed.problems.length === 0 && nonEmpty.length === 0) result.problems.push(fileProblem(file, "the file holds no Istio resource"));
@@ -117,7 +117,7 @@ function importResource(
   seen: { vs: Map<string, Origin>; dr: Map<string, Origin> },
   findings: Finding[],
 ): void {
-  const data = asMap(source.doc.toJS());
+  const data = asMap(source.data);
   const kind = data.kind;
   const name = String(asMap(data.metadata).name ?? "unnamed");
   const apiVersion = String(data.apiVersion ?? "");

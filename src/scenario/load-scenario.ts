@@ -1,25 +1,26 @@
 // The scenario module's entry point: text → every problem at once, located, and the resolved
 // scenario when there is no error. parseScenario is pure; readScenario only adds the file read.
-import { readFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
-import { LineCounter, parseDocument } from "yaml";
+import { readFileSync, realpathSync, statSync } from "node:fs";
 import { capabilityFindings } from "./capabilities.js";
 import { crossCheck } from "./cross-check.js";
-import { explainIssues, PARSE_OPTIONS } from "./explain-issues.js";
+import { explainIssues, hiddenKeyFindings, PARSE_OPTIONS } from "./explain-issues.js";
 import { error, type Finding } from "./finding.js";
+import { ImportBoundary, type BoundaryOptions } from "./import-boundary.js";
 import { applyImports } from "./imports.js";
 import { resolveScenario } from "./resolve.js";
 import { asMap, scenarioParts } from "./scenario-parts.js";
-import { SourceMap, yamlProblem, type FileReader } from "./source-file.js";
+import { parseYamlFile, ReadRefusedError, sizeProblem, SourceMap, type FileReader } from "./source-file.js";
 import { scenarioSchema } from "./spec.js";
 import type { Problem, ResolvedScenario } from "./types.js";
 
-export interface ScenarioOptions {
+export interface ScenarioOptions extends BoundaryOptions {
   /** Overrides the scenario's seed (the --seed option). */
   seed?: number | undefined;
   /**
    * Reads the files a scenario imports (topology.compose, policies.istio, a compose env_file).
    * parseScenario does no I/O of its own: without a reader every import is "no such file".
+   * Whatever reader is given, files outside the scenario's folder are refused unless
+   * allowOutsideImports is set.
    */
   readFile?: FileReader;
 }
@@ -32,24 +33,24 @@ export interface ScenarioResult {
 }
 
 export function parseScenario(file: string, text: string, options: ScenarioOptions = {}): ScenarioResult {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
-  const yamlProblems = [
-    ...doc.errors.map((e) => yamlProblem(file, lines, e, "error")),
-    ...doc.warnings.map((w) => yamlProblem(file, lines, w, "warning")),
-  ];
+  const parsedFile = parseYamlFile(file, text);
+  const source = parsedFile.documents[0];
   // After a syntax error the tree is a guess; findings from it would point at the wrong things.
-  if (doc.errors.length > 0) return { scenario: null, problems: sortByPosition(yamlProblems) };
+  if (source === undefined) return { scenario: null, problems: sortByPosition(parsedFile.problems) };
+  const yamlProblems = parsedFile.problems;
 
-  const data: unknown = doc.toJS();
+  const data = source.data;
   const parsed = scenarioSchema.safeParse(data, PARSE_OPTIONS);
-  const sources = new SourceMap({ file, doc, lines });
+  const sources = new SourceMap(source);
+  const boundary = new ImportBoundary(file, options);
+  const read = boundary.guard(options.readFile ?? (() => null));
   const empty = data === null || data === undefined;
-  const imported = empty ? { data, problems: [], findings: [] } : applyImports(file, data, options.readFile ?? (() => null), sources);
+  const imported = empty ? { data, problems: [], findings: [] } : applyImports(file, data, read, sources, boundary);
   const findings: Finding[] = empty
     ? [error([], `the scenario is empty; it needs at least "name" and "services"`)]
     : [
         ...(parsed.success ? [] : explainIssues(parsed.error.issues, scenarioSchema, data)),
+        ...hiddenKeyFindings(scenarioSchema, data),
         ...servicesOrCompose(data),
         ...imported.findings,
         ...crossCheck(scenarioParts(imported.data)),
@@ -58,7 +59,7 @@ export function parseScenario(file: string, text: string, options: ScenarioOptio
   const problems = sortByPosition([...yamlProblems, ...findings.map((f) => sources.problem(f)), ...imported.problems], file);
   if (!parsed.success || problems.some((p) => p.severity === "error")) return { scenario: null, problems };
   // The merged document is what the user wrote plus what the imports produced, each part valid.
-  const merged = scenarioSchema.safeParse(imported.data);
+  const merged = scenarioSchema.safeParse(imported.data, PARSE_OPTIONS);
   if (!merged.success) {
     const extra = explainIssues(merged.error.issues, scenarioSchema, imported.data).map((f) => sources.problem(f));
     return { scenario: null, problems: sortByPosition([...problems, ...extra], file) };
@@ -84,28 +85,52 @@ function servicesOrCompose(data: unknown): Finding[] {
 export async function readScenario(file: string, options: ScenarioOptions = {}): Promise<ScenarioResult> {
   let text: string;
   try {
-    text = await readFile(file, "utf8");
+    text = readBoundedFile(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const message =
-      code === "ENOENT"
-        ? "no such file"
-        : code === "EISDIR"
-          ? "this is a directory; expected a scenario YAML file"
-          : `cannot read the file: ${(e as Error).message}`;
+      e instanceof ReadRefusedError
+        ? e.message
+        : code === "ENOENT"
+          ? "no such file"
+          : code === "EISDIR"
+            ? "this is a directory; expected a scenario YAML file"
+            : `cannot read the file: ${(e as Error).message}`;
     return { scenario: null, problems: [{ severity: "error", file, line: 1, col: 1, path: "", message }] };
   }
-  return parseScenario(file, text, { readFile: readFileOrNull, ...options });
+  return parseScenario(file, text, { readFile: readFileOrNull, realPath: realPathOrNull, ...options });
 }
 
-/** The reader readScenario gives parseScenario: a missing file is null, anything else unreadable throws. */
+/**
+ * The reader readScenario gives parseScenario: a missing file is null; a file that is not a
+ * regular file (a FIFO or /dev/zero would never end) or is too large is refused; anything else
+ * unreadable throws.
+ */
 export function readFileOrNull(path: string): string | null {
   try {
-    return readFileSync(path, "utf8");
+    return readBoundedFile(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "ENOTDIR" || code === "EISDIR") return null;
     throw e;
+  }
+}
+
+/** The file's text, after making sure it is a regular file within LIMITS.fileBytes. */
+function readBoundedFile(path: string): string {
+  const info = statSync(path);
+  if (info.isDirectory()) throw Object.assign(new Error(`${path} is a directory`), { code: "EISDIR" });
+  if (!info.isFile()) throw new ReadRefusedError(`${JSON.stringify(path)} is not a regular file; meshquake reads only files`);
+  const tooBig = sizeProblem(info.size);
+  if (tooBig !== null) throw new ReadRefusedError(tooBig);
+  return readFileSync(path, "utf8");
+}
+
+function realPathOrNull(path: string): string | null {
+  try {
+    return realpathSync(path);
+  } catch {
+    return null;
   }
 }
 

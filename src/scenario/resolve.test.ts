@@ -38,14 +38,43 @@ describe("resolveScenario", () => {
       },
       load: {
         target: "frontend",
+        // Neither model nor connections: open, capped at rate × timeout in flight.
+        model: "open",
         rate: 50,
-        connections: 8,
+        arrivals: "constant",
+        maxInFlight: 500,
+        connections: 500,
+        timeoutMs: 10_000,
+        maxLagMs: 10,
         durationMs: 30_000,
         requests: [{ method: "GET", path: "/", headers: {}, body: null, weight: 1 }],
       },
       faults: [],
       checks: [],
     });
+  });
+
+  it("gives each load its model: open by default, closed when it sets connections, as written otherwise", () => {
+    const load = (yaml: string) => resolved(`name: m\nservices: { frontend: {} }\nload: ${yaml}\n`).load;
+    expect(load("{ rate: 200 }")).toMatchObject({ model: "open", arrivals: "constant", maxInFlight: 2000, connections: 2000, timeoutMs: 10_000 });
+    expect(load("{ rate: 100, connections: 8 }")).toMatchObject({ model: "closed", connections: 8, maxInFlight: 8 });
+    expect(load("{ model: closed, rate: 100 }")).toMatchObject({ model: "closed", connections: 8, maxInFlight: 8 });
+    expect(load("{ model: open, rate: 2.5, arrivals: poisson, maxInFlight: 40, timeout: 2s }")).toMatchObject({
+      model: "open",
+      rate: 2.5,
+      arrivals: "poisson",
+      maxInFlight: 40,
+      connections: 40,
+      timeoutMs: 2000,
+    });
+    // The lag it tolerates: the mean gap between requests, 1 ms to 10 ms.
+    expect(load("{ rate: 200 }").maxLagMs).toBe(5);
+    expect(load("{ rate: 50 }").maxLagMs).toBe(10);
+    expect(load("{ rate: 5000 }").maxLagMs).toBe(1);
+    expect(load("{ rate: 200, maxLag: 2ms }").maxLagMs).toBe(2);
+    // rate × timeout, at least 16 and at most 20 000 sockets.
+    expect(load("{ rate: 1 }").maxInFlight).toBe(16);
+    expect(load("{ rate: 5000, timeout: 30s }").maxInFlight).toBe(20_000);
   });
 
   it("fills policy defaults inside each block the scenario opens", () => {

@@ -5,6 +5,7 @@ import { dirname, isAbsolute, join } from "node:path";
 import { DEFAULTS } from "./defaults.js";
 import { parseDuration, parseDurationOrRange } from "./duration.js";
 import type { DocPath } from "./locate.js";
+import { parseMemorySize } from "./memory-size.js";
 import { parseSloExpression } from "./slo-expression.js";
 import {
   ENDPOINT_PATTERN,
@@ -76,6 +77,7 @@ function resolveService(name: string, spec: ServiceSpec, names: string[], contex
     health: httpPath ?? d.health,
   };
   if (spec.dependsOn !== undefined && spec.dependsOn.length > 0) service.dependsOn = [...new Set(spec.dependsOn)];
+  if (spec.resources !== undefined) service.resources = resolveResources(spec.resources);
   if (spec.image === undefined && spec.build === undefined) return service;
 
   const at = context.locate(["services", name]);
@@ -92,6 +94,13 @@ function resolveService(name: string, spec: ServiceSpec, names: string[], contex
     origin: { file: at.file ?? context.file, line: at.line, col: at.col },
   };
   return { ...service, image };
+}
+
+function resolveResources(spec: NonNullable<ServiceSpec["resources"]>): NonNullable<ResolvedService["resources"]> {
+  return {
+    ...(spec.memory !== undefined ? { memoryBytes: parseMemorySize(spec.memory)! } : {}),
+    ...(spec.pids !== undefined ? { pids: spec.pids } : {}),
+  };
 }
 
 function readinessOf(health: HealthSpec | undefined): Readiness {
@@ -155,6 +164,27 @@ function resolvePolicy(spec: PolicySpec, service: ResolvedService): ResolvedPoli
   };
 }
 
+/**
+ * The open model's default cap on requests in flight: every request of a whole timeout's worth
+ * of load (rate × timeout), so it binds only when the system holds every request until it times
+ * out. At least 16; at most MAX_DEFAULT_IN_FLIGHT, one connection each.
+ */
+export function defaultMaxInFlight(rate: number, timeoutMs: number): number {
+  return Math.min(MAX_DEFAULT_IN_FLIGHT, Math.max(16, Math.ceil((rate * timeoutMs) / 1000)));
+}
+
+/**
+ * The generator lag an open load tolerates at p99 by default: the mean gap between requests, so
+ * that requests still leave in order and evenly spaced, at least 1 ms and at most 10 ms. Lag
+ * only ever adds to measured latency (it is counted from the scheduled time), never hides any.
+ */
+export function defaultMaxLagMs(rate: number): number {
+  return Math.min(10, Math.max(1, 1000 / rate));
+}
+
+/** Sockets the generator may hold open by default: well inside a process's usual 65k file descriptors, with room for the rest of the harness. */
+export const MAX_DEFAULT_IN_FLIGHT = 20_000;
+
 function resolveLoad(spec: LoadSpec, services: ResolvedService[]): ResolvedLoad {
   const d = DEFAULTS.load;
   const requests: RequestTemplate[] = (spec.requests ?? [{}]).map((r) => ({
@@ -164,10 +194,20 @@ function resolveLoad(spec: LoadSpec, services: ResolvedService[]): ResolvedLoad 
     body: r.body ?? null,
     weight: r.weight ?? d.request.weight,
   }));
+  const model = spec.model ?? (spec.connections === undefined ? d.model : "closed");
+  const rate = spec.rate ?? d.rate;
+  const timeoutMs = parseDuration(spec.timeout ?? d.timeout);
+  const connections = spec.connections ?? d.connections;
+  const maxInFlight = model === "closed" ? connections : (spec.maxInFlight ?? defaultMaxInFlight(rate, timeoutMs));
   return {
     target: spec.target ?? services[0]?.name ?? "",
-    rate: spec.rate ?? d.rate,
-    connections: spec.connections ?? d.connections,
+    model,
+    rate,
+    arrivals: spec.arrivals ?? d.arrivals,
+    maxInFlight,
+    connections: model === "closed" ? connections : maxInFlight,
+    timeoutMs,
+    maxLagMs: spec.maxLag === undefined ? defaultMaxLagMs(rate) : parseDuration(spec.maxLag),
     durationMs: parseDuration(spec.duration ?? d.duration),
     requests,
   };

@@ -12,7 +12,10 @@ import {
   parseDuration,
   parseDurationOrRange,
 } from "./duration.js";
+import { MEMORY_MAX_BYTES, MEMORY_MIN_BYTES, parseMemorySize } from "./memory-size.js";
+import { SIDECAR_UID, userClaimsUid } from "./sidecar-user.js";
 import type { DataPlaneName, FaultKind } from "./types.js";
+import { LIMITS, MESH_HEADER_PREFIX, RESERVED_NAMES, SIDECAR_PORTS } from "./limits.js";
 import { describeValue } from "./wording.js";
 
 type IssueInput = { input?: unknown };
@@ -28,28 +31,60 @@ function trySlug(value: unknown): string {
   return slug === "" ? "" : `; try ${JSON.stringify(slug)}`;
 }
 
-const scenarioName = z
-  .string()
+/** At most `max` characters, checked first so a long value is not run through patterns. */
+function lengthAtMost(max: number, what: string, why = "") {
+  return (text: z.ZodString) =>
+    text.max(max, { abort: true, error: (iss: IssueInput) => `${what} is at most ${max} characters${why}, found ${lengthOf(iss.input)}` });
+}
+
+function lengthOf(value: unknown): string {
+  return typeof value === "string" ? `${value.length} characters` : describeValue(value);
+}
+
+/** A name that is a property of every JavaScript object is refused like any other bad name. */
+const notReserved = (name: string): boolean => !RESERVED_NAMES.has(name);
+/** Map keys: only `__proto__` is lost on the way (zod and object spreads skip it). */
+const notProto = (name: string): boolean => name !== "__proto__";
+
+function reservedMessage(what: string) {
+  return (iss: IssueInput) => `${describeValue(iss.input)} is reserved (every JavaScript object has a property of that name); choose another ${what}`;
+}
+
+const scenarioName = lengthAtMost(LIMITS.nameLength, "a scenario name")(z.string())
   .regex(/^[a-z0-9-]+$/, {
     error: (iss: IssueInput) =>
       `a scenario name uses only ${NAME_CHARS} (it names the report folder), found ${describeValue(iss.input)}${trySlug(iss.input)}`,
   })
-  .meta({ description: "Unique name; names the report folder. [a-z0-9-]+" });
+  .meta({ description: `Unique name; names the report folder. [a-z0-9-]+, at most ${LIMITS.nameLength} characters.` });
 
 export const SERVICE_NAME_PATTERN = /^[a-z][a-z0-9-]*$/;
 
-const serviceName = z.string().regex(SERVICE_NAME_PATTERN, {
-  error: (iss: IssueInput) =>
-    `a service name starts with a lowercase letter and uses only ${NAME_CHARS} (it becomes a DNS name), ` +
-    `found ${describeValue(iss.input)}${trySlug(iss.input)}`,
-});
+export const serviceName = lengthAtMost(
+  LIMITS.serviceNameLength,
+  "a service name",
+  ` (with "-<replica>" it is a DNS label, at most 63)`,
+)(z.string())
+  .regex(SERVICE_NAME_PATTERN, {
+    abort: true,
+    error: (iss: IssueInput) =>
+      `a service name starts with a lowercase letter and uses only ${NAME_CHARS} (it becomes a DNS name), ` +
+      `found ${describeValue(iss.input)}${trySlug(iss.input)}`,
+  })
+  .refine(notReserved, { error: reservedMessage("service name") });
 
-const faultName = z
-  .string()
+const faultName = lengthAtMost(LIMITS.nameLength, "a fault name")(z.string())
   .regex(/^[a-z0-9-]+$/, {
+    abort: true,
     error: (iss: IssueInput) => `a fault name uses only ${NAME_CHARS} (checks refer to it as fault:<name>), found ${describeValue(iss.input)}`,
   })
+  .refine(notReserved, { error: reservedMessage("fault name") })
   .meta({ description: "Unique fault name; checks refer to it as fault:<name> or recovery:<name>." });
+
+/** The message for a service name `schema` refuses, or undefined (compose files name services too). */
+export function serviceNameProblem(name: string): string | undefined {
+  const parsed = serviceName.safeParse(name);
+  return parsed.success ? undefined : parsed.error.issues[0]?.message;
+}
 
 /** "payments" (every replica) or "payments[1]" (one replica). */
 export const ENDPOINT_PATTERN = /^([a-z][a-z0-9-]*)(?:\[(\d+)\])?$/;
@@ -68,7 +103,10 @@ type NumberKind = "number" | "integer";
 function notANumber(kind: NumberKind) {
   return (iss: IssueInput): string => {
     const { input } = iss;
-    if (typeof input === "number") return `expected ${Number.isFinite(input) ? "a whole number" : "a finite number"}, found ${input}`;
+    if (typeof input === "number") {
+      if (!Number.isFinite(input)) return `expected a finite number, found ${input}`;
+      return Number.isInteger(input) ? `expected a whole number small enough to be exact (at most 2^53), found ${input}` : `expected a whole number, found ${input}`;
+    }
     if (typeof input === "string" && /^\d+(?:\.\d+)?%$/.test(input)) {
       return `expected a plain number without "%" (write ${input.slice(0, -1)}), found ${describeValue(input)}`;
     }
@@ -80,13 +118,16 @@ function numberSchema(kind: NumberKind) {
   return kind === "integer" ? z.int({ error: notANumber(kind) }) : z.number({ error: notANumber(kind) });
 }
 
+/** The range first (one message for 1e300, not two), then whether it is whole. */
 function numberBetween(min: number, max: number, kind: NumberKind = "number") {
   const outOfRange = (iss: IssueInput) => `must be between ${min} and ${max}, found ${describeValue(iss.input)}`;
-  return numberSchema(kind).min(min, { error: outOfRange }).max(max, { error: outOfRange });
+  const ranged = z.number({ error: notANumber(kind) }).min(min, { abort: true, error: outOfRange }).max(max, { abort: true, error: outOfRange });
+  return kind === "integer" ? ranged.int({ error: notANumber(kind) }) : ranged;
 }
 
 function numberAtLeast(min: number, kind: NumberKind = "number") {
-  return numberSchema(kind).min(min, { error: (iss: IssueInput) => `must be at least ${min}, found ${describeValue(iss.input)}` });
+  const atLeast = z.number({ error: notANumber(kind) }).min(min, { abort: true, error: (iss: IssueInput) => `must be at least ${min}, found ${describeValue(iss.input)}` });
+  return kind === "integer" ? atLeast.int({ error: notANumber(kind) }) : atLeast;
 }
 
 function positiveNumber() {
@@ -124,37 +165,117 @@ function errorMessage(run: () => unknown): string | undefined {
   }
 }
 
+interface DurationBound {
+  ms: number;
+  text: string;
+  why: string;
+}
+
+const SCHEDULED: DurationBound = { ms: LIMITS.durationMs, text: LIMITS.durationText, why: "the longest duration meshquake schedules" };
+const PROXY_DELAY: DurationBound = { ms: LIMITS.faultDelayMs, text: LIMITS.faultDelayText, why: "the longest delay the sidecar injects" };
+
+function tooLong(bound: DurationBound) {
+  return (iss: IssueInput) => `must be at most ${bound.text} (${bound.why}), found ${describeValue(iss.input)}`;
+}
+
 function duration(options: { positive?: boolean } = {}) {
   return z
     .string({ error: notADuration })
     .regex(new RegExp(DURATION_PATTERN), { abort: true, error: (iss: IssueInput) => errorMessage(() => parseDuration(String(iss.input))) })
     .refine((text) => !options.positive || parseDuration(text) > 0, { error: "must be longer than 0s" })
-    .meta({ description: `A duration such as ${DURATION_EXAMPLES}.` });
+    .refine((text) => parseDuration(text) <= SCHEDULED.ms, { error: tooLong(SCHEDULED) })
+    .meta({ description: `A duration such as ${DURATION_EXAMPLES}, at most ${SCHEDULED.text}.` });
 }
 
 const positiveDuration = duration({ positive: true });
 
-const durationOrRange = z
-  .string({ error: notADuration })
-  .regex(new RegExp(DURATION_OR_RANGE_PATTERN), {
-    abort: true,
-    error: (iss: IssueInput) => errorMessage(() => parseDurationOrRange(String(iss.input))),
-  })
-  .superRefine((text, ctx) => {
-    const message = errorMessage(() => parseDurationOrRange(text));
-    if (message !== undefined) ctx.addIssue({ code: "custom", message });
-  })
-  .meta({ description: `A duration, or a range "2ms..20ms" drawn from uniformly per request.` });
+function durationOrRange(bound: DurationBound = SCHEDULED) {
+  return z
+    .string({ error: notADuration })
+    .regex(new RegExp(DURATION_OR_RANGE_PATTERN), {
+      abort: true,
+      error: (iss: IssueInput) => errorMessage(() => parseDurationOrRange(String(iss.input))),
+    })
+    .superRefine((text, ctx) => {
+      const message = errorMessage(() => parseDurationOrRange(text));
+      if (message !== undefined) ctx.addIssue({ code: "custom", message });
+      else if (parseDurationOrRange(text).maxMs > bound.ms) ctx.addIssue({ code: "custom", message: tooLong(bound)({ input: text }) });
+    })
+    .meta({ description: `A duration, or a range "2ms..20ms" drawn from uniformly per request; at most ${bound.text}.` });
+}
 
 // --- services ------------------------------------------------------------------------------
 
-const httpPath = z.string().regex(/^\//, {
-  error: (iss: IssueInput) => `expected a path starting with "/", found ${describeValue(iss.input)}`,
+// --- text that reaches HTTP, the sidecar's config and the containers --------------------------
+
+const startsWithSlash = (iss: IssueInput) => `expected a path starting with "/", found ${describeValue(iss.input)}`;
+
+/** A request path (and query) goes on the request line as written: printable ASCII, no spaces. */
+const httpPath = lengthAtMost(LIMITS.requestPathLength, "a request path")(z.string())
+  .regex(/^\//, { abort: true, error: startsWithSlash })
+  .regex(/^[\x21-\x7e]*$/, {
+    error: (iss: IssueInput) =>
+      `a request path is sent as written: use printable ASCII without spaces or line breaks (percent-encode the rest, e.g. %20), found ${describeValue(iss.input)}`,
+  });
+
+/** What dataplane/haproxy/names.ts lets into the sidecar's config as a health-check path (one config word). */
+const HEALTH_PATH = /^\/[A-Za-z0-9._~!$&()*+,;=:@%/?-]*$/;
+
+function healthPathMessage(iss: IssueInput): string {
+  return (
+    `a health path becomes one word of the sidecar's config: use letters, digits and -._~!$&()*+,;=:@%/? only ` +
+    `(percent-encode the rest, e.g. %20), found ${describeValue(iss.input)}`
+  );
+}
+
+const healthPath = lengthAtMost(LIMITS.healthPathLength, "a health path")(z.string())
+  .regex(/^\//, { abort: true, error: startsWithSlash })
+  .regex(HEALTH_PATH, { error: healthPathMessage });
+
+/** RFC 9110 token: what a header name is (dataplane/haproxy/faults.ts checks the same). */
+const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+const headerName = lengthAtMost(256, "a header name")(z.string())
+  .regex(HTTP_TOKEN, {
+    abort: true,
+    error: (iss: IssueInput) => `a header name is an HTTP token (letters, digits and !#$%&'*+.^_\`|~-), found ${describeValue(iss.input)}`,
+  })
+  .refine(notProto, { error: reservedMessage("header name") });
+
+const requestHeaderName = headerName.refine((name) => !name.toLowerCase().startsWith(MESH_HEADER_PREFIX), {
+  error: (iss: IssueInput) =>
+    `${describeValue(iss.input)}: headers starting with "${MESH_HEADER_PREFIX}" are reserved (the sidecars set and read them); rename it`,
 });
 
+/** Field values may hold a tab, never another control character: CR or LF would end the header. */
+const headerValue = lengthAtMost(LIMITS.headerValueLength, "a header value")(z.string()).regex(/^[^\x00-\x08\x0a-\x1f\x7f]*$/, {
+  error: (iss: IssueInput) => `a header value cannot hold a line break (CR, LF) or another control character, found ${describeValue(iss.input)}`,
+});
+
+/** Text handed to Docker (commands, environment, user): NUL would cut it short. */
+const containerText = lengthAtMost(LIMITS.textLength, "this text")(z.string()).regex(/^[^\x00]*$/, {
+  error: "cannot hold a NUL character",
+});
+
+/** Environment variable and build-argument names: Docker passes them as NAME=value. */
+const variableName = lengthAtMost(256, "a variable name")(z.string())
+  .regex(/^[^=\x00-\x1f\x7f]+$/, {
+    abort: true,
+    error: (iss: IssueInput) => `a variable name cannot be empty or hold "=" or a control character, found ${describeValue(iss.input)}`,
+  })
+  .refine(notProto, { error: reservedMessage("variable name") });
+
+const variables = z.record(variableName, z.union([containerText, z.number(), z.boolean()]));
+
 /** A command as an exec-form list: ["node", "server.js"]. */
-const commandList = z.array(z.string(), {
+const commandList = z.array(containerText, {
   error: (iss: IssueInput) => `expected a command as a list of strings, e.g. ["node", "server.js"], found ${describeValue(iss.input)}`,
+});
+
+const appPort = numberBetween(1, 65535, "integer").refine((port) => !SIDECAR_PORTS.includes(port), {
+  error: (iss: IssueInput) =>
+    `port ${describeValue(iss.input)} belongs to the sidecar in every pod (${SIDECAR_PORTS.join(", ")}: its outbound and inbound listeners); ` +
+    "choose another port for the app",
 });
 
 const buildSchema = z.union(
@@ -163,7 +284,7 @@ const buildSchema = z.union(
     z.strictObject({
       context: z.string().min(1).meta({ description: "The build context: a folder, relative to this file." }),
       dockerfile: z.string().min(1).optional().meta({ description: "The Dockerfile, relative to the context.", default: "Dockerfile" }),
-      args: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional().meta({ description: "Build arguments." }),
+      args: variables.optional().meta({ description: "Build arguments." }),
       target: z.string().min(1).optional().meta({ description: "The stage to build in a multi-stage Dockerfile." }),
     }),
   ],
@@ -177,7 +298,29 @@ const healthSchema = oneOf(
     z.strictObject({ command: commandList.min(1, { error: "must not be empty" }) }, { error }),
   ],
   `a path starting with "/" (HTTP GET answers 2xx), "tcp" (the port accepts connections) or { command: [...] } (exits 0 in the app container)`,
-);
+).superRefine((health, ctx) => {
+  // A health path is also the default path of the callers' health checks (a word of their config).
+  if (typeof health !== "string" || !health.startsWith("/")) return;
+  const parsed = healthPath.safeParse(health);
+  if (!parsed.success) ctx.addIssue({ code: "custom", message: parsed.error.issues[0]?.message ?? healthPathMessage({ input: health }) });
+});
+
+const memorySize = z
+  .string()
+  .refine((v) => {
+    const bytes = parseMemorySize(v);
+    return bytes !== null && bytes >= MEMORY_MIN_BYTES && bytes <= MEMORY_MAX_BYTES;
+  }, {
+    error: (iss: IssueInput) =>
+      `expected a memory size between 6m and 256g such as "256m", "512MiB" or "1g" (k, m, g are powers of 1024), found ${describeValue(iss.input)}`,
+  });
+
+const resourcesSchema = z
+  .strictObject({
+    memory: memorySize.meta({ description: `Memory limit (no swap beyond it), e.g. "512m" or "1GiB".` }),
+    pids: numberBetween(16, 65536, "integer").meta({ description: "Most processes and threads at once." }),
+  })
+  .partial();
 
 export const serviceSchema = z
   .strictObject({
@@ -187,20 +330,32 @@ export const serviceSchema = z
         "Services the built-in fixture calls on every request, in order. For a user image: the services its app calls " +
         "(edges the report and checks use); its sidecar routes to every service either way.",
     }),
-    latency: durationOrRange.meta({ description: `The fixture's own service time, or a range "2ms..20ms".`, default: DEFAULTS.service.latency }),
+    latency: durationOrRange().meta({ description: `The fixture's own service time, or a range "2ms..20ms".`, default: DEFAULTS.service.latency }),
     errorRate: numberBetween(0, 1).meta({ description: "The fixture answers 500 with this probability, 0..1.", default: DEFAULTS.service.errorRate }),
-    port: numberBetween(1, 65535, "integer").meta({ description: "Port the app listens on.", default: DEFAULTS.service.port }),
+    port: appPort.meta({ description: "Port the app listens on (not one of the sidecar's).", default: DEFAULTS.service.port }),
     health: healthSchema.meta({
       description: `How the mesh knows the app is ready: an HTTP path, "tcp" or { command }. Default: ${DEFAULTS.service.health} for the fixture, "tcp" for a user image.`,
     }),
-    image: z.string().min(1).meta({ description: "A user image to run instead of the fixture; it must exist locally (nothing is pulled)." }),
+    image: lengthAtMost(255, "an image reference")(z.string()).min(1).regex(/^[^\s\x00-\x1f\x7f]*$/, { error: "an image reference has no spaces or control characters" }).meta({ description: "A user image to run instead of the fixture; it must exist locally (nothing is pulled)." }),
     build: buildSchema.meta({ description: "Build a user image from a Dockerfile instead of the fixture." }),
-    env: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).meta({ description: "Environment of a user image." }),
+    env: variables.meta({ description: "Environment of a user image." }),
     command: commandList.meta({ description: "Command of a user image (replaces its CMD)." }),
     entrypoint: commandList.meta({ description: "Entrypoint of a user image (replaces its ENTRYPOINT)." }),
-    user: z.string().min(1).meta({ description: "User the app of a user image runs as." }),
-    workingDir: z.string().min(1).meta({ description: "Working directory of a user image's app." }),
+    user: containerText
+      .min(1)
+      .refine((u) => !userClaimsUid(u), {
+        error: (iss: IssueInput) =>
+          `uid ${SIDECAR_UID} is the sidecar's (found ${describeValue(iss.input)}): the pod's interception lets that uid's traffic ` +
+          `bypass the mesh, so this app's calls would not be meshed; run it as another user`,
+      })
+      .meta({ description: `User the app of a user image runs as; not the sidecar's uid ${SIDECAR_UID}.` }),
+    workingDir: containerText.min(1).meta({ description: "Working directory of a user image's app." }),
     dependsOn: z.array(serviceRef).meta({ description: "Services whose apps must be ready before this one starts." }),
+    resources: resourcesSchema.meta({
+      description:
+        `Limits of each replica's app container. Default: ${DEFAULTS.resources.fixture.memory} and ${DEFAULTS.resources.fixture.pids} processes ` +
+        `for the fixture, ${DEFAULTS.resources.userImage.memory} and ${DEFAULTS.resources.userImage.pids} for a user image.`,
+    }),
   })
   .partial();
 
@@ -218,7 +373,7 @@ const retryOnCondition = oneOf(
 const retryBudgetSchema = z
   .strictObject({
     ratio: numberBetween(0, 1).meta({ description: "Retries allowed as a fraction of requests.", default: DEFAULTS.retryBudget.ratio }),
-    minPerSecond: numberAtLeast(0, "integer").meta({ description: "Retries always allowed per second.", default: DEFAULTS.retryBudget.minPerSecond }),
+    minPerSecond: numberBetween(0, LIMITS.proxyCount, "integer").meta({ description: "Retries always allowed per second.", default: DEFAULTS.retryBudget.minPerSecond }),
     window: positiveDuration.meta({ description: "Window the ratio is computed over.", default: DEFAULTS.retryBudget.window }),
   })
   .partial();
@@ -241,13 +396,13 @@ export const policySchema = z
     retries: retriesSchema,
     circuitBreaker: z
       .strictObject({
-        maxConnections: numberAtLeast(1, "integer"),
-        maxPending: numberAtLeast(0, "integer"),
+        maxConnections: numberBetween(1, LIMITS.proxyCount, "integer"),
+        maxPending: numberBetween(0, LIMITS.proxyCount, "integer"),
       })
       .partial(),
     outlierDetection: z
       .strictObject({
-        consecutive5xx: numberAtLeast(1, "integer").meta({ default: DEFAULTS.outlierDetection.consecutive5xx }),
+        consecutive5xx: numberBetween(1, LIMITS.proxyCount, "integer").meta({ default: DEFAULTS.outlierDetection.consecutive5xx }),
         interval: positiveDuration.meta({ default: DEFAULTS.outlierDetection.interval }),
         baseEjectionTime: positiveDuration.meta({ default: DEFAULTS.outlierDetection.baseEjectionTime }),
         maxEjectionPercent: percent.meta({ default: DEFAULTS.outlierDetection.maxEjectionPercent }),
@@ -256,10 +411,10 @@ export const policySchema = z
     loadBalancer: z.enum(["round-robin", "least-request", "random"]).meta({ default: DEFAULTS.policy.loadBalancer }),
     healthCheck: z
       .strictObject({
-        path: httpPath.meta({ description: "Default: the service's health path." }),
+        path: healthPath.meta({ description: "Default: the service's health path." }),
         interval: positiveDuration.meta({ default: DEFAULTS.healthCheck.interval }),
-        unhealthyAfter: numberAtLeast(1, "integer").meta({ default: DEFAULTS.healthCheck.unhealthyAfter }),
-        healthyAfter: numberAtLeast(1, "integer").meta({ default: DEFAULTS.healthCheck.healthyAfter }),
+        unhealthyAfter: numberBetween(1, LIMITS.healthChecks, "integer").meta({ default: DEFAULTS.healthCheck.unhealthyAfter }),
+        healthyAfter: numberBetween(1, LIMITS.healthChecks, "integer").meta({ default: DEFAULTS.healthCheck.healthyAfter }),
       })
       .partial(),
   })
@@ -271,21 +426,79 @@ const requestSchema = z
   .strictObject({
     method: z.enum(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]).meta({ default: DEFAULTS.load.request.method }),
     path: httpPath.meta({ default: DEFAULTS.load.request.path }),
-    headers: z.record(z.string(), z.string()),
-    body: z.string(),
+    headers: z.record(requestHeaderName, headerValue).superRefine((headers, ctx) => {
+      for (const name of Object.keys(headers)) {
+        if (name.toLowerCase() === "x-request-id") {
+          ctx.addIssue({
+            code: "custom",
+            path: [name],
+            message: `x-request-id is the load generator's own: every request gets a unique one, so a failure can be traced hop by hop; remove it`,
+          });
+        }
+      }
+    }),
+    body: lengthAtMost(LIMITS.requestBodyBytes, "a request body")(z.string()),
     weight: positiveNumber().meta({ description: "Relative share of this request in the mix.", default: DEFAULTS.load.request.weight }),
   })
   .partial();
 
+export const LOAD_MODELS = ["open", "closed"] as const;
+export const ARRIVALS = ["constant", "poisson"] as const;
+
 export const loadSchema = z
   .strictObject({
     target: serviceRef.meta({ description: "The ingress service load is sent to; default: the first service." }),
-    rate: positiveNumber().meta({ description: "Requests per second.", default: DEFAULTS.load.rate }),
-    connections: numberBetween(1, 10_000, "integer").meta({ default: DEFAULTS.load.connections }),
+    model: z.enum(LOAD_MODELS).meta({
+      description:
+        "open: every request is sent at its scheduled time from the rate alone, whatever the system does (real user traffic). " +
+        "closed: a fixed pool of `connections`, each waiting for its answer before sending again (the load backs off when the system slows). " +
+        "Default: open, or closed when `connections` is given.",
+    }),
+    rate: positiveNumber()
+      .max(LIMITS.rate, { error: (iss: IssueInput) => `must be at most ${LIMITS.rate} requests per second, found ${describeValue(iss.input)}` })
+      .meta({ description: `Requests per second, at most ${LIMITS.rate}.`, default: DEFAULTS.load.rate }),
+    arrivals: z.enum(ARRIVALS).meta({
+      description: "open model: constant spacing (1/rate apart), or poisson (exponential gaps with mean 1/rate, seeded).",
+      default: DEFAULTS.load.arrivals,
+    }),
+    maxInFlight: numberBetween(1, 100_000, "integer").meta({
+      description:
+        "open model: the most requests in flight at once (one connection each). A request due when the cap is reached is not sent, " +
+        "counted as notSent and as a failure. Default: rate × timeout, so it never binds unless the system stalls.",
+    }),
+    maxLag: positiveDuration.meta({
+      description:
+        "open model: the generator's own lag (actual minus scheduled send time) it may show at p99 in a window; over it, the window's checks are " +
+        "inconclusive (the generator, not the system, fell behind). Default: the mean gap between requests (1/rate), at least 1ms and at most 10ms.",
+    }),
+    connections: numberBetween(1, 10_000, "integer").meta({ description: "closed model: the client pool.", default: DEFAULTS.load.connections }),
+    timeout: positiveDuration.meta({ description: "A request without a complete answer after this long fails as a timeout.", default: DEFAULTS.load.timeout }),
     duration: positiveDuration.meta({ default: DEFAULTS.load.duration }),
-    requests: z.array(requestSchema).min(1),
+    requests: z
+      .array(requestSchema)
+      .min(1)
+      .max(LIMITS.requests, { error: `a load mixes at most ${LIMITS.requests} requests` }),
   })
-  .partial();
+  .partial()
+  .superRefine((load, ctx) => {
+    const model = load.model ?? (load.connections === undefined ? "open" : "closed");
+    const only = (key: "connections" | "arrivals" | "maxInFlight" | "maxLag", owner: "open" | "closed", instead: string) => {
+      if (load[key] === undefined || model === owner) return;
+      const why = load.model === undefined ? `this load is ${model} (${model === "open" ? "the default" : "it sets connections"})` : `load.model is ${model}`;
+      ctx.addIssue({ code: "custom", path: [key], message: `${key} applies to model: ${owner} only, but ${why}; ${instead}` });
+    };
+    only("connections", "closed", "an open load opens one connection per request in flight, bounded by maxInFlight");
+    only("arrivals", "open", "a closed load sends whenever a connection is free");
+    only("maxInFlight", "open", "a closed load has at most `connections` requests in flight");
+    only("maxLag", "open", "a closed load sends whenever a connection is free, so it has no schedule to keep");
+    if (model === "closed" && load.rate !== undefined && !Number.isInteger(load.rate)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["rate"],
+        message: `a closed load needs a whole number of requests per second (its generator paces whole requests per connection), found ${load.rate}; use model: open for fractional rates`,
+      });
+    }
+  });
 
 // --- faults --------------------------------------------------------------------------------
 
@@ -310,7 +523,7 @@ const targeted = {
 const perRequest = {
   ...targeted,
   edge: edgeSchema.optional().meta({ description: "Only requests on this edge; `to` is the target." }),
-  match: z.strictObject({ header: z.string().min(1), value: z.string() }).optional().meta({ description: "Only requests with this header value." }),
+  match: z.strictObject({ header: headerName, value: headerValue }).optional().meta({ description: "Only requests with this header value." }),
   percent: percent.optional().meta({ default: DEFAULTS.fault.percent }),
 };
 
@@ -319,7 +532,7 @@ const abortFault = z.strictObject({
   ...perRequest,
   status: numberBetween(200, 599, "integer").optional().meta({ description: "HTTP status answered.", default: DEFAULTS.fault.abortStatus }),
 });
-const delayFault = z.strictObject({ kind: z.literal("delay"), ...perRequest, delay: durationOrRange });
+const delayFault = z.strictObject({ kind: z.literal("delay"), ...perRequest, delay: durationOrRange(PROXY_DELAY) });
 const blackholeFault = z.strictObject({ kind: z.literal("blackhole"), ...perRequest });
 const resetFault = z.strictObject({ kind: z.literal("reset"), ...perRequest });
 const partitionFault = z.strictObject({
@@ -338,12 +551,27 @@ const killFault = z.strictObject({
   restart: z.boolean().optional().meta({ description: "Restart the replica when the fault ends.", default: DEFAULTS.fault.killRestart }),
 });
 const pauseFault = z.strictObject({ kind: z.literal("pause"), ...targeted });
+
+const BANDWIDTH_RATE = /^(\d+(?:\.\d+)?)(bit|kbit|mbit|gbit|bps|kbps|mbps|gbps)$/;
+/** tc's units: "bit" is bits per second, "bps" bytes per second. */
+const BITS_PER_UNIT: Record<string, number> = { bit: 1, kbit: 1e3, mbit: 1e6, gbit: 1e9, bps: 8, kbps: 8e3, mbps: 8e6, gbps: 8e9 };
+const MAX_BANDWIDTH_BITS = 100e9;
+
+function bitsPerSecond(rate: string): number {
+  const [, amount = "0", unit = "bit"] = BANDWIDTH_RATE.exec(rate) ?? [];
+  return Number(amount) * (BITS_PER_UNIT[unit] ?? 1);
+}
 const bandwidthFault = z.strictObject({
   kind: z.literal("bandwidth"),
   ...targeted,
-  rate: z.string().regex(/^\d+(?:\.\d+)?(?:bit|kbit|mbit|gbit|bps|kbps|mbps|gbps)$/, {
-    error: (iss: IssueInput) => `expected a rate like "1mbit", "500kbit" or "10mbps", found ${describeValue(iss.input)}`,
-  }),
+  rate: lengthAtMost(32, "a rate")(z.string())
+    .regex(BANDWIDTH_RATE, {
+      abort: true,
+      error: (iss: IssueInput) => `expected a rate like "1mbit", "500kbit" or "10mbps", found ${describeValue(iss.input)}`,
+    })
+    .refine((rate) => bitsPerSecond(rate) > 0 && bitsPerSecond(rate) <= MAX_BANDWIDTH_BITS, {
+      error: (iss: IssueInput) => `a rate is more than 0 and at most 100gbit (what tc shapes), found ${describeValue(iss.input)}`,
+    }),
 });
 
 export const faultSchema = z.discriminatedUnion("kind", [
@@ -383,7 +611,7 @@ export const PROPERTY_NAMES = [
 export type PropertyName = (typeof PROPERTY_NAMES)[number];
 
 const sloCheck = z.strictObject({
-  slo: z.string().min(1).meta({ description: `An SLO expression, e.g. "error_rate < 1%" or "p(99) < 800ms".` }),
+  slo: lengthAtMost(256, "an SLO expression")(z.string()).min(1).meta({ description: `An SLO expression, e.g. "error_rate < 1%" or "p(99) < 800ms".` }),
   window: windowRef.optional(),
 });
 
@@ -396,7 +624,7 @@ const propertyCheck = z.strictObject({
   max: numberOrPercent.optional(),
   min: numberOrPercent.optional(),
   slos: z
-    .array(z.string().min(1))
+    .array(lengthAtMost(256, "an SLO expression")(z.string()).min(1))
     .min(1)
     .optional()
     .meta({ description: `SLO expressions a recovery or isolation check judges, e.g. ["error_rate < 1%", "p(99) < 300ms"]. Default: the scenario's SLO checks.` }),
@@ -429,6 +657,7 @@ export const policiesSchema = z
         error: (iss: IssueInput) => `expected a list of Istio YAML files, e.g. [./virtualservice.yaml], found ${describeValue(iss.input)}`,
       })
       .min(1)
+      .max(LIMITS.istioFiles, { error: (iss: IssueInput) => `${countOf(iss.input)} Istio files; a scenario imports at most ${LIMITS.istioFiles}` })
       .optional()
       .meta({ description: "Istio VirtualService and DestinationRule files to import, relative to this file." }),
   })
@@ -438,25 +667,34 @@ export const policiesSchema = z
 export const scenarioSchema = z
   .strictObject({
     name: scenarioName,
-    description: z.string().optional(),
+    description: lengthAtMost(LIMITS.textLength, "a description")(z.string()).optional(),
     seed: numberBetween(0, 2 ** 32 - 1, "integer").optional().meta({ description: "Makes every probabilistic choice repeatable." }),
     dataPlane: dataPlaneName.optional().meta({ default: DEFAULTS.dataPlane }),
     topology: topologySchema.optional(),
     services: z
       .record(serviceName, serviceSchema.nullable())
       .refine((services) => Object.keys(services).length > 0, { error: "a scenario needs at least one service" })
+      .refine((services) => Object.keys(services).length <= LIMITS.services, {
+        error: (iss: IssueInput) => `${countOf(iss.input)} services; a scenario has at most ${LIMITS.services}`,
+      })
       .optional()
       .meta({ description: "The services to mesh; with topology.compose, additions to and overrides of the imported ones." }),
     policies: policiesSchema.optional(),
     load: loadSchema.optional(),
-    faults: z.array(faultSchema).optional(),
-    checks: z.array(checkSchema).optional(),
+    faults: z.array(faultSchema).max(LIMITS.faults, { error: (iss: IssueInput) => `${countOf(iss.input)} faults; a scenario has at most ${LIMITS.faults}` }).optional(),
+    checks: z.array(checkSchema).max(LIMITS.checks, { error: (iss: IssueInput) => `${countOf(iss.input)} checks; a scenario has at most ${LIMITS.checks}` }).optional(),
   })
   .meta({
     title: "meshquake scenario (v1)",
     // `services` or a compose file to import them from (zod checks this in load-scenario.ts).
     anyOf: [{ required: ["services"] }, { required: ["topology"] }],
   });
+
+/** How many entries a list or map holds, for a message. */
+function countOf(value: unknown): number {
+  if (Array.isArray(value)) return value.length;
+  return typeof value === "object" && value !== null ? Object.keys(value).length : 0;
+}
 
 export type ScenarioSpec = z.infer<typeof scenarioSchema>;
 export type TopologySpec = z.infer<typeof topologySchema>;

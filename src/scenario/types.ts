@@ -34,6 +34,8 @@ export interface ResolvedService {
   image?: ResolvedImage;
   /** Services whose apps must be ready before this one's app starts (compose depends_on); absent when none. */
   dependsOn?: string[];
+  /** Limits of the app container as written (the plan fills in the defaults); absent when not written. */
+  resources?: { memoryBytes?: number; pids?: number };
 }
 
 /** Where a user image comes from: an image that exists locally, or a Dockerfile to build. */
@@ -112,10 +114,24 @@ export interface RequestTemplate {
   weight: number;
 }
 
+export type LoadModel = "open" | "closed";
+export type Arrivals = "constant" | "poisson";
+
 export interface ResolvedLoad {
   target: string;
+  /** open: requests sent at their scheduled times whatever the system does; closed: a pool of `connections`. */
+  model: LoadModel;
   rate: number;
+  /** open model: how requests are spaced. */
+  arrivals: Arrivals;
+  /** open model: the cap on requests in flight (and on connections); closed model: `connections`. */
+  maxInFlight: number;
+  /** closed model: the client pool; open model: the cap on connections, which is maxInFlight. */
   connections: number;
+  /** A request without a complete answer after this long fails as a timeout. */
+  timeoutMs: number;
+  /** open model: the generator lag p99 (ms) over which a window's checks are inconclusive. */
+  maxLagMs: number;
   durationMs: number;
   requests: RequestTemplate[];
 }

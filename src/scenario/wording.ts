@@ -10,9 +10,10 @@ export function describeValue(value: unknown): string {
   return String(value);
 }
 
-/** ["a", "b"] → `"a", "b"` */
+/** ["a", "b"] → `"a", "b"`; past 20 values, `..., and 31 more`. */
 export function quoteList(values: readonly (string | number)[]): string {
-  return values.map((v) => JSON.stringify(String(v))).join(", ");
+  const shown = values.slice(0, 20).map((v) => JSON.stringify(String(v)));
+  return values.length > shown.length ? `${shown.join(", ")} and ${values.length - shown.length} more` : shown.join(", ");
 }
 
 /**
@@ -30,7 +31,9 @@ export function closest(written: string, candidates: readonly string[]): string 
   const lower = written.toLowerCase();
   const budget = Math.max(1, Math.floor(written.length / 3));
   let best: { name: string; distance: number } | undefined;
-  for (const name of candidates) {
+  for (const name of new Set(candidates)) {
+    // The distance is at least the difference in length: no need to compute it.
+    if (Math.abs(name.length - written.length) > budget) continue;
     const distance = editDistance(lower, name.toLowerCase());
     if (distance <= budget && (best === undefined || distance < best.distance)) best = { name, distance };
   }

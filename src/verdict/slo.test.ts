@@ -4,7 +4,7 @@ import type { WindowSpan } from "../plan/types.js";
 import type { ClientStats } from "../report/types.js";
 import type { SloCheck, SloExpression, WindowRef } from "../scenario/types.js";
 import { evaluateChecks } from "./evaluate-checks.js";
-import { minimumRequests, evaluateSlo } from "./slo.js";
+import { minimumRequests, evaluateSlo, servedPercentile } from "./slo.js";
 
 const WINDOWS: WindowSpan[] = [
   { name: "whole", ref: { kind: "whole" }, start: 0, end: 60_000 },
@@ -155,5 +155,40 @@ describe("evaluateChecks", () => {
     expect(without[1]!.reason).toBe('no evaluator for property "retry_amplification" was given to this run');
     const withEvaluator = evaluateChecks(checks, client(200), WINDOWS, (c) => ({ ...without[1]!, name: c.name, status: "passed", reason: null }));
     expect(withEvaluator[1]!.status).toBe("passed");
+  });
+});
+
+describe("requests the open load could not send (notSent)", () => {
+  /** 1000 requests, the last `notSent` of them never sent; the others take 10 ms. */
+  function withNotSent(notSent: number): ClientStats {
+    const r = new ClientRecorder(WINDOWS);
+    for (let i = 0; i < 1000; i++) {
+      r.record({ startUs: i * 1000, latencyUs: 10_000, status: i >= 1000 - notSent ? "notSent" : 200 });
+    }
+    return r.stats();
+  }
+
+  it("count as failed requests in error_rate", () => {
+    const r = evaluateSlo(errorRateBelow(0.01), withNotSent(20), WINDOWS);
+    expect(r).toMatchObject({ status: "failed", observed: 0.02 });
+    expect(r.evidence).toMatchObject({ requests: 1000, errors: 20, notSent: 20 });
+  });
+
+  it("count as slower than any threshold in a percentile: p(99) with 2% unsent lies among them", () => {
+    const r = evaluateSlo(percentileBelow(99, 50_000), withNotSent(20), WINDOWS);
+    expect(r.status).toBe("failed");
+    expect(r.observed).toBeNull();
+    expect(r.reason).toBe(
+      "p(99) of window whole (0–60000 ms) falls among its 20 requests that were never sent (the load's in-flight cap was reached), which count as slower than any threshold",
+    );
+  });
+
+  it("shift a percentile that lies among the sent requests: p(90) with 2% unsent is p(91.8…) of those sent", () => {
+    const r = evaluateSlo(percentileBelow(90, 50_000), withNotSent(20), WINDOWS);
+    expect(r.status).toBe("passed");
+    expect(r.observed! / 10_000).toBeCloseTo(1, 2); // the HDR histogram's bucket of 10 ms
+    expect(servedPercentile(90, 1000, 20)).toBeCloseTo((100 * 900) / 980, 9);
+    expect(servedPercentile(99, 1000, 0)).toBe(99);
+    expect(servedPercentile(99, 1000, 11)).toBeNull();
   });
 });

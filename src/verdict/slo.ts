@@ -70,15 +70,24 @@ export function evaluateSlo(check: SloCheck, client: ClientStats, windows: reado
   }
 
   const { requests, errors } = stats;
+  const notSent = stats.notSent ?? 0;
   const minimum = minimumRequests(expression.metric, expression.threshold);
-  const evidence = { requests, errors, windowStart: span.start, windowEnd: span.end, minimumRequests: minimum };
+  const evidence = { requests, errors, ...(notSent > 0 ? { notSent } : {}), windowStart: span.start, windowEnd: span.end, minimumRequests: minimum };
   const where = `window ${name} (${span.start}–${span.end} ms)`;
   if (requests === 0) return result("inconclusive", null, evidence, `no requests started in ${where}`);
 
-  const observed =
-    expression.metric.kind === "error_rate"
-      ? errors / requests
-      : percentileOf(stats.histogram, expression.metric.percentile);
+  let observed: number | null;
+  if (expression.metric.kind === "error_rate") observed = errors / requests;
+  else {
+    const at = servedPercentile(expression.metric.percentile, requests, notSent);
+    if (at === null) {
+      // The percentile lies among requests never sent: slower than any latency.
+      const passed = compare(Number.POSITIVE_INFINITY, expression.op, expression.threshold);
+      const why = `p(${expression.metric.percentile}) of ${where} falls among its ${notSent} requests that were never sent (the load's in-flight cap was reached), which count as slower than any threshold`;
+      return result(passed ? "passed" : "failed", null, evidence, why);
+    }
+    observed = percentileOf(stats.histogram, at);
+  }
   if (observed === null) return result("error", null, evidence, `the latency histogram of ${where} is empty but ${requests} requests were counted`);
 
   if (requests < minimum) {
@@ -91,6 +100,19 @@ export function evaluateSlo(check: SloCheck, client: ClientStats, windows: reado
 
   const passed = compare(observed, expression.op, expression.threshold);
   return result(passed ? "passed" : "failed", observed, evidence, null);
+}
+
+/**
+ * Requests never sent (an open load's in-flight cap) have no latency: they count as slower than
+ * any threshold. p(N) over all `requests` is then p(N') of the histogram of those that were
+ * sent, with N' = 100 × rank / sent — or lies among the unsent ones (null).
+ */
+export function servedPercentile(percentile: number, requests: number, notSent: number): number | null {
+  if (notSent <= 0) return percentile;
+  const served = requests - notSent;
+  const rank = Math.max(1, Math.ceil((percentile / 100) * requests - 1e-9));
+  if (rank > served) return null;
+  return (100 * rank) / served;
 }
 
 function formatPercent(fraction: number): string {

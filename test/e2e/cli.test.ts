@@ -83,7 +83,7 @@ describe("meshquake CLI", () => {
         }
       },
     });
-    expect(sent).toBe(true);
+    expect(sent, r.stderr).toBe(true);
     expect(r.code, r.stderr).toBe(130);
     const runId = /building topology (\S+):/.exec(r.stderr)![1]!;
     expect(await labelled(docker, runId)).toEqual({ containers: 0, networks: 0 });

@@ -10,7 +10,7 @@ import type { InjectionContext } from "../../src/faults/injector.js";
 import { buildPlan } from "../../src/plan/plan.js";
 import type { ExecutionPlan } from "../../src/plan/types.js";
 import { cleanLeftovers } from "../../src/runtime/clean.js";
-import { startTopology, type StartedPod, type StartedTopology } from "../../src/runtime/topology.js";
+import { startTopology, type StartedPod, type StartedTopology, type TopologyOptions } from "../../src/runtime/topology.js";
 import { parseScenario } from "../../src/scenario/load-scenario.js";
 import type { ResolvedFault, ResolvedScenario } from "../../src/scenario/types.js";
 import { labelled, testDocker, testImage } from "./docker-env.js";
@@ -41,7 +41,12 @@ export function runIdFor(name: string): string {
  * Parses the scenario, builds its plan and starts it. `appCommands` replaces a pod's app (by pod
  * id) for a test that needs something the fixture does not do (a large response).
  */
-export async function startMesh(name: string, yaml: string, appCommands: Record<string, string[]> = {}): Promise<Mesh> {
+export async function startMesh(
+  name: string,
+  yaml: string,
+  appCommands: Record<string, string[]> = {},
+  topologyOptions: Pick<TopologyOptions, "adminTransport" | "readinessTimeoutMs"> = {},
+): Promise<Mesh> {
   const docker = testDocker();
   const runId = runIdFor(name);
   const parsed = parseScenario(`${name}.yaml`, yaml);
@@ -59,6 +64,7 @@ export async function startMesh(name: string, yaml: string, appCommands: Record<
   };
   try {
     topology = await startTopology(docker, plan, {
+      ...topologyOptions,
       onSidecarLine: (pod, line) => {
         lines.push({ pod: pod.id, line });
         const e = dataPlane.parseLogLine(line);

@@ -5,7 +5,7 @@ import Docker from "dockerode";
 import { haproxyFaultCounters } from "../../src/dataplane/haproxy/faults.js";
 import { haproxyDataPlane } from "../../src/dataplane/haproxy/index.js";
 import { FAULT_INJECTORS, injectorFor } from "../../src/faults/registry.js";
-import { tcpAdminChannel } from "../../src/runtime/admin-channel.js";
+import { unixAdminChannel } from "../../src/runtime/admin-channel.js";
 import type { StartedPod } from "../../src/runtime/topology.js";
 import type { ResolvedFault } from "../../src/scenario/types.js";
 
@@ -21,7 +21,7 @@ const input = JSON.parse(process.env.MQ_FAULT_CHILD ?? "null") as ChildInput;
 const ctx = {
   docker: new Docker(),
   dataPlane: { ...haproxyDataPlane, faultCounters: haproxyFaultCounters, startsFaultsOnTime: true },
-  pods: input.pods.map((p) => ({ ...p, admin: tcpAdminChannel(p.adminPort) })),
+  pods: input.pods.map((p) => ({ ...p, admin: unixAdminChannel(p.adminSocket!) })),
   network: input.network,
 };
 for (const fault of input.faults) {

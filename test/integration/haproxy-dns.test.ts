@@ -8,7 +8,9 @@ import { join } from "node:path";
 import type Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderHaproxySidecar } from "../../src/dataplane/haproxy/index.js";
-import { POD_PORTS } from "../../src/plan/types.js";
+import { POD_PORTS, SIDECAR_ADMIN_SOCKET, SIDECAR_DIR } from "../../src/plan/types.js";
+import { SIDECAR_USER } from "../../src/runtime/container-limits.js";
+import { SIDECAR_UID } from "../../src/scenario/sidecar-user.js";
 import { cleanLeftovers } from "../../src/runtime/clean.js";
 import { followLogs, logTail } from "../../src/runtime/log-stream.js";
 import { waitFor } from "../../src/runtime/wait-for.js";
@@ -32,6 +34,7 @@ const rendering = renderHaproxySidecar({
     },
   ],
   ports: { ...POD_PORTS, app: 8080 },
+  adminSocket: SIDECAR_ADMIN_SOCKET,
   seed: 1,
 });
 
@@ -87,13 +90,15 @@ beforeAll(async () => {
   sidecar = await docker.createContainer({
     name: `${runId}-sidecar`,
     Image: image,
-    User: "haproxy",
+    User: SIDECAR_USER,
     Cmd: rendering.command,
     Labels: labels,
     ExposedPorts: { [port]: {} },
     HostConfig: {
       NetworkMode: network,
       Binds: [`${workDir}:/etc/meshquake:ro`, `${join(PROJECT_ROOT, "images/haproxy")}:/usr/local/lib/meshquake/haproxy:ro`],
+      // Where its admin socket goes (the topology mounts the pod's run directory there).
+      Tmpfs: { [SIDECAR_DIR]: `uid=${SIDECAR_UID},gid=${SIDECAR_UID},mode=0700` },
       PortBindings: { [port]: [{ HostIp: "127.0.0.1", HostPort: "" }] },
     },
   });

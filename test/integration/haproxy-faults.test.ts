@@ -2,7 +2,7 @@
 // (config from render.ts, faults.lua from images/haproxy/) in front of a tiny app, plus three
 // "ledger" replicas the outbound side routes to. Ports are published on 127.0.0.1 only.
 // It measures what the report needs (switch latency, delay shift) and prints the numbers.
-import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, chown, mkdtemp, rm, writeFile } from "node:fs/promises";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,8 +11,10 @@ import type Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FAULT_LIST_COMMAND, faultDie, haproxyDataPlane, parseFaultList, podSeed, renderHaproxySidecar } from "../../src/dataplane/haproxy/index.js";
 import type { AccessLogEntry, AdminChannel, RuntimeFault } from "../../src/dataplane/types.js";
-import { POD_PORTS } from "../../src/plan/types.js";
-import { tcpAdminChannel } from "../../src/runtime/admin-channel.js";
+import { POD_PORTS, SIDECAR_ADMIN_SOCKET, SIDECAR_DIR } from "../../src/plan/types.js";
+import { unixAdminChannel } from "../../src/runtime/admin-channel.js";
+import { SIDECAR_USER } from "../../src/runtime/container-limits.js";
+import { SIDECAR_UID } from "../../src/scenario/sidecar-user.js";
 import { cleanLeftovers } from "../../src/runtime/clean.js";
 import { followLogs, logTail } from "../../src/runtime/log-stream.js";
 import { waitFor } from "../../src/runtime/wait-for.js";
@@ -70,6 +72,7 @@ const rendering = renderHaproxySidecar({
     },
   ],
   ports: { ...POD_PORTS, app: payments.port },
+  adminSocket: SIDECAR_ADMIN_SOCKET,
   seed: SEED,
 });
 
@@ -78,6 +81,7 @@ let admin: AdminChannel;
 let inboundUrl: string;
 let outboundUrl: string;
 let workDir: string;
+let adminDir: string;
 let logs: { stop(): void; done: Promise<void> } | null = null;
 const lines: string[] = [];
 const entries = () => lines.map((l) => haproxyDataPlane.parseLogLine(l)).filter((e): e is AccessLogEntry => e !== null);
@@ -86,17 +90,19 @@ beforeAll(async () => {
   workDir = await mkdtemp(join(tmpdir(), "mq-haproxy-"));
   await writeFile(join(workDir, "haproxy.cfg"), rendering.files[0]!.content);
   await writeFile(join(workDir, "app.js"), APP);
-  // Readable by the container's haproxy user.
+  // Readable by the sidecar's user; its admin socket goes in a directory of its own.
   await chmod(workDir, 0o755);
+  adminDir = await mkdtemp(join(tmpdir(), "mq-haproxy-admin-"));
+  await chown(adminDir, SIDECAR_UID, SIDECAR_UID);
 
   const image = process.env.MQ_HAPROXY_TEST_IMAGE ?? (await testImage());
   const network = runId;
   await docker.createNetwork({ Name: network, Labels: { "meshquake.run-id": runId }, Driver: "bridge" });
-  const published = [POD_PORTS.admin, POD_PORTS.outbound, POD_PORTS.inbound].map((p) => `${p}/tcp`);
+  const published = [POD_PORTS.outbound, POD_PORTS.inbound].map((p) => `${p}/tcp`);
   container = await docker.createContainer({
     name: `${runId}-sidecar`,
     Image: image,
-    User: "haproxy",
+    User: SIDECAR_USER,
     Cmd: ["sh", "-c", `node /srv/app.js & exec ${rendering.command.join(" ")}`],
     Labels: { "meshquake.run-id": runId },
     ExposedPorts: Object.fromEntries(published.map((p) => [p, {}])),
@@ -106,6 +112,7 @@ beforeAll(async () => {
         `${workDir}:/etc/meshquake:ro`,
         `${join(PROJECT_ROOT, "images/haproxy")}:/usr/local/lib/meshquake/haproxy:ro`,
         `${workDir}:/srv:ro`,
+        `${adminDir}:${SIDECAR_DIR}`,
       ],
       PortBindings: Object.fromEntries(published.map((p) => [p, [{ HostIp: "127.0.0.1", HostPort: "" }]])),
     },
@@ -118,7 +125,7 @@ beforeAll(async () => {
   });
   const ports = (await container.inspect()).NetworkSettings.Ports;
   const hostPort = (p: number) => Number(ports[`${p}/tcp`]?.[0]?.HostPort);
-  admin = tcpAdminChannel(hostPort(POD_PORTS.admin));
+  admin = unixAdminChannel(join(adminDir, "admin.sock"));
   inboundUrl = `http://127.0.0.1:${hostPort(POD_PORTS.inbound)}`;
   outboundUrl = `http://127.0.0.1:${hostPort(POD_PORTS.outbound)}`;
   await waitFor(async () => (await get()).status === 200 && (await admin.send(FAULT_LIST_COMMAND)).startsWith("OK"), {
@@ -135,6 +142,7 @@ afterAll(async () => {
   await logs?.done;
   await cleanLeftovers(docker, runId);
   if (workDir) await rm(workDir, { recursive: true, force: true });
+  if (adminDir) await rm(adminDir, { recursive: true, force: true });
   expect(await labelled(docker, runId)).toEqual({ containers: 0, networks: 0 });
 });
 

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { renderHaproxySidecar } from "../../src/dataplane/haproxy/index.js";
-import { POD_PORTS } from "../../src/plan/types.js";
+import { POD_PORTS, SIDECAR_ADMIN_SOCKET } from "../../src/plan/types.js";
 import { cleanLeftovers } from "../../src/runtime/clean.js";
 import { demuxBuffer } from "../../src/runtime/log-stream.js";
 import type { ResolvedPolicy } from "../../src/scenario/types.js";
@@ -65,6 +65,7 @@ describe("rendered policy configs load in HAProxy 2.6", () => {
         { service: "ledger-db", replicas: [{ index: 0, host: "ledger-db-0", port: POD_PORTS.inbound }], policy: plain },
       ],
       ports: { ...POD_PORTS, app: 8080 },
+      adminSocket: SIDECAR_ADMIN_SOCKET,
       seed: 7,
     });
     const { code, output } = await haproxyCheck(r.files[0]!.content);

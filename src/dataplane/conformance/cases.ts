@@ -4,6 +4,7 @@
 // events) and the client's view. Numbers are returned so a run records what it measured.
 import assert from "node:assert/strict";
 import { edgeAttemptStats } from "../../observe/attempts.js";
+import { peakInFlight } from "../../observe/concurrency.js";
 import { ejections, healthChanges } from "../../observe/policy-events.js";
 import type { AccessLogEntry, AttemptEntry } from "../types.js";
 import { drive, sleep, type Shot } from "./drive.js";
@@ -38,32 +39,6 @@ function groupBy<T>(xs: readonly T[], key: (x: T) => string): Map<string, T[]> {
 
 function share(xs: readonly AttemptEntry[], replica: number): number {
   return xs.length ? xs.filter((a) => a.replica === replica).length / xs.length : 0;
-}
-
-/**
- * The access log's resolution: start and duration are each whole milliseconds, so a request that
- * starts within this long of its predecessor's end cannot be told from one that overlaps it.
- */
-const LOG_RESOLUTION_MS = 2;
-
-/**
- * Requests in flight at once, at most, from inbound entries (start ts, duration). Overlaps
- * shorter than the log's resolution are back-to-back requests on a freed slot, not concurrency;
- * a real extra request overlaps by most of a service time.
- */
-function maxInFlight(entries: readonly AccessLogEntry[]): number {
-  const edges = entries.flatMap((e) => [
-    { t: e.ts, d: 1 },
-    { t: e.ts + Math.max(0, e.durationMs - LOG_RESOLUTION_MS), d: -1 },
-  ]);
-  edges.sort((a, b) => a.t - b.t || a.d - b.d);
-  let now = 0;
-  let max = 0;
-  for (const e of edges) {
-    now += e.d;
-    max = Math.max(max, now);
-  }
-  return max;
 }
 
 const settle = () => sleep(SETTLE_MS);
@@ -277,7 +252,7 @@ policies:
     assert.ok(slowest <= 50, `an overflow took ${slowest} ms: it should be refused at once`);
     assert.ok(b.filter((e) => e.cause !== "overflow").every((e) => e.status === 200), "what was admitted succeeded");
     const served = mesh.entries().filter((e) => e.direction === "inbound" && e.route === "payments" && e.ts >= sinceA && !e.healthCheck);
-    const inFlight = maxInFlight(served);
+    const inFlight = peakInFlight(served).peak;
     assert.ok(inFlight <= BREAKER.maxConnections, `payments had ${inFlight} requests in flight (maxConnections ${BREAKER.maxConnections})`);
     return {
       calmRequests: calm.length,

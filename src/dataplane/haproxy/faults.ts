@@ -21,7 +21,8 @@ export type HaproxyRuntimeFaultKind = (typeof HAPROXY_RUNTIME_FAULT_KINDS)[numbe
 const FAULT_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 /** RFC 9110 token. */
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const MAX_DELAY_MS = 3_600_000;
+/** The longest delay faults.lua holds a request for (the scenario allows no more: scenario/limits.ts). */
+export const MAX_DELAY_MS = 3_600_000;
 
 export class HaproxyFaultError extends Error {
   override name = "HaproxyFaultError";

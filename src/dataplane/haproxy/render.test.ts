@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ResolvedPolicy, ResolvedService, RetryOn } from "../../scenario/types.js";
 import type { SidecarRenderInput, UpstreamRef } from "../types.js";
-import { POD_PORTS } from "../../plan/types.js";
+import { POD_PORTS, SIDECAR_ADMIN_SOCKET } from "../../plan/types.js";
 import { HAPROXY_CONFIG_PATH, renderHaproxyConfig, renderHaproxySidecar } from "./render.js";
 
 const plainPolicy: ResolvedPolicy = {
@@ -49,6 +49,7 @@ const input = (over: Partial<SidecarRenderInput> = {}): SidecarRenderInput => ({
   index: 0,
   upstreams: [upstream("payments", 3, paymentsPolicy)],
   ports: { ...POD_PORTS, app: 8080 },
+  adminSocket: SIDECAR_ADMIN_SOCKET,
   seed: 42,
   ...over,
 });

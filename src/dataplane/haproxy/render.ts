@@ -135,12 +135,12 @@ export function renderHaproxyConfig(input: SidecarRenderInput, options: HaproxyR
   const index = integer(`${service}: replica index`, input.index, 0, 9999);
   const pod = `${service}-${index}`;
   const ports = {
-    admin: port(`${pod}: admin port`, input.ports.admin),
     outbound: port(`${pod}: outbound port`, input.ports.outbound),
     inbound: port(`${pod}: inbound port`, input.ports.inbound),
     app: port(`${pod}: app port`, input.ports.app),
   };
   const seed = integer(`${pod}: seed`, input.seed, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+  if (!/^\/[A-Za-z0-9._/-]*$/.test(input.adminSocket)) throw new HaproxyInputError(`${pod}: admin socket "${input.adminSocket}" is not a plain absolute path`);
   const supportDir = options.supportDir ?? HAPROXY_SUPPORT_DIR;
   if (!/^\/[A-Za-z0-9._/-]*$/.test(supportDir)) throw new HaproxyInputError(`supportDir: "${supportDir}" is not a plain absolute path`);
   const dockerDns = options.dockerDns ?? true;
@@ -155,7 +155,7 @@ export function renderHaproxyConfig(input: SidecarRenderInput, options: HaproxyR
   const policy = upstreams.map((u) => u.policy);
 
   const sections = [
-    globalSection(pod, podSeed(seed, pod), ports.admin, supportDir, policy),
+    globalSection(pod, podSeed(seed, pod), input.adminSocket, supportDir, policy),
     defaultsSection(),
     ...(input.upstreams.length > 0 && dockerDns ? [resolversSection()] : []),
     outboundFrontend(service, index, pod, ports.outbound, input.upstreams),
@@ -172,7 +172,7 @@ function formatConfig(pod: string, sections: Section[]): string {
   return head + sections.map((s) => [s.header, ...s.lines.map((l) => `  ${l}`)].join("\n")).join("\n\n") + "\n";
 }
 
-function globalSection(pod: string, seed: bigint, adminPort: number, supportDir: string, policy: PolicyLuaSettings[]): Section {
+function globalSection(pod: string, seed: bigint, adminSocket: string, supportDir: string, policy: PolicyLuaSettings[]): Section {
   const words = (pick: (p: PolicyLuaSettings) => string | null) => policy.flatMap((p) => (pick(p) === null ? [] : [pick(p)!]));
   // (setenv refuses an empty value: a missing variable means "none".)
   const env = (name: string, values: string[]) => (values.length ? [`setenv ${name} "${values.join(" ")}"`] : []);
@@ -185,8 +185,9 @@ function globalSection(pod: string, seed: bigint, adminPort: number, supportDir:
       // No global maxconn: HAProxy derives it from the container's open-files limit, and a
       // fixed value above what that limit allows is a fatal start-up error.
       "hard-stop-after 2s",
-      // One command per connection, from the harness through a port published on 127.0.0.1.
-      `stats socket ipv4@0.0.0.0:${adminPort} level admin`,
+      // One command per connection, from the harness only: a unix socket in the sidecar's own
+      // directory, which no app container mounts (the sidecar shares their network, not their files).
+      `stats socket ${adminSocket} mode 600 level admin`,
       // Read by the Lua files at load time, so set before lua-load.
       `setenv MQ_POD ${pod}`,
       `setenv MQ_POD_SEED ${seed}`,

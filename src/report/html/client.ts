@@ -211,17 +211,23 @@ export const CLIENT_JS = String.raw`(function () {
   }
 
   function columns() {
-    var x = [], req = [], errPct = [], p50 = [], p90 = [], p99 = [];
+    var x = [], req = [], errPct = [], p50 = [], p90 = [], p99 = [], intended = [], sent = [], notSent = [];
+    var bySecond = {};
+    (data.load || []).forEach(function (s) { bySecond[s[0]] = s; });
     timeline.forEach(function (p) {
       x.push(p.t + 0.5);
       req.push(p.requests);
+      var g = bySecond[p.t];
+      intended.push(g ? g[1] : null);
+      sent.push(g ? g[2] : null);
+      notSent.push(g ? g[3] : null);
       var ok = p.requests > 0;
       errPct.push(ok ? (100 * p.errors) / p.requests : null);
       p50.push(ok ? p.latencyUs.p50 / 1000 : null);
       p90.push(ok ? p.latencyUs.p90 / 1000 : null);
       p99.push(ok ? p.latencyUs.p99 / 1000 : null);
     });
-    return { x: x, req: req, errPct: errPct, p50: p50, p90: p90, p99: p99 };
+    return { x: x, req: req, errPct: errPct, p50: p50, p90: p90, p99: p99, intended: intended, sent: sent, notSent: notSent };
   }
 
   function xValue(u, v) {
@@ -370,12 +376,24 @@ export const CLIENT_JS = String.raw`(function () {
       { scale: "err", side: 1, label: "error rate", labelSize: 20, size: 56, stroke: "#cf222e", grid: { show: false },
         values: function (u, vals) { return vals.map(function (v) { return v == null ? "" : v + "%"; }); } }
     );
-    t.series = [
-      { label: "second", value: xValue },
-      { label: "requests/s", scale: "req", stroke: "#0969da", width: 1.5, fill: "rgba(9,105,218,0.07)", value: function (u, v) { return v == null ? "—" : String(v); } },
-      { label: "error rate", scale: "err", stroke: "#cf222e", width: 2, value: function (u, v) { return v == null ? "—" : v.toFixed(2) + "%"; } },
-    ];
-    chartIn(trafficEl, function () { return new uPlot(t, [c.x, c.req, c.errPct], trafficEl); });
+    var count = function (u, v) { return v == null ? "—" : String(v); };
+    t.series = [{ label: "second", value: xValue }];
+    var cols = [c.x];
+    if (data.load) {
+      // The generator's own account: what the schedule called for, what left, what the in-flight cap held back.
+      t.series.push(
+        { label: "intended/s", scale: "req", stroke: "#8c959f", width: 1.5, dash: [6, 4], value: count },
+        { label: "sent/s", scale: "req", stroke: "#0969da", width: 1.5, fill: "rgba(9,105,218,0.07)", value: count },
+        { label: "not sent/s", scale: "req", stroke: "#bc4c00", width: 2, value: count }
+      );
+      cols.push(c.intended, c.sent, c.notSent);
+    } else {
+      t.series.push({ label: "requests/s", scale: "req", stroke: "#0969da", width: 1.5, fill: "rgba(9,105,218,0.07)", value: count });
+      cols.push(c.req);
+    }
+    t.series.push({ label: "error rate", scale: "err", stroke: "#cf222e", width: 2, value: function (u, v) { return v == null ? "—" : v.toFixed(2) + "%"; } });
+    cols.push(c.errPct);
+    chartIn(trafficEl, function () { return new uPlot(t, cols, trafficEl); });
 
     var lats = c.p50.concat(c.p99).filter(function (v) { return v != null && v > 0; });
     var lo = lats.length ? Math.min.apply(null, lats) : 1;

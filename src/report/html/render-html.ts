@@ -247,12 +247,28 @@ function timelinesSection(report: RunReport, view: ChartView, mesh: MeshView | n
   const bands = view.bands.map((b) => html`<span class="legend-item"><span class="swatch" style="background:${b.fill};border-color:${b.stroke}"></span>${b.name}${b.applied ? html`` : html` <span class="muted">(scheduled, not applied)</span>`}</span>`);
   return html`<section id="timelines"><h2>Timelines</h2>${caption}
 <p class="legend" id="fault-legend">${view.bands.length ? html`Fault windows: ${bands}` : html`No faults in this scenario.`}<br>Dashed lines: SLO thresholds over the window they are judged on. Drag across a chart to zoom them all; double-click to reset.</p>
-<div class="chart-block"><div class="chart-title"><h3>Client requests and error rate per second</h3></div><div id="chart-traffic" class="chart" data-chart="traffic"></div></div>
+<div class="chart-block"><div class="chart-title"><h3>Client requests per second — intended, sent, not sent — and error rate</h3></div>${loadNote(report)}<div id="chart-traffic" class="chart" data-chart="traffic"></div></div>
 <div class="chart-block"><div class="chart-title"><h3>Client latency per second: p50, p90, p99</h3><span id="latency-scale" class="muted small"></span></div><div id="chart-latency" class="chart" data-chart="latency"></div></div>
 ${meshCharts(report, mesh)}
 <p id="chart-error" class="alert" hidden></p>
 <noscript><p class="empty">The charts need JavaScript; every other section of this report works without it.</p></noscript>
 </section>`;
+}
+
+/** One line on how the load was generated and whether the generator kept its schedule (absent in older reports). */
+function loadNote(report: RunReport): SafeHtml {
+  const load = report.load;
+  if (!load?.model) return html``;
+  if (load.model === "closed") {
+    return html`<p class="muted small" id="load-note">Closed-loop load: ${load.connections ?? report.scenario.load.connections} connections, each waiting for its answer before sending again — it sent ${formatCount(load.sent ?? load.recorded)} of the ${formatCount(load.intended ?? 0)} requests its rate called for, backing off whenever the system slowed.</p>`;
+  }
+  const behind = Object.entries(load.windows ?? {}).filter(([, w]) => w.keptUp === false);
+  const lag = load.lagUs ? html` Its own lag (actual minus scheduled send time): p50 ${formatLatencyUs(load.lagUs.p50)}, p99 ${formatLatencyUs(load.lagUs.p99)}, max ${formatLatencyUs(load.lagUs.max)}.` : html``;
+  const notSent = load.notSent ? html` <strong>${formatCount(load.notSent)} requests were not sent</strong>: ${load.maxInFlight} were already in flight (they count as failures).` : html``;
+  const state = behind.length
+    ? html` <strong class="warn-text">The generator fell behind</strong> in ${behind.map(([name, w]) => html`${name} (${w.reason ?? "behind"}); `)}checks over those windows are inconclusive.`
+    : html` It kept its schedule in every window.`;
+  return html`<p class="muted small" id="load-note">Open-loop load: ${load.rate ?? report.scenario.load.rate} requests/s, ${load.arrivals ?? "constant"} arrivals, sent on schedule whatever the system did; latency counts from each request's scheduled time.${lag}${notSent}${state}</p>`;
 }
 
 function ejectionCell(report: RunReport, r: RunReport["replicas"][number], chartId: string | undefined): SafeHtml {
@@ -399,7 +415,9 @@ function sha256(text: string): string {
  * as HTML and in report.json beside it. Keeps a long run of a wide mesh under the size budget.
  */
 function chartPayload(report: RunReport, view: ChartView, mesh: MeshView | null): unknown {
-  return { view, timeline: report.client.timeline, mesh: meshPayload(mesh) };
+  // What the generator intended and sent each second (absent in reports from before the open load).
+  const load = report.load?.perSecond?.map((s) => [s.t, s.intended, s.sent, s.notSent]) ?? null;
+  return { view, timeline: report.client.timeline, load, mesh: meshPayload(mesh) };
 }
 
 export function renderHtml(report: RunReport): string {

@@ -39,7 +39,7 @@ export function scenario(partial: Partial<ResolvedScenario> & Pick<ResolvedScena
     source: { file: "sim.yaml", text: "" },
     faults: [],
     checks: [],
-    load: { target: partial.services[0]!.name, rate: 100, connections: 8, durationMs: 10_000, requests: [{ method: "GET", path: "/", headers: {}, body: null, weight: 1 }] },
+    load: { target: partial.services[0]!.name, rate: 100, model: "closed", arrivals: "constant", connections: 8, maxInFlight: 8, timeoutMs: 10_000, maxLagMs: 10, durationMs: 10_000, requests: [{ method: "GET", path: "/", headers: {}, body: null, weight: 1 }] },
     ...partial,
     policies,
   };

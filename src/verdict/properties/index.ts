@@ -6,6 +6,7 @@ import type { CheckResult } from "../../report/types.js";
 import type { PropertyCheck, ResolvedScenario } from "../../scenario/types.js";
 import { percentileThresholds } from "./thresholds.js";
 import { toCheckResult, type PropertyContext, type PropertyFn, type PropertyOutcome } from "./context.js";
+import { circuitTrip } from "./circuit-trip.js";
 import { ejection } from "./ejection.js";
 import { failover, recovery } from "./failover.js";
 import { isolation } from "./isolation.js";
@@ -19,6 +20,7 @@ export { percentileThresholds };
 export const PROPERTY_EVALUATORS = {
   retry_amplification: retryAmplification,
   retry_budget: retryBudget,
+  circuit_trip: circuitTrip,
   ejection,
   failover,
   recovery,

@@ -8,6 +8,7 @@ import type { PropertyCheck, ResolvedFault, ResolvedScenario } from "../../scena
 import { evaluateChecks } from "../evaluate-checks.js";
 import { contextOf, landedFault, policy, scenario, service, simulate, slo, T0, type Behaviour } from "./fixtures.js";
 import { evaluateProperty, propertyEvaluator } from "./index.js";
+import { carriedTokens } from "./retry-budget.js";
 
 const check = (property: string, params: Record<string, unknown>): PropertyCheck => ({
   kind: "property",
@@ -35,7 +36,7 @@ const abort = (name: string, target: string, atMs: number, durationMs: number, r
 function chain(over: Partial<ResolvedScenario> = {}): ResolvedScenario {
   return scenario({
     services: [service("front", ["checkout"]), service("checkout", ["payments"]), service("payments", [], 3)],
-    load: { target: "front", rate: 200, connections: 8, durationMs: 10_000, requests: [{ method: "GET", path: "/", headers: {}, body: null, weight: 1 }] },
+    load: { target: "front", rate: 200, model: "closed", arrivals: "constant", connections: 8, maxInFlight: 8, timeoutMs: 10_000, maxLagMs: 10, durationMs: 10_000, requests: [{ method: "GET", path: "/", headers: {}, body: null, weight: 1 }] },
     ...over,
   });
 }
@@ -266,7 +267,7 @@ describe("isolation", () => {
   const sc = (over: Partial<ResolvedScenario> = {}) =>
     scenario({
       services: [service("front", ["catalog", "checkout"]), service("catalog"), service("checkout", ["payments"]), service("payments")],
-      load: { target: "front", rate: 100, connections: 8, durationMs: 10_000, requests: [{ method: "GET", path: "/", headers: {}, body: null, weight: 1 }] },
+      load: { target: "front", rate: 100, model: "closed", arrivals: "constant", connections: 8, maxInFlight: 8, timeoutMs: 10_000, maxLagMs: 10, durationMs: 10_000, requests: [{ method: "GET", path: "/", headers: {}, body: null, weight: 1 }] },
       faults: [abort("payments-down", "payments", 3000, 5000)],
       ...over,
     });
@@ -300,7 +301,12 @@ describe("isolation", () => {
       load: {
         target: "front",
         rate: 100,
+        model: "closed",
+        arrivals: "constant",
         connections: 8,
+        maxInFlight: 8,
+        timeoutMs: 10_000,
+        maxLagMs: 10,
         durationMs: 10_000,
         requests: ["/item", "/checkout"].map((path) => ({ method: "GET", path, headers: {}, body: null, weight: 1 })),
       },
@@ -330,17 +336,35 @@ describe("evaluateChecks with the property evaluator", () => {
     const checks = [
       { kind: "slo" as const, name: "e", expression: slo("error_rate < 1%"), window: { kind: "whole" as const }, location: { line: 1, col: 1 } },
       check("retry_amplification", { edge: { from: "checkout", to: "payments" }, max: 1.1 }),
-      check("circuit_trip", {}),
+      check("no_such_property", {}),
       check("ejection", { target: { service: "payments", replica: 0 }, withinMs: 100 }),
     ];
     const results = evaluateChecks(checks, ctx.client, ctx.windows, propertyEvaluator(ctx));
     expect(results.map((r) => [r.name, r.status])).toEqual([
       ["e", "passed"],
       ["retry_amplification", "passed"],
-      ["circuit_trip", "error"],
+      ["no_such_property", "error"],
       ["ejection", "error"],
     ]);
     expect(results[3]!.reason).toBe('no fault acts on payments[0]: name one with "fault"');
     expect(T0).toBeGreaterThan(0);
+  });
+});
+
+describe("retry_budget's carried tokens (Linkerd's expiring bucket)", () => {
+  const budget = { ratio: 0.2, minPerSecond: 5, windowMs: 2000 };
+  it("a window may spend what the window before it deposited and left unspent, and no more", () => {
+    // 10 requests per 100 ms slot: each slot deposits 0.2 × 10 + 5 × 0.1 = 2.5 tokens; 2 s = 20 slots.
+    const requests = new Array(60).fill(10);
+    const quiet = carriedTokens(requests, new Array(60).fill(0), budget, 20);
+    // At the start of slot 20, slots 1-19 are alive (slot 0's expired): 19 × 2.5, unspent.
+    expect(quiet[20]).toBeCloseTo(47.5, 9);
+    expect(quiet[40]).toBeCloseTo(47.5, 9); // tokens older than one window expire
+    // Spending every deposit as it comes leaves nothing to carry.
+    expect(carriedTokens(requests, new Array(60).fill(2.5), budget, 20)[40]).toBeCloseTo(0, 9);
+    // A burst of 30 at slot 20 spends the oldest first (slots 1-12): slots 13-20 are left.
+    const retries = new Array(60).fill(0);
+    retries[20] = 30;
+    expect(carriedTokens(requests, retries, budget, 20)[21]).toBeCloseTo(8 * 2.5, 9);
   });
 });

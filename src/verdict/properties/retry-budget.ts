@@ -90,19 +90,20 @@ export function retryBudget(check: PropertyCheck, ctx: PropertyContext): Propert
   const w = Math.max(1, Math.min(Math.round(budget.windowMs / SLOT_MS), Math.floor((span.end - span.start) / SLOT_MS)));
   const first = Math.max(0, Math.ceil(span.start / SLOT_MS));
   const end = Math.min(slots, Math.floor(span.end / SLOT_MS));
-  let worst: { pod: string; start: number; end: number; requests: number; retries: number; bound: number; tolerance: number; used: number } | null = null;
+  let worst: { pod: string; start: number; end: number; requests: number; retries: number; carried: number; bound: number; tolerance: number; used: number } | null = null;
   let windows = 0;
   let over = 0;
   const perPod: Record<string, { requests: number; retries: number; worstUsed: number }> = {};
   for (const [name, p] of pods) {
     const req = new Prefix(p.requests);
     const ret = new Prefix(p.retries);
+    const carry = carriedTokens(p.requests, p.retries, budget, w);
     let podWorst = 0;
     for (let a = first; a + w <= end; a++) {
       windows++;
       const requests = req.sum(a, a + w);
       const retries = ret.sum(a, a + w);
-      const bound = budget.ratio * requests + budget.minPerSecond * ((w * SLOT_MS) / 1000);
+      const bound = budget.ratio * requests + budget.minPerSecond * ((w * SLOT_MS) / 1000) + carry[a]!;
       const tolerance = budgetTolerance(bound, attempts);
       const used = bound > 0 ? retries / bound : retries > 0 ? Number.POSITIVE_INFINITY : 0;
       if (retries > bound + tolerance) over++;
@@ -110,7 +111,9 @@ export function retryBudget(check: PropertyCheck, ctx: PropertyContext): Propert
       // The worst window is the one closest to (or furthest past) its allowance.
       const excess = (retries - bound - tolerance) / Math.max(1, bound + tolerance);
       const worstExcess = worst === null ? Number.NEGATIVE_INFINITY : (worst.retries - worst.bound - worst.tolerance) / Math.max(1, worst.bound + worst.tolerance);
-      if (excess > worstExcess) worst = { pod: name, start: a * SLOT_MS, end: (a + w) * SLOT_MS, requests, retries, bound: round(bound), tolerance: round(tolerance), used: round(used) };
+      if (excess > worstExcess) {
+        worst = { pod: name, start: a * SLOT_MS, end: (a + w) * SLOT_MS, requests, retries, carried: round(carry[a]!), bound: round(bound), tolerance: round(tolerance), used: round(used) };
+      }
     }
     perPod[name] = { requests: req.sum(0, slots), retries: ret.sum(0, slots), worstUsed: round(podWorst) };
   }
@@ -129,6 +132,7 @@ export function retryBudget(check: PropertyCheck, ctx: PropertyContext): Propert
     windows,
     windowsOver: over,
     tolerance: `20% of each window's bound + ${Math.max(0, attempts - 1)} (one request's retries): HAProxy admits a request's retries when it starts`,
+    carried: "each window's bound includes the tokens still unspent when it began (deposited less than one window earlier): Linkerd's budget lets a retry spend a token until it expires",
     requests: totalRequests,
     retries: totalRetries,
     retriesFrom: { tries: fromTries, accessLog: fromLog },
@@ -146,6 +150,36 @@ export function retryBudget(check: PropertyCheck, ctx: PropertyContext): Propert
   const threshold = w0.bound > 0 ? (w0.bound + w0.tolerance) / w0.bound : 1;
   evidence.summary =
     `worst window ${w0.start}–${w0.end} ms at ${w0.pod}: ${w0.retries} retries for ${w0.requests} requests, ` +
-    `budget ${w0.bound} (+${w0.tolerance} tolerance); ${over} of ${windows} windows over`;
+    `budget ${w0.bound} (${w0.carried} of it carried in from before the window; +${w0.tolerance} tolerance); ${over} of ${windows} windows over`;
   return { ...base, status: over === 0 ? "passed" : "failed", observed: w0.used, threshold, evidence, reason: null };
+}
+
+/**
+ * Linkerd's budget is a bucket of tokens that expire: each request deposits `ratio` of one, each
+ * second deposits `minPerSecond`, each retry withdraws one, and a token lives one window. So a
+ * window may spend, besides its own deposits, those of the window before it that were still
+ * unspent when it began: after a quiet stretch, a burst of retries at a fault's onset is within
+ * the budget. Per 100 ms slot: the tokens carried into it (deposited in the window before it, not
+ * yet withdrawn), withdrawing oldest first.
+ */
+export function carriedTokens(requests: readonly number[], retries: readonly number[], budget: ResolvedRetryBudget, windowSlots: number): number[] {
+  const carry = new Array<number>(requests.length + 1).fill(0);
+  const alive: { slot: number; amount: number }[] = [];
+  let head = 0;
+  const perSlot = (budget.minPerSecond * SLOT_MS) / 1000;
+  for (let s = 0; s <= requests.length; s++) {
+    while (head < alive.length && alive[head]!.slot <= s - windowSlots) head++;
+    let sum = 0;
+    for (let i = head; i < alive.length; i++) sum += alive[i]!.amount;
+    carry[s] = sum;
+    if (s === requests.length) break;
+    alive.push({ slot: s, amount: budget.ratio * requests[s]! + perSlot });
+    let spend = retries[s]!;
+    for (let i = head; i < alive.length && spend > 0; i++) {
+      const take = Math.min(spend, alive[i]!.amount);
+      alive[i]!.amount -= take;
+      spend -= take;
+    }
+  }
+  return carry;
 }

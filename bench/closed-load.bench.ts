@@ -1,5 +1,5 @@
 // What recording every response costs, measured in one run so the ratios compare like with like.
-//   npx tsx bench/load-driver.bench.ts            (add --quick to skip the live-load part)
+//   npx tsx bench/closed-load.bench.ts            (add --quick to skip the live-load part)
 // 1. ClientRecorder.record() against a baseline loop doing the same iteration into a trivial
 //    sink, over 600k samples (10 minutes at 1000 rps): ns per sample and the ratio.
 // 2. Memory retained by the recorder after those 600k samples, against keeping the samples
@@ -12,7 +12,7 @@ import type { AddressInfo } from "node:net";
 import v8 from "node:v8";
 import vm from "node:vm";
 import autocannon from "autocannon";
-import { runLoad } from "../src/load/load-driver.js";
+import { runClosedLoad as runLoad } from "../src/load/closed-loop.js";
 import { ClientRecorder, type ClientSample } from "../src/observe/client-recorder.js";
 import type { WindowSpan } from "../src/plan/types.js";
 

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { WindowSpan } from "../plan/types.js";
 import { ClientRecorder, type ClientSample } from "../observe/client-recorder.js";
 import type { RequestTemplate } from "../scenario/types.js";
-import { planGroups, runLoad, STAGGER_GROUPS_MAX, withRequestId } from "./load-driver.js";
+import { planGroups, runClosedLoad as runLoad, STAGGER_GROUPS_MAX, withRequestId } from "./closed-loop.js";
 
 const GET: RequestTemplate[] = [{ method: "GET", path: "/", headers: {}, body: null, weight: 1 }];
 
