@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes this checkout ready to run meshquake and its tests: a Docker engine, the npm
-# dependencies and meshquake's image; with --browser also Chromium (HTML report tests).
+# dependencies, the build (dist/) and meshquake's image; with --browser also Chromium (HTML report tests).
 # Idempotent and quiet when everything is in place: one line per thing it installs or starts.
 # Needs no TTY and no stdin. On Debian as root it installs what is missing (docker.io,
 # debootstrap, chromium) from the machine's own apt sources; elsewhere it says what to do.
@@ -29,6 +29,7 @@ exec </dev/null
 readonly DOCKERD_LOG=/tmp/meshquake-dockerd.log
 readonly APT_LOG=/tmp/meshquake-apt.log
 readonly NPM_LOG=/tmp/meshquake-npm.log
+readonly BUILD_LOG=/tmp/meshquake-build.log
 
 say() { echo "setup: $*"; }
 die() { echo "setup: error: $*" >&2; exit 1; }
@@ -117,6 +118,13 @@ if [ -f package-lock.json ]; then
 elif [ ! -d node_modules ] || [ package.json -nt node_modules/.package-lock.json ]; then
   say "installing npm dependencies (npm install)"
   npm install --no-audit --no-fund >"$NPM_LOG" 2>&1 || die_with_log "$NPM_LOG" "npm install failed"
+fi
+
+# (b') meshquake's build (dist/), which `meshquake` starts from: made when missing or older than a
+# source (a few milliseconds to tell when it is up to date; `npm ci` above has built it already).
+if ! node --input-type=module -e 'import { buildState } from "./bin/build-state.js"; process.exit(buildState(".") === "current" ? 0 : 1)'; then
+  say "building dist/ (npm run build)"
+  npm run build >"$BUILD_LOG" 2>&1 || die_with_log "$BUILD_LOG" "npm run build failed"
 fi
 
 # (c) meshquake's image: reused in well under a second when nothing changed. What it builds it

@@ -8,6 +8,7 @@ import { renderHtml } from "./html/render-html.js";
 import { reportPath, writeReport } from "./json.js";
 import { renderJunit } from "./junit.js";
 import { renderMarkdown } from "./markdown.js";
+import { REPORTER_NAMES, type ReporterName } from "./reporter-names.js";
 import type { RunReport } from "./types.js";
 
 export interface ReporterContext {
@@ -40,10 +41,9 @@ export const reporters = {
     ...(await writeText(path.join(ctx.dir, "summary.md"), renderMarkdown(report))),
     ...(await reportToGithub(report, ctx.env, ctx.stdout)),
   ],
-} satisfies Record<string, Reporter>;
+} satisfies Record<ReporterName, Reporter>;
 
-export type ReporterName = keyof typeof reporters;
-export const REPORTER_NAMES = Object.keys(reporters) as ReporterName[];
+export { REPORTER_NAMES, type ReporterName };
 
 export interface ArtefactOptions {
   outDir: string;

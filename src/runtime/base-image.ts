@@ -55,13 +55,10 @@ export function debootstrapBaseTag(): string {
 }
 
 export async function ensureBaseImage(docker: Docker, opts: EnsureBaseImageOptions): Promise<BaseImage> {
-  const upstream = await inspectImageId(docker, UPSTREAM_BASE);
-  if (upstream) return { ref: UPSTREAM_BASE, id: upstream, origin: "local" };
+  const local = await findLocalBase(docker);
+  if (local) return local;
 
   const ownTag = debootstrapBaseTag();
-  const own = await inspectImageId(docker, ownTag);
-  if (own) return { ref: ownTag, id: own, origin: "debootstrap-cached" };
-
   const pullError = await tryPull(docker, UPSTREAM_BASE, opts.signal);
   opts.signal?.throwIfAborted();
   if (pullError === null) {
@@ -74,6 +71,15 @@ export async function ensureBaseImage(docker: Docker, opts: EnsureBaseImageOptio
   opts.log(`cannot pull ${UPSTREAM_BASE} (${pullError ?? "not present after pull"}); making ${ownTag} with debootstrap`);
   const id = await debootstrapBase(docker, ownTag, opts);
   return { ref: ownTag, id, origin: "debootstrap" };
+}
+
+/** The base already on the engine (ways 1 and 2), or null: looks only, never pulls or makes one. */
+export async function findLocalBase(docker: Docker): Promise<BaseImage | null> {
+  const upstream = await inspectImageId(docker, UPSTREAM_BASE);
+  if (upstream) return { ref: UPSTREAM_BASE, id: upstream, origin: "local" };
+  const ownTag = debootstrapBaseTag();
+  const own = await inspectImageId(docker, ownTag);
+  return own ? { ref: ownTag, id: own, origin: "debootstrap-cached" } : null;
 }
 
 export async function inspectImageId(docker: Docker, ref: string): Promise<string | null> {

@@ -2,8 +2,11 @@ import { readFileSync } from "node:fs";
 import { homedir, hostname } from "node:os";
 import { join } from "node:path";
 import Docker from "dockerode";
+import { debug, debugEnabled } from "../util/debug.js";
+import { DockerHostError, DockerUnavailableError } from "./docker-errors.js";
 
 export type { default as Docker } from "dockerode";
+export { DockerHostError, DockerUnavailableError };
 
 /**
  * Every ordinary engine call (create, start, inspect, list, remove, exec) must answer within this
@@ -13,21 +16,6 @@ export type { default as Docker } from "dockerode";
 export const DOCKER_CALL_TIMEOUT_MS = 20_000;
 /** Connecting to the engine (a TCP host that drops packets, a socket nobody accepts on). */
 export const DOCKER_CONNECT_TIMEOUT_MS = 5_000;
-
-export class DockerUnavailableError extends Error {
-  constructor(cause: unknown, where = "") {
-    super(
-      `Docker engine${where ? ` at ${where}` : ""} unreachable (${cause instanceof Error ? cause.message : String(cause)}). ` +
-        `Start one, or run \`npm run setup\`, which installs and starts Debian's docker.io when run as root.`,
-    );
-    this.name = "DockerUnavailableError";
-  }
-}
-
-/** DOCKER_HOST (or its companions) names something meshquake cannot use: a usage error. */
-export class DockerHostError extends Error {
-  override name = "DockerHostError";
-}
 
 /** Where the engine is, as the docker CLI reads DOCKER_HOST, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH. */
 export type DockerEndpoint =
@@ -112,9 +100,31 @@ const endpoints = new WeakMap<Docker, DockerEndpoint>();
 
 /** A client for `endpoint` whose calls have deadlines, with a sibling for streams (see streamingClient). */
 export function dockerClient(endpoint: DockerEndpoint): Docker {
-  const docker = new Docker(dockerOptions(endpoint));
-  streamClients.set(docker, new Docker(dockerOptions(endpoint, null)));
+  const docker = traceCalls(new Docker(dockerOptions(endpoint)));
+  streamClients.set(docker, traceCalls(new Docker(dockerOptions(endpoint, null))));
   endpoints.set(docker, endpoint);
+  return docker;
+}
+
+const DEBUG_DOCKER = "meshquake:docker";
+const debugDocker = debug(DEBUG_DOCKER);
+
+/** With DEBUG=meshquake:docker (or --verbose): one line per engine call, with its outcome and time. */
+function traceCalls(docker: Docker): Docker {
+  type Dial = (options: { method?: string; path?: string }, callback: (err: unknown, data: unknown) => void) => void;
+  const modem = docker.modem as { dial: Dial };
+  const dial: Dial = modem.dial.bind(modem);
+  modem.dial = (options, callback) => {
+    if (!debugEnabled(DEBUG_DOCKER)) return dial(options, callback);
+    const started = performance.now();
+    const call = `${options.method ?? "GET"} ${(options.path ?? "").replace(/\?$/, "")}`;
+    dial(options, (err, data) => {
+      const ms = Math.round(performance.now() - started);
+      const status = (err as { statusCode?: number } | null)?.statusCode;
+      debugDocker(err ? `${call} failed${status ? ` (${status})` : ""} in ${ms} ms: ${(err instanceof Error ? err.message.split("\n")[0]! : String(err)).trim()}` : `${call} ok in ${ms} ms`);
+      callback(err, data);
+    });
+  };
   return docker;
 }
 

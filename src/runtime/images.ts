@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type Docker from "dockerode";
 import { dockerBuild } from "./docker-build.js";
 import { tarArchive } from "./tar.js";
-import { ensureBaseImage, IMAGE_LABEL, inspectImageId, type BaseImage } from "./base-image.js";
+import { ensureBaseImage, findLocalBase, IMAGE_LABEL, inspectImageId, type BaseImage } from "./base-image.js";
 
 export const IMAGE_REPOSITORY = "meshquake/mesh";
 export const DOCKERFILE = "images/Dockerfile";
@@ -60,6 +60,23 @@ export async function ensureImages(docker: Docker, opts: EnsureImagesOptions): P
   await buildImage(docker, { files, image, base: base.ref, noCache: opts.force ?? false, signal: opts.signal });
   opts.log(`built ${image} in ${((performance.now() - buildStarted) / 1000).toFixed(1)} s`);
   return { image, base: base.ref, built: true, ms: performance.now() - started };
+}
+
+export interface FoundImages {
+  /** The base on the engine, or null when there is none yet. */
+  base: BaseImage | null;
+  /** The mesh image's tag for this tree on that base (null without a base). */
+  image: string | null;
+  /** Whether that image exists. */
+  present: boolean;
+}
+
+/** What ensureImages would use, looked up without pulling or building anything (`meshquake doctor`). */
+export async function findImages(docker: Docker, projectRoot: string): Promise<FoundImages> {
+  const base = await findLocalBase(docker);
+  if (!base) return { base, image: null, present: false };
+  const image = imageTag(await collectBuildContext(projectRoot), base.id);
+  return { base, image, present: (await inspectImageId(docker, image)) !== null };
 }
 
 async function givenBase(docker: Docker, ref: string): Promise<BaseImage> {

@@ -1,3 +1,5 @@
+import { debug } from "../util/debug.js";
+
 export class ReadinessTimeoutError extends Error {
   constructor(
     readonly what: string,
@@ -13,6 +15,8 @@ export class ReadinessTimeoutError extends Error {
     this.name = "ReadinessTimeoutError";
   }
 }
+
+const debugProbe = debug("meshquake:probe");
 
 /** How long one probe may take before it counts as failed (and the next one starts). */
 export const PROBE_TIMEOUT_MS = 5_000;
@@ -55,6 +59,7 @@ export async function waitFor(probe: (signal: AbortSignal) => Promise<boolean>, 
     } catch (err) {
       opts.signal?.throwIfAborted();
       lastError = err instanceof Error ? err.message : String(err);
+      debugProbe(`${opts.what}: probe ${probes + 1} failed: ${lastError}`);
     }
     if (Date.now() >= deadline) return timedOut(opts, lastError);
     await sleep(Math.min(opts.intervalMs ?? 50, Math.max(0, deadline - Date.now())), opts.signal);

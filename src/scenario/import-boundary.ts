@@ -3,9 +3,10 @@
 // --allow-outside-imports: a scenario from a pull request must not copy the harness's
 // environment (/proc/self/environ), keys or configs into an app it then runs.
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { ALLOW_OUTSIDE_FLAG } from "./allow-outside-flag.js";
 import { ReadRefusedError, type FileReader } from "./source-file.js";
 
-export const ALLOW_OUTSIDE_FLAG = "--allow-outside-imports";
+export { ALLOW_OUTSIDE_FLAG };
 
 export interface BoundaryOptions {
   /** Files outside the scenario's folder may be imported (--allow-outside-imports). */

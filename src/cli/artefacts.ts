@@ -1,0 +1,14 @@
+// Writing a report's artefacts for `run` and `report`: the reporters' failures on stderr, exit 3 when any failed.
+import { writeArtefacts } from "../report/reporters.js";
+import type { RunReport } from "../report/types.js";
+import { EXIT } from "../verdict/verdict.js";
+import type { CliIo } from "./io.js";
+
+export async function writeAll(report: RunReport, out: string, reporterList: string, io: CliIo, color: boolean): Promise<number> {
+  const names = reporterList.split(",").map((s) => s.trim()).filter(Boolean);
+  const r = await writeArtefacts(report, { outDir: out, reporters: names, env: io.env, stdout: io.stdout, color });
+  for (const e of r.errors) io.stderr(`meshquake: reporter ${e.reporter} failed: ${e.message}\n`);
+  if (r.written.length) io.stderr(`artefacts: ${r.written.join(", ")}\n`);
+  return r.errors.length ? EXIT.harness : EXIT.passed;
+}
+
