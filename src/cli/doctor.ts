@@ -55,18 +55,18 @@ const BUILDS_IT = "`meshquake images` builds it (and `meshquake run` does before
 
 /** The engine, then the base image and the mesh image on it (not checked without an engine). */
 async function engineChecks(env: NodeJS.ProcessEnv): Promise<DoctorCheck[]> {
+  const withoutEngine = (err: unknown): DoctorCheck[] => [
+    { name: "engine", status: "fail", detail: message(err) },
+    { name: "base image", status: "fail", detail: "not checked: no engine" },
+    { name: "mesh image", status: "fail", detail: "not checked: no engine" },
+  ];
   let where: string;
-  try {
-    where = describeEndpoint(parseDockerHost(env));
-  } catch (err) {
-    return [{ name: "engine", status: "fail", detail: message(err) }];
-  }
   let connected;
   try {
+    where = describeEndpoint(parseDockerHost(env));
     connected = await connectDocker(env);
   } catch (err) {
-    const unchecked = (name: string): DoctorCheck => ({ name, status: "fail", detail: "not checked: no engine" });
-    return [{ name: "engine", status: "fail", detail: message(err) }, unchecked("base image"), unchecked("mesh image")];
+    return withoutEngine(err);
   }
   const engine: DoctorCheck = { name: "engine", status: "ok", detail: `Docker ${connected.version} at ${where}` };
   try {

@@ -8,14 +8,14 @@ import { fixtures } from "../report/fixtures/index.js";
 import { serializeReport } from "../report/json.js";
 import { main, type CliIo } from "./main.js";
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cli(args: string[], over: { env?: NodeJS.ProcessEnv; isTTY?: boolean } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = "";
   let stderr = "";
   const io: CliIo = {
     stdout: (s) => void (stdout += s),
     stderr: (s) => void (stderr += s),
-    env: {},
-    isTTY: false,
+    env: over.env ?? {},
+    isTTY: over.isTTY ?? false,
     signals: new EventEmitter() as unknown as CliIo["signals"],
   };
   const code = await main(args, io);
@@ -86,5 +86,84 @@ describe("imports outside the scenario's folder", () => {
     expect(refused.stderr).toContain(`topology.compose: "docker-compose.yml" is outside the scenario's folder "scenarios"`);
     const allowed = await cli(["validate", "scenarios/compose-demo.yaml", "--allow-outside-imports"]);
     expect(allowed.code, allowed.stderr).toBe(0);
+  });
+});
+
+describe("--help", () => {
+  it("lists the exit codes, the environment variables and where the docs are", async () => {
+    const r = await cli(["--help"]);
+    expect(r.code).toBe(0);
+    for (const code of ["0", "1", "2", "3", "4", "130"]) expect(r.stdout).toMatch(new RegExp(`^  ${code} +\\S`, "m"));
+    for (const name of ["MESHQUAKE_OUT", "MESHQUAKE_REPORTER", "MESHQUAKE_SEED", "NO_COLOR", "DEBUG=meshquake:*", "DOCKER_HOST"]) expect(r.stdout).toContain(name);
+    expect(r.stdout).toMatch(/^Docs: \/.*README\.md and \/.*docs\/ /m);
+    for (const command of ["init", "doctor"]) expect(r.stdout).toMatch(new RegExp(`^  ${command} `, "m"));
+  });
+});
+
+describe("options from the environment", () => {
+  it("MESHQUAKE_SEED sets plan's seed; --seed wins over it; a bad one is a usage error naming it", async () => {
+    const fromEnv = await cli(["plan", "scenarios/demo.yaml", "--no-configs"], { env: { MESHQUAKE_SEED: "5" } });
+    expect(fromEnv.stdout).toContain("seed 5)");
+    const flag = await cli(["plan", "scenarios/demo.yaml", "--no-configs", "--seed", "7"], { env: { MESHQUAKE_SEED: "5" } });
+    expect(flag.stdout).toContain("seed 7)");
+    const bad = await cli(["plan", "scenarios/demo.yaml"], { env: { MESHQUAKE_SEED: "soon" } });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe('meshquake: MESHQUAKE_SEED must be a non-negative integer, found "soon"\n');
+  });
+
+  it("MESHQUAKE_OUT and MESHQUAKE_REPORTER choose report's output; flags win over them", async () => {
+    const dir = await tempDir();
+    const file = join(dir, "in.json");
+    const report = fixtures.passing();
+    await writeFile(file, serializeReport(report));
+    const env = { MESHQUAKE_OUT: join(dir, "env-out"), MESHQUAKE_REPORTER: "junit" };
+    const fromEnv = await cli(["report", file], { env });
+    expect(fromEnv.code, fromEnv.stderr).toBe(0);
+    expect(fromEnv.stderr).toBe(`artefacts: ${join(dir, "env-out", report.scenario.name, "junit.xml")}\n`);
+    const flags = await cli(["report", file, "--out", join(dir, "flag-out"), "--reporter", "json"], { env });
+    expect(flags.stderr).toBe(`artefacts: ${join(dir, "flag-out", report.scenario.name, "report.json")}\n`);
+    const unknown = await cli(["report", file], { env: { MESHQUAKE_REPORTER: "pdf" } });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toBe('meshquake: unknown reporter "pdf"; known: console, json, html, junit, markdown\n');
+  });
+});
+
+describe("colour", () => {
+  const ESC = "\u001b[";
+  const summary = async (args: string[], over: { env?: NodeJS.ProcessEnv; isTTY?: boolean }) => {
+    const dir = await tempDir();
+    const file = join(dir, "in.json");
+    await writeFile(file, serializeReport(fixtures.failing()));
+    return (await cli([...args, "report", file, "--out", dir, "--reporter", "console"], over)).stdout;
+  };
+  it("on a terminal by default; NO_COLOR and --no-color turn it off; FORCE_COLOR turns it on in a pipe", async () => {
+    expect(await summary([], { isTTY: true })).toContain(ESC);
+    expect(await summary([], { isTTY: false })).not.toContain(ESC);
+    expect(await summary([], { isTTY: true, env: { NO_COLOR: "1" } })).not.toContain(ESC);
+    expect(await summary([], { isTTY: false, env: { FORCE_COLOR: "1" } })).toContain(ESC);
+    expect(await summary(["--no-color"], { isTTY: true, env: { FORCE_COLOR: "1" } })).not.toContain(ESC);
+  });
+});
+
+describe("meshquake doctor", () => {
+  it("without an engine: one line per check, the engine's failure said, exit 1; --verbose shows the Docker call", async () => {
+    const r = await cli(["doctor", "--verbose"], { env: { DOCKER_HOST: "unix:///nonexistent/docker.sock", CHROMIUM_PATH: "/nonexistent/chromium" } });
+    expect(r.code).toBe(1);
+    const lines = r.stdout.trimEnd().split("\n");
+    expect(lines.map((l) => l.split(/\s{2,}/).slice(0, 2))).toEqual([
+      ["ok", "node"],
+      ["fail", "engine"],
+      ["fail", "base image"],
+      ["fail", "mesh image"],
+      ["warn", "browser"],
+    ]);
+    expect(lines[1]).toContain("unix:///nonexistent/docker.sock unreachable");
+    expect(r.stderr).toMatch(/^meshquake:docker GET \/version failed in \d+ ms: .*ENOENT/m);
+  });
+
+  it("a DOCKER_HOST it cannot use is a failed engine check saying what is allowed", async () => {
+    const r = await cli(["doctor"], { env: { DOCKER_HOST: "ssh://me@host" } });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^fail {2}engine {6}DOCKER_HOST="ssh:\/\/me@host": ssh:\/\/ engines are not supported/m);
   });
 });

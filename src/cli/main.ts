@@ -47,9 +47,9 @@ export async function main(argv: string[], rawIo: CliIo = processIo()): Promise<
     .addHelpText("after", helpFooter(PACKAGE_ROOT));
   const globals = () => program.opts<GlobalOptions>();
   const color = () => useColor({ flag: globals().color, env: io.env, isTTY: io.isTTY });
+  configureDebug(io.env.DEBUG ?? "", io.stderr);
   program.hook("preAction", () => {
-    const spec = globals().verbose ? "meshquake:*" : (io.env.DEBUG ?? "");
-    configureDebug(spec, io.stderr);
+    if (globals().verbose) configureDebug("meshquake:*", io.stderr);
   });
 
   program
