@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { SCENARIO_SCHEMA_FILE } from "../util/package-root.js";
 import { init, initFiles, INIT_PATHS } from "./init.js";
 import type { CliIo } from "./io.js";
@@ -38,6 +39,8 @@ describe("meshquake init", () => {
     expect(workflow).toContain(`npx meshquake run ${INIT_PATHS.scenario} --out meshquake-reports`);
     expect(workflow).toContain("actions/upload-artifact");
     expect(workflow).not.toContain("{{");
+    const steps = (parse(workflow) as { jobs: { resilience: { steps: { run?: string; uses?: string; if?: string }[] } } }).jobs.resilience.steps;
+    expect(steps.at(-1)).toMatchObject({ uses: "actions/upload-artifact@v4", if: "always()" });
     expect(out.out).toContain(`wrote ${scenarioFile}`);
     expect(out.out).toContain(`npx meshquake validate ${scenarioFile}`);
   });

@@ -104,6 +104,7 @@ export async function main(argv: string[], rawIo: CliIo = processIo()): Promise<
     .option("--json", "print report.json to stdout instead of the console summary")
     .option("--repeat <n>", "run each scenario n times; a check passes only when it passes in every run (or --quorum)", positiveInt("--repeat"))
     .option("--quorum <m>", "with --repeat: runs a check must pass in (default: all of them)", positiveInt("--quorum"))
+    .addHelpText("after", helpFooter(PACKAGE_ROOT))
     .action(async (files: string[], flags: Omit<RunOptions, "out" | "reporter"> & { out?: string; reporter?: string }) => {
       if (flags.quorum !== undefined && flags.quorum > (flags.repeat ?? 1)) {
         throw new UsageError(`--quorum ${flags.quorum} is more than the ${flags.repeat ?? 1} run(s) of --repeat`);
