@@ -26,6 +26,11 @@ export interface SidecarRendering {
   files: FileSpec[];
   /** Command the sidecar container runs. */
   command: string[];
+  /**
+   * The environment variable that sends the sidecar's access log to a file (a path in the
+   * sidecar's directory); without it the log goes to the container's stdout.
+   */
+  accessLogEnv: string;
   /** Fields the proxy cannot express exactly, said out loud. */
   warnings: string[];
 }

@@ -50,7 +50,7 @@ export function buildPlan({ scenario, runId, image, dataPlane, userImages = {} }
         containers: { infra: `${runId}-${id}`, app: `${runId}-${id}-app`, sidecar: `${runId}-${id}-proxy` },
         aliases: [id, service.name],
         app: appPlan(service, index, scenario, services, image, userImages),
-        sidecar: { files: rendering.files, command: rendering.command },
+        sidecar: { files: rendering.files, command: rendering.command, accessLogEnv: rendering.accessLogEnv },
         publishInbound: service.name === scenario.load.target && index === 0,
       });
     }

@@ -17,6 +17,8 @@ export const POD_PORTS = {
  */
 export const SIDECAR_DIR = "/run/meshquake";
 export const SIDECAR_ADMIN_SOCKET = `${SIDECAR_DIR}/admin.sock`;
+/** The sidecar's access log, in the same directory: the harness tails it (see runtime/log-tail.ts). */
+export const SIDECAR_ACCESS_LOG = `${SIDECAR_DIR}/access.log`;
 
 export interface FileSpec {
   path: string;
@@ -33,7 +35,8 @@ export interface PodPlan {
   /** Network aliases of the infra container: the replica id and the service name. */
   aliases: string[];
   app: AppPlan;
-  sidecar: { files: FileSpec[]; command: string[] };
+  /** `accessLogEnv`: the variable that points the sidecar's access log at a file (else stdout). */
+  sidecar: { files: FileSpec[]; command: string[]; accessLogEnv: string };
   /** Only the ingress service's first replica publishes its inbound listener on 127.0.0.1. */
   publishInbound: boolean;
 }

@@ -1,6 +1,7 @@
+import { basename, join } from "node:path";
 import type Docker from "dockerode";
 import type { AdminChannel } from "../dataplane/types.js";
-import { POD_PORTS, SIDECAR_DIR, type ExecutionPlan, type PodPlan } from "../plan/types.js";
+import { POD_PORTS, SIDECAR_ACCESS_LOG, SIDECAR_DIR, type ExecutionPlan, type PodPlan } from "../plan/types.js";
 import { SIDECAR_UID } from "../scenario/sidecar-user.js";
 import { execAdminChannel, unixAdminChannel, type AdminTransport } from "./admin-channel.js";
 import { AppExitedError, describeReadiness, probeApp, type PodContainers } from "./app-readiness.js";
@@ -8,6 +9,7 @@ import { confinement, FIXTURE_USER, SIDECAR_USER } from "./container-limits.js";
 import { streamingClient } from "./docker.js";
 import { ROLE_LABEL } from "./labels.js";
 import { followLogs, logTail } from "./log-stream.js";
+import { tailFiles } from "./log-tail.js";
 import { currentOwner, ownerLabels, type RunOwner } from "./owner.js";
 import { createRunDir, type RunDir } from "./run-dir.js";
 import { tarFiles } from "./tar.js";
@@ -117,7 +119,8 @@ export async function startTopology(docker: Docker, plan: ExecutionPlan, opts: T
 
   // Sidecars before apps (Istio's holdApplicationUntilProxyStarts): an app that calls a
   // dependency while starting must find the outbound listener its traffic is redirected to.
-  const logStops: Array<{ stop(): void; done: Promise<void> }> = [];
+  // Each stops following one source of sidecar lines and settles once its last line is handed over.
+  const logStops: Array<() => Promise<void>> = [];
   const streams = streamingClient(docker);
   const sidecars = await step("sidecars", () =>
     eachPod(plan.pods, signal, async (pod, i, stop) => {
@@ -129,6 +132,8 @@ export async function startTopology(docker: Docker, plan: ExecutionPlan, opts: T
         Image: plan.image,
         Cmd: pod.sidecar.command,
         User: SIDECAR_USER,
+        // With a host directory, the access log goes to a file there (read by tailFiles below): no line passes through Docker's logging.
+        ...(runDir ? { Env: [`${pod.sidecar.accessLogEnv}=${SIDECAR_ACCESS_LOG}`] } : {}),
         Labels: labels(pod, "sidecar"),
         HostConfig: { NetworkMode: `container:${infra[i]!.id}`, ...dir, ...confinement("sidecar") },
       });
@@ -136,14 +141,23 @@ export async function startTopology(docker: Docker, plan: ExecutionPlan, opts: T
       await c.putArchive(tarFiles(pod.sidecar.files), { path: "/" });
       stop.throwIfAborted();
       await c.start();
-      logStops.push(await followLogs(streams, c.id, (line) => opts.onSidecarLine(pod, line)));
+      if (!runDir) {
+        const follow = await followLogs(streams, c.id, (line) => opts.onSidecarLine(pod, line));
+        logStops.push(() => (follow.stop(), follow.done));
+      }
       return c;
     }),
   );
+  if (runDir) {
+    const files = await Promise.all(plan.pods.map(async (pod, i) => ({ key: pod, path: join(await runDir.podDir(i), basename(SIDECAR_ACCESS_LOG)) })));
+    const tail = tailFiles(files, (pod, lines) => {
+      for (const line of lines) opts.onSidecarLine(pod, line);
+    });
+    logStops.push(() => tail.stop());
+  }
 
   const stopLogs = async () => {
-    for (const l of logStops) l.stop();
-    await Promise.all(logStops.map((l) => l.done));
+    await Promise.all(logStops.splice(0).map((stop) => stop()));
   };
   try {
     const admins = plan.pods.map((_, i) => {

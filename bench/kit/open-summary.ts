@@ -1,0 +1,32 @@
+// What a bench reads off one open-loop load: sent vs intended, errors, latency and lag percentiles.
+import type { ClientSample } from "../../src/observe/client-recorder.js";
+
+export type ProbeSample = ClientSample;
+
+export interface OpenSummary {
+  rate: number;
+  intended: number;
+  sent: number;
+  errors: number;
+  p50Us: number;
+  p99Us: number;
+  lagP99Us: number;
+}
+
+export const quantile = (sorted: readonly number[], q: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? 0;
+
+export function summarize(rate: number, samples: readonly ClientSample[]): OpenSummary {
+  const sent = samples.filter((s) => s.sentUs !== undefined);
+  const lat = sent.map((s) => s.latencyUs).sort((a, b) => a - b);
+  const lag = sent.map((s) => s.sentUs! - s.startUs).sort((a, b) => a - b);
+  return {
+    rate,
+    intended: samples.length,
+    sent: sent.length,
+    errors: samples.filter((s) => s.status !== 200).length,
+    p50Us: quantile(lat, 0.5),
+    p99Us: quantile(lat, 0.99),
+    lagP99Us: quantile(lag, 0.99),
+  };
+}

@@ -1,0 +1,52 @@
+// How long a large topology takes to come up and go away, beside the engine's own pace for the
+// same number of pods started the plainest way, measured in the same run:
+//   - meshquake: the 32-pod topology (gateway ×2 fanning out to 10 services ×3: 32 pods, each an
+//     infra container, a sidecar and an app) from nothing to a request through the whole mesh,
+//     then torn down (containers, network, run directory);
+//   - plain: 32 `docker run -d` of the same image one after another (the app alone, nothing
+//     waited for), then `docker rm -f` of all of them.
+//   npx tsx bench/topology.bench.ts [rounds, default 1]
+import { execFileSync } from "node:child_process";
+import { performance } from "node:perf_hooks";
+import { cleanLeftovers } from "../src/runtime/clean.js";
+import { benchImage, docker, startBenchMesh } from "./kit/mesh.js";
+
+const ROUNDS = Number(process.argv[2] ?? 1);
+const services = Array.from({ length: 10 }, (_, i) => `s${i}`);
+const YAML = `
+name: wide
+services:
+  gateway: { replicas: 2, calls: [${services.join(", ")}] }
+${services.map((s) => `  ${s}: { replicas: 3 }`).join("\n")}
+load: { target: gateway, rate: 10, duration: 5s }
+`;
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const image = await benchImage();
+
+for (let round = 1; round <= ROUNDS; round++) {
+  const t0 = performance.now();
+  const steps: Record<string, number> = {};
+  const mesh = await startBenchMesh("wide", YAML, { onStep: (name, ms) => (steps[name] = ms) });
+  const up = performance.now() - t0;
+  const t1 = performance.now();
+  await mesh.close();
+  const down = performance.now() - t1;
+
+  const tag = `mq-bench-plain-${process.pid}-${round}`;
+  const t2 = performance.now();
+  for (let i = 0; i < 32; i++) {
+    execFileSync("docker", ["run", "-d", "--name", `${tag}-${i}`, "--label", `meshquake.run-id=${tag}`, image], { stdio: "ignore" });
+  }
+  const plainUp = performance.now() - t2;
+  const t3 = performance.now();
+  await cleanLeftovers(docker, tag);
+  const plainDown = performance.now() - t3;
+
+  console.log(`round ${round}: 32 pods (${mesh.plan.pods.length * 3} containers) vs 32 plain containers`);
+  console.log(`  meshquake up   ${seconds(up).padStart(7)}   (${Object.entries(steps).map(([k, v]) => `${k} ${seconds(v)}`).join(", ")})`);
+  console.log(`  meshquake down ${seconds(down).padStart(7)}`);
+  console.log(`  plain run -d   ${seconds(plainUp).padStart(7)}   (sequential docker run -d)`);
+  console.log(`  plain rm -f    ${seconds(plainDown).padStart(7)}`);
+  console.log(`  ratio (up + down) / plain run -d: ${((up + down) / plainUp).toFixed(2)}× (goal ≤ 1.0×)`);
+}
