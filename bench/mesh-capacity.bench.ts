@@ -60,15 +60,30 @@ async function capacity(mesh: BenchMesh): Promise<Capacity> {
   let held: OpenSummary | null = null;
   let cpu: Record<string, number> | null = null;
   const tried: string[] = [];
-  for (const rate of RATES) {
+  const heldRate = (): number => (held as OpenSummary | null)?.rate ?? 0;
+  const attempt = async (rate: number): Promise<boolean> => {
     const snaps: CpuSnapshot[] = [];
     const r = await step(url, rate, async () => void snaps.push(await cpuSnapshot(mesh)));
     const [before, after] = snaps as [CpuSnapshot, CpuSnapshot];
     const ok = holds(r);
     tried.push(`${rate}${ok ? "✓" : "✗"}(p50 ${(r.p50Us / 1000).toFixed(1)} ms, err ${((100 * r.errors) / r.intended).toFixed(1)}%)`);
-    if (!ok) break;
-    held = r;
-    cpu = cpuPerRequest(before, after, r.sent);
+    if (ok && rate > heldRate()) {
+      held = r;
+      cpu = cpuPerRequest(before, after, r.sent);
+    }
+    return ok;
+  };
+  // Up the ladder until a rate does not hold, then halve the gap down to 50 req/s.
+  let failed = 0;
+  for (const rate of RATES) {
+    if (!(await attempt(rate))) {
+      failed = rate;
+      break;
+    }
+  }
+  while (failed > 0 && failed - heldRate() > 50) {
+    const mid = Math.round((heldRate() + failed) / 2 / 25) * 25;
+    if (!(await attempt(mid))) failed = mid;
   }
   return { held, tried, cpu };
 }

@@ -40,7 +40,7 @@ export interface BenchMeshOptions {
 export async function startBenchMesh(
   name: string,
   yaml: string,
-  opts: Pick<TopologyOptions, "onStep"> = {},
+  opts: Pick<TopologyOptions, "onStep" | "podConcurrency"> = {},
   mesh: BenchMeshOptions = {},
 ): Promise<BenchMesh> {
   const parsed = parseScenario(`${name}.yaml`, yaml);

@@ -41,4 +41,26 @@ describe("eachPod: pods set up in parallel", () => {
   it("returns every result in order when all succeed", async () => {
     expect(await eachPod(["a", "b", "c"], undefined, async (x, i) => `${x}${i}`)).toEqual(["a0", "b1", "c2"]);
   });
+
+  it("runs at most `concurrency` tasks at once, and never begins one after a failure", async () => {
+    let running = 0;
+    let peak = 0;
+    const begun: number[] = [];
+    const err = await eachPod(
+      [0, 1, 2, 3, 4, 5, 6, 7],
+      undefined,
+      async (i) => {
+        begun.push(i);
+        running++;
+        peak = Math.max(peak, running);
+        await sleep(20);
+        running--;
+        if (i === 3) throw new Error("pod 3 failed");
+      },
+      3,
+    ).then(() => new Error("all succeeded"), (e: unknown) => e as Error);
+    expect(err.message).toBe("pod 3 failed");
+    expect(peak).toBe(3);
+    expect(begun).toEqual([0, 1, 2, 3, 4, 5]);
+  });
 });

@@ -16,6 +16,11 @@ import { tarFiles } from "./tar.js";
 import { waitFor } from "./wait-for.js";
 
 export const POD_INIT = "/usr/local/lib/meshquake/pod/pod-init.sh";
+/**
+ * Pods set up at once. Measured on a 2-core machine with the 32-pod bench (bench/topology.bench.ts):
+ * see the note there; more at once only queues inside the engine.
+ */
+export const POD_CONCURRENCY = 8;
 const READY_MARKER = "meshquake: pod network ready";
 
 export interface StartedPod {
@@ -49,6 +54,8 @@ export interface TopologyOptions {
   adminTransport?: AdminTransport;
   /** The run's host directory; made here when absent (cleanLeftovers removes it with the run). */
   runDir?: RunDir;
+  /** Pods set up at once (default POD_CONCURRENCY); the topology bench varies it to find the knee. */
+  podConcurrency?: number;
   /** The harness process the run belongs to (labels every container and network); default this one. */
   owner?: RunOwner;
 }
@@ -81,99 +88,74 @@ export async function startTopology(docker: Docker, plan: ExecutionPlan, opts: T
 
   await step("network", () => docker.createNetwork({ Name: plan.network, Labels: runLabels, CheckDuplicate: true, Driver: "bridge" }));
 
-  const infra = await step("infra", () =>
-    eachPod(plan.pods, signal, async (pod, _i, stop) => {
-      const ports: Record<string, [{ HostIp: string; HostPort: string }]> = {};
-      if (pod.publishInbound) ports[`${POD_PORTS.inbound}/tcp`] = [{ HostIp: "127.0.0.1", HostPort: "" }];
-      const c = await docker.createContainer({
-        name: pod.containers.infra,
-        Hostname: pod.id,
-        Image: plan.image,
-        Cmd: [POD_INIT],
-        Env: [
-          `MQ_APP_PORT=${pod.app.port}`,
-          `MQ_OUTBOUND_PORT=${POD_PORTS.outbound}`,
-          `MQ_INBOUND_PORT=${POD_PORTS.inbound}`,
-          `MQ_PROXY_UID=${SIDECAR_UID}`,
-        ],
-        Labels: labels(pod, "infra"),
-        ExposedPorts: Object.fromEntries(Object.keys(ports).map((p) => [p, {}])),
-        HostConfig: { NetworkMode: plan.network, PortBindings: ports, ...confinement("infra") },
-        NetworkingConfig: { EndpointsConfig: { [plan.network]: { Aliases: pod.aliases } } },
-      });
-      stop.throwIfAborted();
-      await c.start();
-      return c;
-    }),
-  );
-  await step("interception", () =>
-    eachPod(infra, signal, (c, i, stop) =>
-      waitFor(async () => (await logTail(docker, c.id, 50)).some((l) => l.includes(READY_MARKER)), {
-        what: `${plan.pods[i]!.id}: interception rules installed (infra container ${plan.pods[i]!.containers.infra})`,
-        timeoutMs,
-        signal: stop,
-        logTail: () => logTail(docker, c.id),
-      }),
-    ),
-  );
-
-  // Sidecars before apps (Istio's holdApplicationUntilProxyStarts): an app that calls a
-  // dependency while starting must find the outbound listener its traffic is redirected to.
   // Each stops following one source of sidecar lines and settles once its last line is handed over.
   const logStops: Array<() => Promise<void>> = [];
-  const streams = streamingClient(docker);
-  const sidecars = await step("sidecars", () =>
-    eachPod(plan.pods, signal, async (pod, i, stop) => {
-      // Its own directory from the run directory, or (exec) a private tmpfs: never the app's.
-      const dir = runDir ? { Binds: [`${await runDir.podDir(i)}:${SIDECAR_DIR}`] } : { Tmpfs: { [SIDECAR_DIR]: `uid=${SIDECAR_UID},gid=${SIDECAR_UID},mode=0700,size=16m` } };
-      stop.throwIfAborted();
-      const c = await docker.createContainer({
-        name: pod.containers.sidecar,
-        Image: plan.image,
-        Cmd: pod.sidecar.command,
-        User: SIDECAR_USER,
-        // With a host directory, the access log goes to a file there (read by tailFiles below): no line passes through Docker's logging.
-        ...(runDir ? { Env: [`${pod.sidecar.accessLogEnv}=${SIDECAR_ACCESS_LOG}`] } : {}),
-        Labels: labels(pod, "sidecar"),
-        HostConfig: { NetworkMode: `container:${infra[i]!.id}`, ...dir, ...confinement("sidecar") },
-      });
-      stop.throwIfAborted();
-      await c.putArchive(tarFiles(pod.sidecar.files), { path: "/" });
-      stop.throwIfAborted();
-      await c.start();
-      if (!runDir) {
-        const follow = await followLogs(streams, c.id, (line) => opts.onSidecarLine(pod, line));
-        logStops.push(() => (follow.stop(), follow.done));
-      }
-      return c;
-    }),
-  );
-  if (runDir) {
-    const files = await Promise.all(plan.pods.map(async (pod, i) => ({ key: pod, path: join(await runDir.podDir(i), basename(SIDECAR_ACCESS_LOG)) })));
-    const tail = tailFiles(files, (pod, lines) => {
-      for (const line of lines) opts.onSidecarLine(pod, line);
-    });
-    logStops.push(() => tail.stop());
-  }
-
   const stopLogs = async () => {
     await Promise.all(logStops.splice(0).map((stop) => stop()));
   };
+  const streams = streamingClient(docker);
+  const admins: Array<{ socket: string | null; admin: AdminChannel }> = [];
   try {
-    const admins = plan.pods.map((_, i) => {
-      const socket = runDir ? runDir.adminSocket(i) : null;
-      return { socket, admin: socket ? unixAdminChannel(socket) : execAdminChannel(docker, sidecars[i]!.id) };
-    });
-    await step("proxies", () =>
-      eachPod(plan.pods, signal, (pod, i, stop) =>
-        waitFor(async () => (await admins[i]!.admin.send("show info")).includes("Name: HAProxy"), {
-          what: `${pod.id}: sidecar runtime API answering on ${admins[i]!.socket ?? `${SIDECAR_DIR} (through docker exec)`}`,
-          timeoutMs,
-          signal: stop,
-          logTail: () => logTail(docker, sidecars[i]!.id),
-        }),
+    // Each pod on its own, a few at a time (the engine serialises much of a create: see
+    // POD_CONCURRENCY): its infra container (network namespace, interception rules), then its
+    // sidecar, waited for until its runtime API answers. Sidecars come before any app (Istio's
+    // holdApplicationUntilProxyStarts): an app that calls a dependency while starting must find
+    // the outbound listener its traffic is redirected to.
+    const started = await step("pods", () =>
+      eachPod(
+        plan.pods,
+        signal,
+        async (pod, i, stop) => {
+          const infra = await startInfra(docker, plan, pod, labels(pod, "infra"), stop);
+          await waitFor(async () => (await logTail(docker, infra.id, 50)).some((l) => l.includes(READY_MARKER)), {
+            what: `${pod.id}: interception rules installed (infra container ${pod.containers.infra})`,
+            timeoutMs,
+            signal: stop,
+            logTail: () => logTail(docker, infra.id),
+          });
+          // Its own directory from the run directory, or (exec) a private tmpfs: never the app's.
+          const dir = runDir ? { Binds: [`${await runDir.podDir(i)}:${SIDECAR_DIR}`] } : { Tmpfs: { [SIDECAR_DIR]: `uid=${SIDECAR_UID},gid=${SIDECAR_UID},mode=0700,size=16m` } };
+          stop.throwIfAborted();
+          const sidecar = await docker.createContainer({
+            name: pod.containers.sidecar,
+            Image: plan.image,
+            Cmd: pod.sidecar.command,
+            User: SIDECAR_USER,
+            // With a host directory, the access log goes to a file there (read by tailFiles below): no line passes through Docker's logging.
+            ...(runDir ? { Env: [`${pod.sidecar.accessLogEnv}=${SIDECAR_ACCESS_LOG}`] } : {}),
+            Labels: labels(pod, "sidecar"),
+            HostConfig: { NetworkMode: `container:${infra.id}`, ...dir, ...confinement("sidecar") },
+          });
+          stop.throwIfAborted();
+          await sidecar.putArchive(tarFiles(pod.sidecar.files), { path: "/" });
+          stop.throwIfAborted();
+          await sidecar.start();
+          if (!runDir) {
+            const follow = await followLogs(streams, sidecar.id, (line) => opts.onSidecarLine(pod, line));
+            logStops.push(() => (follow.stop(), follow.done));
+          }
+          const socket = runDir ? runDir.adminSocket(i) : null;
+          admins[i] = { socket, admin: socket ? unixAdminChannel(socket) : execAdminChannel(docker, sidecar.id) };
+          await waitFor(async () => (await admins[i]!.admin.send("show info")).includes("Name: HAProxy"), {
+            what: `${pod.id}: sidecar runtime API answering on ${socket ?? `${SIDECAR_DIR} (through docker exec)`}`,
+            timeoutMs,
+            signal: stop,
+            logTail: () => logTail(docker, sidecar.id),
+          });
+          return { infra, sidecar };
+        },
+        opts.podConcurrency ?? POD_CONCURRENCY,
       ),
     );
+    const infra = started.map((p) => p.infra);
+    const sidecars = started.map((p) => p.sidecar);
+    if (runDir) {
+      const files = await Promise.all(plan.pods.map(async (pod, i) => ({ key: pod, path: join(await runDir.podDir(i), basename(SIDECAR_ACCESS_LOG)) })));
+      const tail = tailFiles(files, (pod, lines) => {
+        for (const line of lines) opts.onSidecarLine(pod, line);
+      });
+      logStops.push(() => tail.stop());
+    }
 
     const apps = await step("apps", () => startApps(docker, plan, infra, { labels, timeoutMs, signal }));
 
@@ -214,36 +196,41 @@ export async function startTopology(docker: Docker, plan: ExecutionPlan, opts: T
 }
 
 /**
- * Runs `task` for every item at once. The first failure (or the caller's abort) stops the rest:
- * each task gets a signal to check before its next engine call, and this settles only when every
- * task has, so nothing is still being created when the caller tears down. Throws the first real
- * failure (not the aborts it caused), or the caller's abort reason.
+ * Runs `task` for every item, at most `concurrency` at a time (default: all at once). The first
+ * failure (or the caller's abort) stops the rest: each task gets a signal to check before its next
+ * engine call, items not begun are never begun, and this settles only when every task has, so
+ * nothing is still being created when the caller tears down. Throws the first real failure (not
+ * the aborts it caused), or the caller's abort reason.
  */
 export async function eachPod<T, R>(
   items: readonly T[],
   signal: AbortSignal | undefined,
   task: (item: T, index: number, stop: AbortSignal) => Promise<R>,
+  concurrency = Infinity,
 ): Promise<R[]> {
   const stopper = new AbortController();
   const stop = signal ? AbortSignal.any([signal, stopper.signal]) : stopper.signal;
   let first: { error: unknown } | null = null;
-  const results = await Promise.allSettled(
-    items.map(async (item, i) => {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length && !stop.aborted) {
+      const i = next++;
       try {
-        stop.throwIfAborted();
-        return await task(item, i, stop);
+        results[i] = await task(items[i]!, i, stop);
       } catch (error) {
         if (!stop.aborted) {
           first ??= { error };
           stopper.abort(error);
         }
-        throw error;
       }
-    }),
-  );
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, lane));
   if (signal?.aborted) throw signal.reason;
   if (first) throw (first as { error: unknown }).error;
-  return results.map((r) => (r as PromiseFulfilledResult<R>).value);
+  stop.throwIfAborted();
+  return results;
 }
 
 function publishedPort(info: Docker.ContainerInspectInfo, port: number): number {
@@ -258,6 +245,25 @@ function publishedPort(info: Docker.ContainerInspectInfo, port: number): number 
  * that exits while starting ends the wait at once, with its last log lines; any failure stops the
  * others (see eachPod).
  */
+async function startInfra(docker: Docker, plan: ExecutionPlan, pod: PodPlan, labels: Record<string, string>, stop: AbortSignal): Promise<Docker.Container> {
+  const ports: Record<string, [{ HostIp: string; HostPort: string }]> = {};
+  if (pod.publishInbound) ports[`${POD_PORTS.inbound}/tcp`] = [{ HostIp: "127.0.0.1", HostPort: "" }];
+  const c = await docker.createContainer({
+    name: pod.containers.infra,
+    Hostname: pod.id,
+    Image: plan.image,
+    Cmd: [POD_INIT],
+    Env: [`MQ_APP_PORT=${pod.app.port}`, `MQ_OUTBOUND_PORT=${POD_PORTS.outbound}`, `MQ_INBOUND_PORT=${POD_PORTS.inbound}`, `MQ_PROXY_UID=${SIDECAR_UID}`],
+    Labels: labels,
+    ExposedPorts: Object.fromEntries(Object.keys(ports).map((p) => [p, {}])),
+    HostConfig: { NetworkMode: plan.network, PortBindings: ports, ...confinement("infra") },
+    NetworkingConfig: { EndpointsConfig: { [plan.network]: { Aliases: pod.aliases } } },
+  });
+  stop.throwIfAborted();
+  await c.start();
+  return c;
+}
+
 async function startApps(
   docker: Docker,
   plan: ExecutionPlan,

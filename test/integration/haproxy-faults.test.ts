@@ -103,7 +103,7 @@ beforeAll(async () => {
     name: `${runId}-sidecar`,
     Image: image,
     User: SIDECAR_USER,
-    Cmd: ["sh", "-c", `node /srv/app.js & exec ${rendering.command.join(" ")}`],
+    Cmd: ["sh", "-c", `node /srv/app.js & exec ${rendering.command.map((w) => `'${w.replaceAll("'", "'\\''")}'`).join(" ")}`],
     Labels: { "meshquake.run-id": runId },
     ExposedPorts: Object.fromEntries(published.map((p) => [p, {}])),
     HostConfig: {
