@@ -96,23 +96,36 @@ export async function startTopology(docker: Docker, plan: ExecutionPlan, opts: T
   const streams = streamingClient(docker);
   const admins: Array<{ socket: string | null; admin: AdminChannel }> = [];
   try {
-    // Each pod on its own, a few at a time (the engine serialises much of a create: see
-    // POD_CONCURRENCY): its infra container (network namespace, interception rules), then its
-    // sidecar, waited for until its runtime API answers. Sidecars come before any app (Istio's
-    // holdApplicationUntilProxyStarts): an app that calls a dependency while starting must find
-    // the outbound listener its traffic is redirected to.
-    const started = await step("pods", () =>
+    // Every pod's infra container first, a few at a time (the engine serialises much of a
+    // create: see POD_CONCURRENCY), each waited for until its interception rules are in: the
+    // sidecars resolve every replica's name when they start, and a name not on the network yet
+    // costs a DNS timeout per server. Then every sidecar, waited for until its runtime API
+    // answers. Sidecars come before any app (Istio's holdApplicationUntilProxyStarts): an app
+    // that calls a dependency while starting must find the outbound listener its traffic is
+    // redirected to.
+    const concurrency = opts.podConcurrency ?? POD_CONCURRENCY;
+    const infra = await step("infra", () =>
+      eachPod(
+        plan.pods,
+        signal,
+        async (pod, _i, stop) => {
+          const c = await startInfra(docker, plan, pod, labels(pod, "infra"), stop);
+          await waitFor(async () => (await logTail(docker, c.id, 50)).some((l) => l.includes(READY_MARKER)), {
+            what: `${pod.id}: interception rules installed (infra container ${pod.containers.infra})`,
+            timeoutMs,
+            signal: stop,
+            logTail: () => logTail(docker, c.id),
+          });
+          return c;
+        },
+        concurrency,
+      ),
+    );
+    const sidecars = await step("sidecars", () =>
       eachPod(
         plan.pods,
         signal,
         async (pod, i, stop) => {
-          const infra = await startInfra(docker, plan, pod, labels(pod, "infra"), stop);
-          await waitFor(async () => (await logTail(docker, infra.id, 50)).some((l) => l.includes(READY_MARKER)), {
-            what: `${pod.id}: interception rules installed (infra container ${pod.containers.infra})`,
-            timeoutMs,
-            signal: stop,
-            logTail: () => logTail(docker, infra.id),
-          });
           // Its own directory from the run directory, or (exec) a private tmpfs: never the app's.
           const dir = runDir ? { Binds: [`${await runDir.podDir(i)}:${SIDECAR_DIR}`] } : { Tmpfs: { [SIDECAR_DIR]: `uid=${SIDECAR_UID},gid=${SIDECAR_UID},mode=0700,size=16m` } };
           stop.throwIfAborted();
@@ -124,7 +137,7 @@ export async function startTopology(docker: Docker, plan: ExecutionPlan, opts: T
             // With a host directory, the access log goes to a file there (read by tailFiles below): no line passes through Docker's logging.
             ...(runDir ? { Env: [`${pod.sidecar.accessLogEnv}=${SIDECAR_ACCESS_LOG}`] } : {}),
             Labels: labels(pod, "sidecar"),
-            HostConfig: { NetworkMode: `container:${infra.id}`, ...dir, ...confinement("sidecar") },
+            HostConfig: { NetworkMode: `container:${infra[i]!.id}`, ...dir, ...confinement("sidecar") },
           });
           stop.throwIfAborted();
           await sidecar.putArchive(tarFiles(pod.sidecar.files), { path: "/" });
@@ -142,13 +155,11 @@ export async function startTopology(docker: Docker, plan: ExecutionPlan, opts: T
             signal: stop,
             logTail: () => logTail(docker, sidecar.id),
           });
-          return { infra, sidecar };
+          return sidecar;
         },
-        opts.podConcurrency ?? POD_CONCURRENCY,
+        concurrency,
       ),
     );
-    const infra = started.map((p) => p.infra);
-    const sidecars = started.map((p) => p.sidecar);
     if (runDir) {
       const files = await Promise.all(plan.pods.map(async (pod, i) => ({ key: pod, path: join(await runDir.podDir(i), basename(SIDECAR_ACCESS_LOG)) })));
       const tail = tailFiles(files, (pod, lines) => {
