@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { basename, join } from "node:path";
 import type Docker from "dockerode";
 import type { AdminChannel } from "../dataplane/types.js";
@@ -17,10 +18,12 @@ import { waitFor } from "./wait-for.js";
 
 export const POD_INIT = "/usr/local/lib/meshquake/pod/pod-init.sh";
 /**
- * Pods set up at once. Measured on a 2-core machine with the 32-pod bench (bench/topology.bench.ts):
- * see the note there; more at once only queues inside the engine.
+ * Pods set up at once. The engine serialises most of a container's create and start (~0.5 s each
+ * on a 2-core machine, however many are asked for at once): the 32-pod bench
+ * (bench/topology.bench.ts) came up in 52-53 s with 1 or 4 at once, 54 s with 8, 57 s with 16 and
+ * 67 s with all 32, which only queue inside the engine and compete with the probes.
  */
-export const POD_CONCURRENCY = 8;
+export const POD_CONCURRENCY = 4;
 const READY_MARKER = "meshquake: pod network ready";
 
 export interface StartedPod {
@@ -221,6 +224,8 @@ export async function eachPod<T, R>(
 ): Promise<R[]> {
   const stopper = new AbortController();
   const stop = signal ? AbortSignal.any([signal, stopper.signal]) : stopper.signal;
+  // Every task's waits listen on it: more than Node's default of 10 is expected, not a leak.
+  setMaxListeners(Math.max(10, items.length * 4), stop);
   let first: { error: unknown } | null = null;
   const results: R[] = new Array(items.length);
   let next = 0;
