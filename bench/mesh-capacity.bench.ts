@@ -11,7 +11,7 @@ import { prepareOpenLoad } from "../src/load/open-driver.js";
 import type { ClientSample } from "../src/observe/client-recorder.js";
 import { cpuSnapshot, cpuPerRequest, type CpuSnapshot } from "./kit/cpu.js";
 import { docker, startBenchMesh, type BenchMesh } from "./kit/mesh.js";
-import { summarize, type OpenSummary } from "./kit/open-summary.js";
+import { benchLoad, summarize, type OpenSummary } from "./kit/open-summary.js";
 
 const SECONDS = Number(process.argv[2] ?? 5);
 const RATES = [250, 500, 750, 1000, 1250, 1500, 2000, 2500, 3000];
@@ -27,17 +27,8 @@ load: { target: frontend, rate: 10, duration: 5s }
 /** One open-loop step; `around` runs just before and just after the load itself (not its warm-up). */
 async function step(url: string, rate: number, around?: () => Promise<void>): Promise<OpenSummary> {
   const samples: ClientSample[] = [];
-  const load = await prepareOpenLoad({
-    url,
-    rate,
-    durationMs: SECONDS * 1000,
-    requests: [{ method: "GET", path: "/", headers: {}, body: null, weight: 1 }],
-    arrivals: "constant",
-    seed: 1,
-    maxInFlight: 5000,
-    timeoutMs: 5000,
-    recorder: { record: (s) => samples.push(s) },
-  });
+  const load = await prepareOpenLoad(benchLoad(url, rate, SECONDS, samples));
+
   await around?.();
   await load.start();
   await around?.();

@@ -1,4 +1,5 @@
 // What a bench reads off one open-loop load: sent vs intended, errors, latency and lag percentiles.
+import type { OpenLoadOptions } from "../../src/load/open-driver.js";
 import type { ClientSample } from "../../src/observe/client-recorder.js";
 
 export type ProbeSample = ClientSample;
@@ -28,5 +29,20 @@ export function summarize(rate: number, samples: readonly ClientSample[]): OpenS
     p50Us: quantile(lat, 0.5),
     p99Us: quantile(lat, 0.99),
     lagP99Us: quantile(lag, 0.99),
+  };
+}
+
+/** The benches' open load: GET / at `rate` for `seconds`, constant arrivals, every sample kept in `samples`. */
+export function benchLoad(url: string, rate: number, seconds: number, samples: ClientSample[]): OpenLoadOptions {
+  return {
+    url,
+    rate,
+    durationMs: seconds * 1000,
+    requests: [{ method: "GET", path: "/", headers: {}, body: null, weight: 1 }],
+    arrivals: "constant",
+    seed: 1,
+    maxInFlight: 5000,
+    timeoutMs: 5000,
+    recorder: { record: (s) => samples.push(s) },
   };
 }
