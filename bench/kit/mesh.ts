@@ -69,7 +69,8 @@ export async function startBenchMesh(
     netnsPid: async (id) => (await docker.getContainer(pod(id).ids.infra).inspect()).State.Pid,
     close: async () => {
       await topology.stopLogs().catch(() => {});
-      await cleanLeftovers(docker, runId);
+      const left = await cleanLeftovers(docker, runId);
+      if (left.errors.length) console.error(`${runId}: left behind: ${left.errors.join("; ")}`);
     },
   };
 }

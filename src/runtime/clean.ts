@@ -31,31 +31,53 @@ export async function cleanLeftovers(docker: Docker, runId?: string): Promise<Cl
   return result;
 }
 
+/**
+ * Infra containers removed at once. They hold the pods' network endpoints, and Docker 20.10 removing
+ * dozens of them at the same moment once left a network with an endpoint it could no longer remove
+ * ("has active endpoints", until dockerd restarts); a few at a time costs no time measurably (the
+ * engine serialises the removals anyway).
+ */
+const INFRA_REMOVALS_AT_ONCE = 4;
+
 async function removeContainers(docker: Docker, containers: Docker.ContainerInfo[], result: CleanResult): Promise<void> {
   // Members of a pod first (they join the infra container's namespace), then the infra containers.
   const byRole = (c: Docker.ContainerInfo) => (c.Labels["meshquake.role"] === "infra" ? 1 : 0);
-  for (const group of [containers.filter((c) => byRole(c) === 0), containers.filter((c) => byRole(c) === 1)]) {
-    await Promise.all(
-      group.map(async (c) => {
-        const name = c.Names[0]?.replace(/^\//, "") ?? c.Id.slice(0, 12);
-        try {
-          await docker.getContainer(c.Id).remove({ force: true, v: true });
-          result.containers.push(name);
-        } catch (err) {
-          if (!isNotFound(err)) result.errors.push(`container ${name}: ${message(err)}`);
-        }
-      }),
-    );
-  }
+  const remove = async (c: Docker.ContainerInfo) => {
+    const name = c.Names[0]?.replace(/^\//, "") ?? c.Id.slice(0, 12);
+    try {
+      await docker.getContainer(c.Id).remove({ force: true, v: true });
+      result.containers.push(name);
+    } catch (err) {
+      if (!isNotFound(err)) result.errors.push(`container ${name}: ${message(err)}`);
+    }
+  };
+  await Promise.all(containers.filter((c) => byRole(c) === 0).map(remove));
+  const infra = containers.filter((c) => byRole(c) === 1);
+  let next = 0;
+  const lane = async () => {
+    while (next < infra.length) await remove(infra[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(INFRA_REMOVALS_AT_ONCE, infra.length) }, lane));
 }
 
 async function removeNetworks(docker: Docker, networks: Docker.NetworkInspectInfo[], result: CleanResult): Promise<void> {
   for (const n of networks) {
-    try {
-      await docker.getNetwork(n.Id).remove();
-      result.networks.push(n.Name);
-    } catch (err) {
-      if (!isNotFound(err)) result.errors.push(`network ${n.Name}: ${message(err)}`);
+    // The engine releases a removed container's endpoint a moment after the removal returns.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await docker.getNetwork(n.Id).remove();
+        result.networks.push(n.Name);
+        break;
+      } catch (err) {
+        if (isNotFound(err)) break;
+        if (attempt < 5 && /active endpoints/.test(message(err))) {
+          await new Promise((r) => setTimeout(r, 200 * attempt));
+          continue;
+        }
+        const hint = /active endpoints/.test(message(err)) ? " (an endpoint the engine lost track of: restarting dockerd releases it)" : "";
+        result.errors.push(`network ${n.Name}: ${message(err)}${hint}`);
+        break;
+      }
     }
   }
 }
