@@ -3,8 +3,7 @@
 // Dockerfile, started in depends_on order) under the scenario's fault and checks.
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runScenario } from "../../src/run/run-scenario.js";
-import { cleanLeftovers } from "../../src/runtime/clean.js";
+import { removeRun, runInTest } from "../integration/scenario-runs.js";
 import { readScenario } from "../../src/scenario/load-scenario.js";
 import { labelled, PROJECT_ROOT, testDocker, testImage } from "../integration/docker-env.js";
 import { cli } from "./run-cli.js";
@@ -14,8 +13,7 @@ const docker = testDocker();
 const runId = `dev-usr-compose-${process.pid}`;
 
 afterAll(async () => {
-  await cleanLeftovers(docker, runId);
-  expect(await labelled(docker, runId)).toEqual({ containers: 0, networks: 0 });
+  await removeRun(runId);
 });
 
 describe("compose import through the CLI (no Docker)", () => {
@@ -57,15 +55,7 @@ describe("scenarios/compose-demo.yaml, run for real", () => {
 
   it("builds the compose services, meshes them in depends_on order, and checkout's retries hide payments-0", async () => {
     const { scenario } = await readScenario(join(PROJECT_ROOT, "scenarios/compose-demo.yaml"), { allowOutsideImports: true });
-    const report = await runScenario(scenario!, {
-      docker,
-      dockerVersion: "test",
-      image: await testImage(),
-      log: () => {},
-      signal: new AbortController().signal,
-      runId,
-      toolVersion: "test",
-    });
+    const report = await runInTest(scenario!, runId);
     expect(report.errors).toEqual([]);
     expect(report.verdict).toBe("passed");
     expect(report.checks.every((c) => c.status === "passed")).toBe(true);

@@ -9,8 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { haproxyDataPlane } from "../../src/dataplane/haproxy/index.js";
 import { buildPlan } from "../../src/plan/plan.js";
 import type { RunReport } from "../../src/report/types.js";
-import { runScenario } from "../../src/run/run-scenario.js";
-import { cleanLeftovers } from "../../src/runtime/clean.js";
+import { removeRun, runInTest } from "../integration/scenario-runs.js";
 import { parseScenario, readFileOrNull } from "../../src/scenario/load-scenario.js";
 import type { ResolvedScenario } from "../../src/scenario/types.js";
 import { labelled, PROJECT_ROOT, testDocker, testImage } from "../integration/docker-env.js";
@@ -29,17 +28,14 @@ async function scenario(file: string, edit: (text: string) => string = (t) => t)
 }
 
 async function run(s: ResolvedScenario, runId: string): Promise<RunReport> {
-  const report = await runScenario(s, { docker, dockerVersion: "test", image: await testImage(), log: () => {}, signal: new AbortController().signal, runId, toolVersion: "test" });
+  const report = await runInTest(s, runId);
   expect(report.errors).toEqual([]);
   expect(await labelled(docker, runId)).toEqual({ containers: 0, networks: 0 });
   return report;
 }
 
 afterAll(async () => {
-  for (const id of runIds) {
-    await cleanLeftovers(docker, id);
-    expect(await labelled(docker, id)).toEqual({ containers: 0, networks: 0 });
-  }
+  for (const id of runIds) await removeRun(id);
 });
 
 describe("Istio import through the CLI (no Docker)", () => {

@@ -3,57 +3,21 @@
 // the breaker), and a freeze shows in the percentiles of every request scheduled during it, where
 // a closed load hides it (fixtures/load/pause-open-vs-closed.yaml). Run ids start "dev-load-";
 // each test removes what it started, whatever happens.
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { CheckResult, RunReport } from "../../src/report/types.js";
-import { runScenario } from "../../src/run/run-scenario.js";
-import { cleanLeftovers } from "../../src/runtime/clean.js";
-import { parseScenario } from "../../src/scenario/load-scenario.js";
-import { labelled, PROJECT_ROOT, testDocker, testImage } from "../integration/docker-env.js";
+import { runScenarioFile, runsOfThisFile } from "../integration/scenario-runs.js";
 
-const docker = testDocker();
-const runIds: string[] = [];
-
-beforeAll(async () => {
-  await testImage();
-});
-
-afterAll(async () => {
-  for (const id of runIds) {
-    await cleanLeftovers(docker, id);
-    expect(await labelled(docker, id)).toEqual({ containers: 0, networks: 0 });
-  }
-});
+const runIds = runsOfThisFile();
 
 /** Runs a scenario file, edited by `edit` when given, under a dev-load- run id. */
 async function run(path: string, variant: string, edit?: (text: string) => string): Promise<RunReport> {
-  const original = await readFile(join(PROJECT_ROOT, path), "utf8");
-  const text = edit ? edit(original) : original;
-  if (edit) expect(text, `the ${variant} edit changed nothing`).not.toBe(original);
-  const { scenario, problems } = parseScenario(path, text);
-  expect(problems.filter((p) => p.severity === "error")).toEqual([]);
   const runId = `dev-load-${variant}-${process.pid.toString(36)}`;
   runIds.push(runId);
-  try {
-    const report = await runScenario(scenario!, {
-      docker,
-      dockerVersion: "test",
-      image: await testImage(),
-      log: () => {},
-      signal: new AbortController().signal,
-      runId,
-      toolVersion: "test",
-    });
-    expect(report.errors).toEqual([]);
-    const w = report.load?.windows ?? {};
-    const line = Object.entries(w).map(([n, g]) => `${n}=${g.sent}/${g.intended}${g.lagUs ? ` lag p99 ${g.lagUs.p99}µs` : ""}`).join(" ");
-    console.log(`${path} [${variant}]: ${report.checks.map((c) => `${c.name}=${c.status}(${c.observed ?? "-"})`).join(" ")}; p95 ${p95(report)} µs; ${line}`);
-    return report;
-  } finally {
-    await cleanLeftovers(docker, runId);
-    expect(await labelled(docker, runId)).toEqual({ containers: 0, networks: 0 });
-  }
+  const report = await runScenarioFile(path, runId, edit);
+  const w = report.load?.windows ?? {};
+  const line = Object.entries(w).map(([n, g]) => `${n}=${g.sent}/${g.intended}${g.lagUs ? ` lag p99 ${g.lagUs.p99}µs` : ""}`).join(" ");
+  console.log(`${path} [${variant}]: ${report.checks.map((c) => `${c.name}=${c.status}(${c.observed ?? "-"})`).join(" ")}; p95 ${p95(report)} µs; ${line}`);
+  return report;
 }
 
 const check = (report: RunReport, name: string): CheckResult => {

@@ -6,58 +6,26 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import type { CheckResult, RunReport } from "../../src/report/types.js";
-import { runScenario } from "../../src/run/run-scenario.js";
-import { cleanLeftovers } from "../../src/runtime/clean.js";
-import { parseScenario } from "../../src/scenario/load-scenario.js";
-import { labelled, PROJECT_ROOT, testDocker, testImage } from "../integration/docker-env.js";
+import { runScenarioFile, runsOfThisFile } from "../integration/scenario-runs.js";
 import { cli } from "./run-cli.js";
 
-const docker = testDocker();
-const runIds: string[] = [];
+const runIds = runsOfThisFile();
 const dirs: string[] = [];
 
-beforeAll(async () => {
-  await testImage();
-});
-
 afterAll(async () => {
-  for (const id of runIds) {
-    await cleanLeftovers(docker, id);
-    expect(await labelled(docker, id)).toEqual({ containers: 0, networks: 0 });
-  }
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
 
 /** Runs scenarios/<file>, edited by `edit` when given (a weaker policy), under a dev-prop- run id. */
-async function run(file: string, variant: string, edit: (text: string) => string = (t) => t): Promise<RunReport> {
-  const path = `scenarios/${file}`;
-  const original = await readFile(join(PROJECT_ROOT, path), "utf8");
-  const text = edit(original);
-  if (variant !== "as-written") expect(text, `the ${variant} edit changed nothing`).not.toBe(original);
-  const { scenario, problems } = parseScenario(path, text);
-  expect(problems.filter((p) => p.severity === "error")).toEqual([]);
+async function run(file: string, variant: string, edit?: (text: string) => string): Promise<RunReport> {
   const runId = `dev-prop-${variant}-${process.pid.toString(36)}`;
   runIds.push(runId);
-  try {
-    const report = await runScenario(scenario!, {
-      docker,
-      dockerVersion: "test",
-      image: await testImage(),
-      log: () => {},
-      signal: new AbortController().signal,
-      runId,
-      toolVersion: "test",
-    });
-    expect(report.errors).toEqual([]);
-    const line = report.checks.map((c) => `${c.name}=${c.status}(${c.observed ?? "-"}${c.unit === "ms" ? "ms" : ""})`).join(" ");
-    console.log(`${file} [${variant}]: ${line}; ${report.client.requests} requests, ${report.client.errors} failed`);
-    return report;
-  } finally {
-    await cleanLeftovers(docker, runId);
-    expect(await labelled(docker, runId)).toEqual({ containers: 0, networks: 0 });
-  }
+  const report = await runScenarioFile(`scenarios/${file}`, runId, edit);
+  const line = report.checks.map((c) => `${c.name}=${c.status}(${c.observed ?? "-"}${c.unit === "ms" ? "ms" : ""})`).join(" ");
+  console.log(`${file} [${variant}]: ${line}; ${report.client.requests} requests, ${report.client.errors} failed`);
+  return report;
 }
 
 const byName = (report: RunReport) => (prefix: string): CheckResult => {

@@ -7,27 +7,12 @@
 // the hop above must be the hop below failing all three tries (p³): a retry storm is the product.
 // Tolerance: 4 standard errors of the mean tries per request (the model's own spread over the
 // requests measured) + 0.01 for the few requests at the load's edges.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { RunReport } from "../../src/report/types.js";
-import { runScenario } from "../../src/run/run-scenario.js";
-import { cleanLeftovers } from "../../src/runtime/clean.js";
-import { parseScenario } from "../../src/scenario/load-scenario.js";
 import { chainModel, type HopModel } from "../../src/verdict/properties/amplification-model.js";
-import { labelled, testDocker, testImage } from "./docker-env.js";
+import { runScenarioText, runsOfThisFile } from "./scenario-runs.js";
 
-const docker = testDocker();
-const runIds: string[] = [];
-
-beforeAll(async () => {
-  await testImage();
-});
-
-afterAll(async () => {
-  for (const id of runIds) {
-    await cleanLeftovers(docker, id);
-    expect(await labelled(docker, id)).toEqual({ containers: 0, networks: 0 });
-  }
-});
+const runIds = runsOfThisFile();
 
 const scenarioText = (pA: number, pB: number) => `name: amplification-${pA * 10}-${pB * 10}
 seed: 17
@@ -53,18 +38,9 @@ checks:
 `;
 
 async function run(pA: number, pB: number): Promise<RunReport> {
-  const { scenario, problems } = parseScenario("amplification.yaml", scenarioText(pA, pB));
-  expect(problems.filter((p) => p.severity === "error")).toEqual([]);
   const runId = `dev-prop-amp-${pA * 10}${pB * 10}-${process.pid.toString(36)}`;
   runIds.push(runId);
-  try {
-    const report = await runScenario(scenario!, { docker, dockerVersion: "test", image: await testImage(), log: () => {}, signal: new AbortController().signal, runId, toolVersion: "test" });
-    expect(report.errors).toEqual([]);
-    return report;
-  } finally {
-    await cleanLeftovers(docker, runId);
-    expect(await labelled(docker, runId)).toEqual({ containers: 0, networks: 0 });
-  }
+  return runScenarioText("amplification.yaml", scenarioText(pA, pB), runId);
 }
 
 function compare(report: RunReport, hops: HopModel[], label: string): void {

@@ -9,7 +9,7 @@ import { haproxyDataPlane } from "../../src/dataplane/haproxy/index.js";
 import type { AccessLogEntry } from "../../src/dataplane/types.js";
 import { buildPlan } from "../../src/plan/plan.js";
 import type { RunReport } from "../../src/report/types.js";
-import { runScenario } from "../../src/run/run-scenario.js";
+import { removeRun, runInTest } from "./scenario-runs.js";
 import { ensureBaseImage } from "../../src/runtime/base-image.js";
 import { cleanLeftovers } from "../../src/runtime/clean.js";
 import { startTopology, type StartedTopology } from "../../src/runtime/topology.js";
@@ -34,7 +34,7 @@ function parse(file: string, text: string): ResolvedScenario {
 }
 
 async function run(scenario: ResolvedScenario, id: string): Promise<RunReport> {
-  return runScenario(scenario, { docker, dockerVersion: "test", image: await testImage(), log, signal: new AbortController().signal, runId: id, toolVersion: "test" });
+  return runInTest(scenario, id, log);
 }
 
 beforeAll(async () => {
@@ -42,10 +42,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const id of runIds) {
-    await cleanLeftovers(docker, id);
-    expect(await labelled(docker, id)).toEqual({ containers: 0, networks: 0 });
-  }
+  for (const id of runIds) await removeRun(id);
 });
 
 describe("a user image in a live pod", () => {
