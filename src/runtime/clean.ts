@@ -2,6 +2,7 @@ import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type Docker from "dockerode";
+import { eachPod } from "./each-pod.js";
 import { RUN_ID_LABEL } from "./labels.js";
 import { localProcesses, ownerFromLabels, ownerState, type OwnerState, type ProcessTable, type RunOwner } from "./owner.js";
 import { removeStaleRunDirs, RUN_DIR_PREFIX } from "./run-dir.js";
@@ -52,12 +53,7 @@ async function removeContainers(docker: Docker, containers: Docker.ContainerInfo
     }
   };
   await Promise.all(containers.filter((c) => byRole(c) === 0).map(remove));
-  const infra = containers.filter((c) => byRole(c) === 1);
-  let next = 0;
-  const lane = async () => {
-    while (next < infra.length) await remove(infra[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(INFRA_REMOVALS_AT_ONCE, infra.length) }, lane));
+  await eachPod(containers.filter((c) => byRole(c) === 1), undefined, remove, INFRA_REMOVALS_AT_ONCE);
 }
 
 async function removeNetworks(docker: Docker, networks: Docker.NetworkInspectInfo[], result: CleanResult): Promise<void> {

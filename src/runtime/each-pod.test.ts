@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { eachPod } from "./topology.js";
+import { eachPod } from "./each-pod.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,5 +1,6 @@
 import { PassThrough } from "node:stream";
 import type Docker from "dockerode";
+import { LineSplitter } from "./line-splitter.js";
 
 /**
  * Follows a container's stdout and stderr from its start, line by line, until stopped. Docker
@@ -30,14 +31,12 @@ export async function followLogs(
 }
 
 function splitLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
-  let rest = "";
+  const lines = new LineSplitter();
   stream.on("data", (chunk: Buffer) => {
-    const parts = (rest + chunk.toString("utf8")).split("\n");
-    rest = parts.pop() ?? "";
-    for (const p of parts) if (p) onLine(p);
+    for (const l of lines.push(chunk)) onLine(l);
   });
   stream.on("end", () => {
-    if (rest) onLine(rest);
+    for (const l of lines.end()) onLine(l);
   });
 }
 

@@ -1,5 +1,5 @@
 import { open, type FileHandle } from "node:fs/promises";
-import { StringDecoder } from "node:string_decoder";
+import { LineSplitter } from "./line-splitter.js";
 
 /**
  * Follows files that other processes append lines to (the sidecars' access logs in the run's host
@@ -27,7 +27,7 @@ export function tailFiles<K>(
   opts: { intervalMs?: number } = {},
 ): FileTail {
   const intervalMs = opts.intervalMs ?? 100;
-  const states = files.map((f) => ({ file: f, handle: null as FileHandle | null, offset: 0, rest: "", decoder: new StringDecoder("utf8") }));
+  const states = files.map((f) => ({ file: f, handle: null as FileHandle | null, offset: 0, lines: new LineSplitter() }));
   const buf = Buffer.allocUnsafe(CHUNK);
   let total = 0;
   let stopped = false;
@@ -47,15 +47,10 @@ export function tailFiles<K>(
       if (bytesRead === 0) break;
       s.offset += bytesRead;
       total += bytesRead;
-      const parts = (s.rest + s.decoder.write(buf.subarray(0, bytesRead))).split("\n");
-      s.rest = parts.pop() ?? "";
-      for (const p of parts) if (p) lines.push(p);
+      lines.push(...s.lines.push(buf.subarray(0, bytesRead)));
       if (bytesRead < CHUNK) break;
     }
-    if (final && s.rest) {
-      lines.push(s.rest);
-      s.rest = "";
-    }
+    if (final) lines.push(...s.lines.end());
     if (lines.length) onLines(s.file.key, lines);
   };
 
