@@ -45,7 +45,7 @@ interface Capacity {
 
 async function capacity(mesh: BenchMesh): Promise<Capacity> {
   const ingress = mesh.pod("frontend-0");
-  const ip = Object.values((await docker.getContainer(ingress.ids.infra).inspect()).NetworkSettings.Networks)[0]!.IPAddress;
+  const ip = Object.values((await docker.getContainer(ingress.ids.proxy).inspect()).NetworkSettings.Networks)[0]!.IPAddress;
   const url = `http://${ip}:15006`;
   await step(url, 200); // warm-up: JIT, connections, the sidecars' pools
   let held: OpenSummary | null = null;

@@ -41,13 +41,12 @@ const pidsOf = (name: string): number[] => {
 };
 
 export async function cpuSnapshot(mesh: BenchMesh): Promise<CpuSnapshot> {
-  const snap: CpuSnapshot = { sidecars: 0, apps: 0, infra: 0, dockerd: 0, containerd: 0, "generator+harness": 0 };
+  const snap: CpuSnapshot = { sidecars: 0, apps: 0, dockerd: 0, containerd: 0, "generator+harness": 0 };
   for (const pod of mesh.topology.pods) {
-    snap.sidecars! += await cgroupUsec(pod.ids.sidecar);
+    snap.sidecars! += await cgroupUsec(pod.ids.proxy);
     const app = await cgroupUsec(pod.ids.app);
     snap.apps! += app;
     snap[`  app ${pod.plan.service}`] = (snap[`  app ${pod.plan.service}`] ?? 0) + app;
-    snap.infra! += await cgroupUsec(pod.ids.infra);
   }
   for (const pid of pidsOf("dockerd")) snap.dockerd! += await procUsec(pid);
   for (const pid of [...pidsOf("containerd"), ...pidsOf("containerd-shim-runc-v2"), ...pidsOf("docker-proxy")]) snap.containerd! += await procUsec(pid);

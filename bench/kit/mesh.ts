@@ -66,7 +66,7 @@ export async function startBenchMesh(
     topology,
     lines: () => count,
     pod,
-    netnsPid: async (id) => (await docker.getContainer(pod(id).ids.infra).inspect()).State.Pid,
+    netnsPid: async (id) => (await docker.getContainer(pod(id).ids.proxy).inspect()).State.Pid,
     close: async () => {
       await topology.stopLogs().catch(() => {});
       const left = await cleanLeftovers(docker, runId);

@@ -30,7 +30,7 @@ die() {
 
 now_ms() { date +%s%3N; }
 
-# Logs to the infra container's stdout (docker logs), so an expiry leaves a trace.
+# Logs to the proxy container's stdout (docker logs), so an expiry leaves a trace.
 note() { echo "meshquake: $*" >/proc/1/fd/1 2>/dev/null || true; }
 
 check_id() {

@@ -1,4 +1,4 @@
-// Faults on a replica's app container through the Docker engine. The pod's infra container keeps
+// Faults on a replica's app container through the Docker engine. The pod's proxy container keeps
 // the network namespace, so the sidecar, the interception rules and the replica's address all
 // stay while the app is dead or frozen. No timer can outlive the harness here: a killed or paused
 // app goes with its pod, which `meshquake clean` (and every run's teardown) removes.

@@ -33,11 +33,11 @@ function replicasOf(ctx: InjectionContext): (service: string) => number {
   return (service) => ctx.pods.filter((p) => p.plan.service === service).length;
 }
 
-/** Pod id → IPv4 address on the run network (the infra container owns it for the pod's whole life). */
+/** Pod id → IPv4 address on the run network (the proxy container owns it for the pod's whole life). */
 async function podAddresses(ctx: InjectionContext, pods: StartedPod[]): Promise<Map<string, string>> {
   const entries = await Promise.all(
     pods.map(async (pod) => {
-      const info = await ctx.docker.getContainer(pod.ids.infra).inspect();
+      const info = await ctx.docker.getContainer(pod.ids.proxy).inspect();
       const address = info.NetworkSettings.Networks?.[ctx.network]?.IPAddress;
       if (!address) throw new Error(`${pod.plan.id} has no address on network ${ctx.network}`);
       return [pod.plan.id, address] as const;
@@ -47,7 +47,7 @@ async function podAddresses(ctx: InjectionContext, pods: StartedPod[]): Promise<
 }
 
 function script(ctx: InjectionContext, pod: StartedPod, what: string, args: string[]): Promise<string> {
-  return execOk(ctx.docker, pod.ids.infra, `${pod.plan.id}: ${what}`, ["sh", FAULT_SCRIPT, ...args]);
+  return execOk(ctx.docker, pod.ids.proxy, `${pod.plan.id}: ${what}`, ["sh", FAULT_SCRIPT, ...args]);
 }
 
 export const partitionInjector: FaultInjector<"partition"> = {

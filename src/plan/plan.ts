@@ -11,7 +11,7 @@ import { planTimeline, planWindows } from "./windows.js";
 export interface PlanInput {
   scenario: ResolvedScenario;
   runId: string;
-  /** The mesh image: every infra container and sidecar, and the fixture's apps. */
+  /** The mesh image: every proxy container (interception and sidecar), and the fixture's apps. */
   image: string;
   dataPlane: DataPlane;
   /**
@@ -47,10 +47,15 @@ export function buildPlan({ scenario, runId, image, dataPlane, userImages = {} }
         service: service.name,
         index,
         id,
-        containers: { infra: `${runId}-${id}`, app: `${runId}-${id}-app`, sidecar: `${runId}-${id}-proxy` },
+        containers: { proxy: `${runId}-${id}`, app: `${runId}-${id}-app` },
         aliases: [id, service.name],
         app: appPlan(service, index, scenario, services, image, userImages),
-        sidecar: { files: rendering.files, command: rendering.command, accessLogEnv: rendering.accessLogEnv },
+        sidecar: {
+          files: rendering.files,
+          command: rendering.command,
+          accessLogEnv: rendering.accessLogEnv,
+          resolves: upstreams.flatMap((u) => u.replicas.map((r) => r.host)),
+        },
         publishInbound: service.name === scenario.load.target && index === 0,
       });
     }

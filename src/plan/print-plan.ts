@@ -8,7 +8,7 @@ export function printPlan(plan: ExecutionPlan, opts: { configs: boolean } = { co
   out.push(`Plan for ${s.name} (run ${plan.runId}, data plane ${s.dataPlane}, seed ${s.seed})`);
   out.push(`image ${plan.image}, network ${plan.network}`);
   out.push("");
-  out.push("Pods (infra container + app + sidecar sharing one network namespace):");
+  out.push("Pods (a proxy container: network namespace, interception rules and sidecar; the app joins it):");
   for (const p of plan.pods) {
     const calls = s.services.find((x) => x.name === p.service)?.calls ?? [];
     const app = p.app.kind === "user" ? ` image ${p.app.image}${p.app.startAfter.length ? ` after ${p.app.startAfter.join(", ")}` : ""}` : "";

@@ -19,6 +19,8 @@ export const SIDECAR_DIR = "/run/meshquake";
 export const SIDECAR_ADMIN_SOCKET = `${SIDECAR_DIR}/admin.sock`;
 /** The sidecar's access log, in the same directory: the harness tails it (see runtime/log-tail.ts). */
 export const SIDECAR_ACCESS_LOG = `${SIDECAR_DIR}/access.log`;
+/** The file whose appearance tells a pod's proxy container to start its sidecar (images/pod/pod-init.sh). */
+export const SIDECAR_GATE = `${SIDECAR_DIR}/go`;
 
 export interface FileSpec {
   path: string;
@@ -30,19 +32,26 @@ export interface PodPlan {
   index: number;
   /** "<service>-<index>": the replica's DNS name on the run network and its id in logs. */
   id: string;
-  /** Container names. The infra container owns the network namespace (like Kubernetes' pause). */
-  containers: { infra: string; app: string; sidecar: string };
-  /** Network aliases of the infra container: the replica id and the service name. */
+  /**
+   * Container names. The proxy container owns the network namespace (as Kubernetes' pause does),
+   * installs the interception rules as root, then runs the sidecar as its own uid; the app joins it.
+   */
+  containers: { proxy: string; app: string };
+  /** Network aliases of the proxy container: the replica id and the service name. */
   aliases: string[];
   app: AppPlan;
-  /** `accessLogEnv`: the variable that points the sidecar's access log at a file (else stdout). */
-  sidecar: { files: FileSpec[]; command: string[]; accessLogEnv: string };
+  /**
+   * `accessLogEnv`: the variable that points the sidecar's access log at a file (else stdout).
+   * `resolves`: the replica names the sidecar resolves when it starts (every replica of the
+   * services it routes to), so it starts only once they are on the network.
+   */
+  sidecar: { files: FileSpec[]; command: string[]; accessLogEnv: string; resolves: string[] };
   /** Only the ingress service's first replica publishes its inbound listener on 127.0.0.1. */
   publishInbound: boolean;
 }
 
 /**
- * The app container of a pod. The infra container and the sidecar always run the mesh image; the
+ * The app container of a pod. The proxy container always runs the mesh image; the
  * app runs the fixture from it, or the user's image, unchanged (the sidecar meshes it transparently).
  */
 export interface AppPlan {

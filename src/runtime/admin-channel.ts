@@ -3,6 +3,7 @@ import { PassThrough, type Duplex } from "node:stream";
 import type Docker from "dockerode";
 import type { AdminChannel } from "../dataplane/types.js";
 import { SIDECAR_ADMIN_SOCKET } from "../plan/types.js";
+import { SIDECAR_USER } from "./container-limits.js";
 import { streamingClient } from "./docker.js";
 
 export const ADMIN_TIMEOUT_MS = 5_000;
@@ -94,6 +95,8 @@ interface RelaySession {
 async function openRelay(docker: Docker, sidecarId: string): Promise<RelaySession> {
   const exec = await docker.getContainer(sidecarId).exec({
     Cmd: ["node", "-e", RELAY, SIDECAR_ADMIN_SOCKET],
+    // The socket's directory is the sidecar's own; the container's root has no DAC override.
+    User: SIDECAR_USER,
     AttachStdin: true,
     AttachStdout: true,
     AttachStderr: true,

@@ -16,7 +16,7 @@ export interface CleanResult {
 /**
  * Removes every container and network of one run (or, without a run id, everything labelled by
  * meshquake: only `clean --all` asks for that), containers first: a network cannot go while a
- * container is attached. Removing an infra container takes its network namespace with it, and
+ * container is attached. Removing a proxy container takes its network namespace with it, and
  * with it every partition rule and redirect of that pod. A run's host directory goes too.
  */
 export async function cleanLeftovers(docker: Docker, runId?: string): Promise<CleanResult> {
@@ -32,17 +32,21 @@ export async function cleanLeftovers(docker: Docker, runId?: string): Promise<Cl
   return result;
 }
 
+/** Containers that own a pod's network namespace, removed after the apps that join them. */
+const NAMESPACE_ROLES = new Set(["proxy", "infra"]);
+
 /**
- * Infra containers removed at once. They hold the pods' network endpoints, and Docker 20.10 removing
+ * Proxy containers removed at once. They hold the pods' network endpoints, and Docker 20.10 removing
  * dozens of them at the same moment once left a network with an endpoint it could no longer remove
  * ("has active endpoints", until dockerd restarts); a few at a time costs no time measurably (the
  * engine serialises the removals anyway).
  */
-const INFRA_REMOVALS_AT_ONCE = 4;
+const PROXY_REMOVALS_AT_ONCE = 4;
 
 async function removeContainers(docker: Docker, containers: Docker.ContainerInfo[], result: CleanResult): Promise<void> {
-  // Members of a pod first (they join the infra container's namespace), then the infra containers.
-  const byRole = (c: Docker.ContainerInfo) => (c.Labels["meshquake.role"] === "infra" ? 1 : 0);
+  // Apps first (they join the proxy container's namespace), then the proxy containers ("infra":
+  // the namespace holders of runs by versions before 0.3, which kept the sidecar apart).
+  const byRole = (c: Docker.ContainerInfo) => (NAMESPACE_ROLES.has(c.Labels["meshquake.role"] ?? "") ? 1 : 0);
   const remove = async (c: Docker.ContainerInfo) => {
     const name = c.Names[0]?.replace(/^\//, "") ?? c.Id.slice(0, 12);
     try {
@@ -53,7 +57,7 @@ async function removeContainers(docker: Docker, containers: Docker.ContainerInfo
     }
   };
   await Promise.all(containers.filter((c) => byRole(c) === 0).map(remove));
-  await eachPod(containers.filter((c) => byRole(c) === 1), undefined, remove, INFRA_REMOVALS_AT_ONCE);
+  await eachPod(containers.filter((c) => byRole(c) === 1), undefined, remove, PROXY_REMOVALS_AT_ONCE);
 }
 
 async function removeNetworks(docker: Docker, networks: Docker.NetworkInspectInfo[], result: CleanResult): Promise<void> {

@@ -6,17 +6,23 @@ import type Docker from "dockerode";
 import type { AppPlan } from "../plan/types.js";
 import { SIDECAR_UID } from "../scenario/sidecar-user.js";
 
-export type PodRole = "infra" | "sidecar" | "app";
+export type PodRole = "proxy" | "app";
 
 const MiB = 1024 ** 2;
 
 /**
- * The infra container holds the namespace (a shell sleeping), installs iptables rules and runs
- * the readiness probes (a short-lived Node each) and fault scripts with their dead-man timers.
+ * The proxy container holds the namespace and runs HAProxy (master and one worker thread, Lua);
+ * through docker exec, the readiness probes (a short-lived bash each), the fault scripts with their
+ * dead-man timers and, where the engine does not share this machine's files, a Node relay for the
+ * sidecar's runtime API.
  */
-export const INFRA_LIMITS = { memoryBytes: 128 * MiB, pids: 64 };
-/** HAProxy (master and one worker thread, Lua) plus, through docker exec, a Node relay for its runtime API. */
-export const SIDECAR_LIMITS = { memoryBytes: 256 * MiB, pids: 64 };
+export const PROXY_LIMITS = { memoryBytes: 384 * MiB, pids: 128 };
+/**
+ * What the proxy container's root needs: NET_ADMIN for the interception rules and the network
+ * faults (iptables, tc), SETUID and SETGID to become the sidecar's uid. The sidecar itself keeps
+ * none of them (images/pod/pod-init.sh).
+ */
+export const PROXY_CAPABILITIES = ["NET_ADMIN", "SETGID", "SETUID"];
 
 /** The sidecar's user: the uid the interception exempts (see SIDECAR_UID). */
 export const SIDECAR_USER = `${SIDECAR_UID}:${SIDECAR_UID}`;
@@ -37,15 +43,14 @@ export const USER_IMAGE_CAPABILITIES = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETG
  * (~0.6 KiB a request a hop), so it bounds a runaway without rotating a normal run.
  */
 const LOG_LIMITS: Record<PodRole, { "max-size": string; "max-file": string }> = {
-  infra: { "max-size": "1m", "max-file": "2" },
-  sidecar: { "max-size": "256m", "max-file": "2" },
+  proxy: { "max-size": "256m", "max-file": "2" },
   app: { "max-size": "10m", "max-file": "2" },
 };
 
 /** The HostConfig fields that confine one container of a pod. */
 export function confinement(role: PodRole, app?: Pick<AppPlan, "kind" | "resources">): Docker.HostConfig {
-  const limits = role === "infra" ? INFRA_LIMITS : role === "sidecar" ? SIDECAR_LIMITS : app!.resources;
-  const capAdd = role === "infra" ? ["NET_ADMIN"] : role === "app" && app!.kind === "user" ? USER_IMAGE_CAPABILITIES : [];
+  const limits = role === "proxy" ? PROXY_LIMITS : app!.resources;
+  const capAdd = role === "proxy" ? PROXY_CAPABILITIES : app!.kind === "user" ? USER_IMAGE_CAPABILITIES : [];
   return {
     CapDrop: ["ALL"],
     ...(capAdd.length ? { CapAdd: capAdd } : {}),

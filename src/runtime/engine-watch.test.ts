@@ -37,15 +37,15 @@ describe("watching the engine during a run", () => {
     expect(Date.now() - t0).toBeLessThan(1000);
   });
 
-  it("the event stream ending, or an infra or sidecar container dying, is a loss; an app dying (a kill fault) is not", async () => {
+  it("the event stream ending, or a proxy container dying, is a loss; an app dying (a kill fault) is not", async () => {
     const ok = () => Promise.resolve("OK");
     const a = fakeEngine(ok);
     const wa = watchEngine(a.docker, { runId: "r", intervalMs: 10_000 });
     await new Promise((r) => setTimeout(r, 10));
     a.events.write(`${JSON.stringify({ Action: "die", Actor: { Attributes: { "meshquake.role": "app", "meshquake.pod": "p-0", exitCode: "137" } } })}\n`);
     expect(await lostWithin(wa.lost, 100)).toBeNull();
-    a.events.write(`${JSON.stringify({ Action: "die", Actor: { Attributes: { "meshquake.role": "sidecar", "meshquake.pod": "p-0", name: "x-proxy", exitCode: "137" } } })}\n`);
-    expect((await lostWithin(wa.lost, 500))?.message).toBe("the sidecar container of pod p-0 (x-proxy) died with exit code 137");
+    a.events.write(`${JSON.stringify({ Action: "die", Actor: { Attributes: { "meshquake.role": "proxy", "meshquake.pod": "p-0", name: "x-p-0", exitCode: "137" } } })}\n`);
+    expect((await lostWithin(wa.lost, 500))?.message).toBe("the proxy container of pod p-0 (x-p-0) died with exit code 137");
 
     const b = fakeEngine(ok);
     const wb = watchEngine(b.docker, { runId: "r", intervalMs: 10_000 });

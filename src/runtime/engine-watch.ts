@@ -100,7 +100,7 @@ export function watchEngine(docker: Docker, opts: WatchOptions): EngineWatch {
     const role = attrs[ROLE_LABEL];
     // An app may die on purpose (a kill fault) or by itself (the system under test); the pod's
     // own machinery may not.
-    if (role !== "infra" && role !== "sidecar") return;
+    if (role !== "proxy") return;
     const action = e.Action ?? e.status ?? "";
     const exit = attrs.exitCode !== undefined ? ` with exit code ${attrs.exitCode}` : "";
     fail(`the ${role} container of pod ${attrs["meshquake.pod"] ?? "?"} (${attrs.name ?? "?"}) ${action === "oom" ? "ran out of memory" : `died${exit}`}`);

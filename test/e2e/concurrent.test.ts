@@ -41,7 +41,7 @@ describe("two runs at once on one engine", () => {
       Image: image,
       Cmd: ["sleep", "60"],
       HostConfig: { NetworkMode: "none" },
-      Labels: { "meshquake.run-id": orphanRun, "meshquake.role": "infra", ...ownerLabels({ pid: gone, host: hostname(), started: "gone:1" }) },
+      Labels: { "meshquake.run-id": orphanRun, "meshquake.role": "proxy", ...ownerLabels({ pid: gone, host: hostname(), started: "gone:1" }) },
     });
     await orphan.start();
     try {

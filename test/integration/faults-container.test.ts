@@ -1,5 +1,5 @@
 // Container faults on a real meshed topology: kill (SIGKILL the app; restart brings it back) and
-// pause (freeze and thaw), through the Docker engine. The pod's infra container keeps the network
+// pause (freeze and thaw), through the Docker engine. The pod's proxy container keeps the network
 // namespace, so the sidecar, the interception rules and the replica's address stay. Also: an
 // abort signal mid-fault reverts every fault still on, newest first.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

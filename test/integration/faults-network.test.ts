@@ -1,6 +1,6 @@
 // Network faults in the pods' namespaces on a real meshed topology: partitions (iptables DROP by
 // the peer pod's address, both directions or one) and bandwidth (tbf on the pod's interface),
-// installed by images/pod/fault.sh through the infra container. Also: a harness killed with
+// installed by images/pod/fault.sh through the proxy container. Also: a harness killed with
 // SIGKILL mid-fault, whose faults still end on schedule through their dead-man switches.
 import { spawn } from "node:child_process";
 import { join } from "node:path";
@@ -99,25 +99,28 @@ async function whenApplied(s: FaultScheduler, name: string): Promise<number> {
   throw new Error(`fault ${name} was not applied within 5 s`);
 }
 
-/** A TCP connect from a pod's sidecar container (uid haproxy: not intercepted) to host:port. */
+/** Runs node in a pod's proxy container as the sidecar's uid, whose traffic the interception lets through. */
+const AS_SIDECAR = ["setpriv", "--reuid=1337", "--regid=1337", "--clear-groups", "node", "-e"];
+
+/** A TCP connect from a pod's proxy container (as the sidecar's uid: not intercepted) to host:port. */
 async function connectFrom(podId: string, host: string, port: number): Promise<string> {
   const script = `const s = require("net").connect(${port}, "${host}");
     s.setTimeout(700, () => { console.log("timeout"); process.exit(0); });
     s.on("connect", () => { console.log("connected"); process.exit(0); });
     s.on("error", (e) => { console.log(e.code); process.exit(0); });`;
-  return (await execOk(mesh.ctx.docker, mesh.pod(podId).ids.sidecar, `${podId}: connect`, ["node", "-e", script])).trim();
+  return (await execOk(mesh.ctx.docker, mesh.pod(podId).ids.proxy, `${podId}: connect`, [...AS_SIDECAR, script])).trim();
 }
 
-/** GET blob-0's inbound listener from frontend-0's sidecar container: the response leaves blob-0 through its eth0. */
+/** GET blob-0's inbound listener from frontend-0's proxy container: the response leaves blob-0 through its eth0. */
 async function fetchBlob(): Promise<{ ms: number; bytes: number }> {
   const script = `const t = Date.now();
     require("http").get("http://blob-0:15006/big", (r) => { let n = 0; r.on("data", (c) => (n += c.length));
       r.on("end", () => console.log(JSON.stringify({ ms: Date.now() - t, bytes: n }))); });`;
-  return JSON.parse(await execOk(mesh.ctx.docker, mesh.pod("frontend-0").ids.sidecar, "frontend-0: fetch blob", ["node", "-e", script]));
+  return JSON.parse(await execOk(mesh.ctx.docker, mesh.pod("frontend-0").ids.proxy, "frontend-0: fetch blob", [...AS_SIDECAR, script]));
 }
 
 async function installed(podId: string): Promise<string[]> {
-  return (await execOk(mesh.ctx.docker, mesh.pod(podId).ids.infra, `${podId}: list`, ["sh", FAULT_SCRIPT, "list"])).split("\n").filter(Boolean);
+  return (await execOk(mesh.ctx.docker, mesh.pod(podId).ids.proxy, `${podId}: list`, ["sh", FAULT_SCRIPT, "list"])).split("\n").filter(Boolean);
 }
 
 describe("network faults in the pods' namespaces, on a real mesh", () => {
@@ -238,16 +241,16 @@ describe("network faults in the pods' namespaces, on a real mesh", () => {
     await sleep(untilEpochMs - Date.now() + 500);
     const answers = await l.stop();
     await settleLogs();
-    // Each dead-man timer notes in its infra container's log when it removed its fault.
+    // Each dead-man timer notes in its proxy container's log when it removed its fault.
     const removedAt = async (pod: string, id: string) => {
-      const tail = await logTail(mesh.ctx.docker, mesh.pod(pod).ids.infra, 50);
+      const tail = await logTail(mesh.ctx.docker, mesh.pod(pod).ids.proxy, 50);
       const m = tail.map((line) => new RegExp(`fault ${id} reached its end and was removed by its dead-man timer at (\\d+)`).exec(line)).find(Boolean);
       return m ? Number(m[1]) : null;
     };
     const partitionGone = await removedAt("checkout-0", splitId);
     const bandwidthGone = await removedAt("blob-0", narrowId);
-    const chains = await execIn(mesh.ctx.docker, mesh.pod("checkout-0").ids.infra, ["iptables", "-S"]);
-    const qdisc = await execIn(mesh.ctx.docker, mesh.pod("blob-0").ids.infra, ["tc", "qdisc", "show", "dev", "eth0", "root"]);
+    const chains = await execIn(mesh.ctx.docker, mesh.pod("checkout-0").ids.proxy, ["iptables", "-S"]);
+    const qdisc = await execIn(mesh.ctx.docker, mesh.pod("blob-0").ids.proxy, ["tc", "qdisc", "show", "dev", "eth0", "root"]);
     const abortLog = mesh.entries.filter((e) => e.pod === "payments-0" && e.direction === "inbound" && e.ts >= killedAt);
     const lastAborted = Math.max(...abortLog.filter((e) => e.fault === "dm-abort").map((e) => e.ts));
     const cleanAfter = abortLog.filter((e) => e.fault === null && e.ts >= untilEpochMs).length;

@@ -3,7 +3,7 @@
 // reachable by the harness only (a unix socket in the run's host directory, or through docker
 // exec for an engine elsewhere), never published, never from an app; setup that fails or blocks
 // stops cleanly and in time.
-import { stat } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { performance } from "node:perf_hooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -61,15 +61,15 @@ async function latency(send: (command: string) => Promise<string>, n: number): P
 }
 
 describe("every container of a pod is confined to its role", () => {
-  it("no new privileges; capabilities: NET_ADMIN in the infra container only; memory, pids and log limits everywhere", async () => {
+  it("no new privileges; capabilities: NET_ADMIN, SETUID and SETGID in the proxy container only; memory, pids and log limits everywhere", async () => {
     const all = await containersOf(mesh.runId);
-    expect(all).toHaveLength(6);
+    expect(all).toHaveLength(4);
     for (const c of all) {
       const role = c.Config.Labels["meshquake.role"];
       const h = c.HostConfig;
       expect(h.SecurityOpt, `${c.Name}`).toEqual(["no-new-privileges"]);
       expect(h.CapDrop, c.Name).toEqual(["ALL"]);
-      expect(h.CapAdd ?? [], c.Name).toEqual(role === "infra" ? ["NET_ADMIN"] : []);
+      expect(h.CapAdd ?? [], c.Name).toEqual(role === "proxy" ? ["NET_ADMIN", "SETGID", "SETUID"] : []);
       expect(h.Memory, c.Name).toBeGreaterThan(0);
       expect(h.MemorySwap, c.Name).toBe(h.Memory);
       expect(h.PidsLimit, c.Name).toBeGreaterThan(0);
@@ -78,11 +78,19 @@ describe("every container of a pod is confined to its role", () => {
     }
   });
 
-  it("the fixture runs as nobody, the sidecar as the reserved uid 1337; only the infra container runs as root", async () => {
+  it("the fixture runs as nobody, the sidecar as the reserved uid 1337 with no capability; in the proxy container only its first shell stays root", async () => {
     const pod = mesh.pod("payments-0");
     expect(await uidsOf(pod.ids.app)).toEqual([65534]);
-    expect(await uidsOf(pod.ids.sidecar)).toEqual([1337]);
-    expect(await uidsOf(pod.ids.infra)).toEqual([0]);
+    const top = (await docker.getContainer(pod.ids.proxy).top({ ps_args: "-o pid,uid,args" })) as { Titles: string[]; Processes: string[][] };
+    const root = top.Processes.filter((p) => p[1] === "0").map((p) => p[2]);
+    expect(root).toEqual([expect.stringMatching(/^\/bin\/sh \/usr\/local\/lib\/meshquake\/pod\/pod-init\.sh /)]);
+    const haproxy = top.Processes.filter((p) => p[2]!.startsWith("haproxy "));
+    expect(haproxy.length).toBeGreaterThan(0);
+    expect(new Set(haproxy.map((p) => p[1]))).toEqual(new Set(["1337"]));
+    // The sidecar lost every capability with the uid change (docker top gives this machine's pids).
+    const status = await readFile(`/proc/${haproxy[0]![0]}/status`, "utf8");
+    const caps = status.split("\n").filter((l) => /^Cap(Inh|Prm|Eff|Amb):/.test(l));
+    expect(caps.map((l) => l.split(/\s+/)[1])).toEqual(["0000000000000000", "0000000000000000", "0000000000000000", "0000000000000000"]);
     // An app cannot change the pod's interception rules.
     const r = await execIn(docker, pod.ids.app, ["sh", "-c", "iptables -t nat -F 2>&1; echo exit=$?"]);
     expect(r.stdout).toMatch(/Permission denied|not permitted|exit=[1-9]/);
@@ -148,8 +156,8 @@ describe("setup that fails or blocks stops cleanly and in time", () => {
 
   it("a failed create stops its siblings: nothing is still being created when setup gives up, and nothing started after", async () => {
     const p = await plan("hard-fail", `name: hard-fail\nservices:\n  a: { replicas: 8 }\nload: { target: a }\n`);
-    // The first pod's infra container cannot be created (the engine refuses the name at once).
-    p.pods[0]!.containers.infra = "bad/name";
+    // The first pod's proxy container cannot be created (the engine refuses the name at once).
+    p.pods[0]!.containers.proxy = "bad/name";
     try {
       const err = await startTopology(docker, p, { onSidecarLine: () => {} }).then(
         () => new Error("setup succeeded"),
@@ -159,7 +167,7 @@ describe("setup that fails or blocks stops cleanly and in time", () => {
       const atThrow = await names(p.runId);
       await new Promise((r) => setTimeout(r, 1500));
       const later = await names(p.runId);
-      console.log(`failed create: ${atThrow.length} sibling infra containers existed when setup threw, ${later.length} 1.5 s later`);
+      console.log(`failed create: ${atThrow.length} sibling proxy containers existed when setup threw, ${later.length} 1.5 s later`);
       expect(later.sort()).toEqual(atThrow.sort());
       expect(later.every((n) => !n.endsWith("-proxy") && !n.endsWith("-app"))).toBe(true);
       const running = await docker.listContainers({ filters: { label: [`meshquake.run-id=${p.runId}`] } });

@@ -69,7 +69,7 @@ const listen = (text: string, name: string) => section(text, `listen ${name}`);
 describe("renderHaproxySidecar", () => {
   it("renders checkout-0 calling payments (3 replicas, the design's policy)", async () => {
     const r = renderHaproxySidecar(input());
-    expect(r.command).toEqual(["sh", "-c", `exec haproxy -W -db -f ${HAPROXY_CONFIG_PATH} 3>>"\${MQ_ACCESS_LOG:-/dev/stdout}"`]);
+    expect(r.command).toEqual(["sh", "-c", `if [ -n "\${MQ_ACCESS_LOG:-}" ]; then exec 3>>"$MQ_ACCESS_LOG"; else exec 3>&1; fi; exec haproxy -W -db -f ${HAPROXY_CONFIG_PATH}`]);
     expect(r.accessLogEnv).toBe("MQ_ACCESS_LOG");
     expect(r.files.map((f) => f.path)).toEqual([HAPROXY_CONFIG_PATH]);
     await expect(r.files[0]!.content).toMatchFileSnapshot("__snapshots__/checkout-0.haproxy.cfg");

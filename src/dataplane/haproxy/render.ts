@@ -135,7 +135,7 @@ export function renderHaproxySidecar(input: SidecarRenderInput, options: Haproxy
     files: [{ path: HAPROXY_CONFIG_PATH, content: text }],
     // The access log is file descriptor 3 (see globalSection): a file the harness tails when the
     // container names one in ACCESS_LOG_ENV, its stdout (Docker's log) otherwise.
-    command: ["sh", "-c", `exec haproxy -W -db -f ${HAPROXY_CONFIG_PATH} 3>>"\${${ACCESS_LOG_ENV}:-/dev/stdout}"`],
+    command: ["sh", "-c", `if [ -n "\${${ACCESS_LOG_ENV}:-}" ]; then exec 3>>"\$${ACCESS_LOG_ENV}"; else exec 3>&1; fi; exec haproxy -W -db -f ${HAPROXY_CONFIG_PATH}`],
     accessLogEnv: ACCESS_LOG_ENV,
     warnings,
   };
