@@ -20,7 +20,7 @@
 -- The attempt listener calls the fetch `lua.mq_attempt(<service>,<i>)` once a try's answer is
 -- known (http-after-response: the replica's answer or the listener's own failure; 2.6 has no Lua
 -- action there, a fetch has no such limit). That is how ejection sees the failures HAProxy's
--- retries hide from `observe layer7` (HAPROXY.md §4).
+-- retries hide from `observe layer7` (retried 5xx and timeouts never eject a replica there).
 --
 -- Outlier detection follows Envoy's consecutive_5xx detector:
 -- * a try fails when it ends in a 5xx, a refused or failed connection, a reset, or a timeout;

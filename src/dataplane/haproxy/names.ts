@@ -18,8 +18,8 @@ export const PROXY = {
 
 /**
  * The per-replica attempt listener inside the caller's sidecar: every try of a request to
- * `<service>-<index>` passes through it (HAPROXY.md §4: the routing backend alone never sees a
- * retried error). Reached over an abstract unix socket of the same name, private to the pod's
+ * `<service>-<index>` passes through it (HAProxy 2.6 hides every error its own retries consumed
+ * from the routing backend's counters and `observe layer7`). Reached over an abstract unix socket of the same name, private to the pod's
  * network namespace.
  */
 export function attemptProxy(service: string, index: number): string {

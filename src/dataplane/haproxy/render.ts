@@ -1,7 +1,7 @@
 // Renders one pod's HAProxy 2.6 sidecar config from the mesh-neutral policy. Pure: no I/O.
 // The config is built from small sections; every scenario-derived value passes a check from
-// names.ts before it is written. Capabilities and traps referenced here are measured in
-// shared/HAPROXY.md (cited as "HAPROXY.md §n"); docs/policy.md maps every policy field.
+// names.ts before it is written. The HAProxy 2.6 behaviours it relies on were measured
+// in real runs and are stated where they matter; docs/policy.md maps every policy field.
 //
 // Outbound, per destination service:
 //
@@ -11,8 +11,8 @@
 //                                 budget, breaker       counts it, feeds outlier detection, checks
 //
 // HAProxy's own retries never show a retried error to the routing backend's counters or
-// observers (HAPROXY.md §4, §7), so everything that must see each try lives in the attempt
-// listener. Its local failures travel back to the routing backend as statuses chosen so that
+// observers (a replica whose 150 503s were all retried stayed `hanafail=0`, `hrsp_5xx=0`), so
+// everything that must see each try lives in the attempt listener. Its local failures travel back to the routing backend as statuses chosen so that
 // `retry-on` retries exactly what the policy's `retryOn` asks for (see localFailures below).
 import type { ResolvedPolicy, ResolvedRetryBudget, RetryOn } from "../../scenario/types.js";
 import type { SidecarRenderInput, SidecarRendering, UpstreamRef } from "../types.js";
@@ -52,12 +52,13 @@ export const NO_ROUTE_STATUS = 421;
 /**
  * The policy has no connect timeout. Connecting on a local bridge takes well under a millisecond,
  * so this only matters for a replica that is gone; Envoy's default (5 s) would stall every such
- * attempt. Also the turn-around delay before retrying a failed connect (HAPROXY.md §1).
+ * attempt. Also the turn-around delay before retrying a failed connect: HAProxy waits
+ * min(timeout connect, 1 s) before each such retry.
  */
 export const CONNECT_TIMEOUT_CAP_MS = 1000;
 /** The inbound hop never cuts a request short: the caller's policy owns the deadline. */
 const INBOUND_TIMEOUT_MS = 300_000;
-/** HAProxy's `retry-on` accepts only these statuses (HAPROXY.md §1). */
+/** HAProxy's `retry-on` accepts only these statuses (it rejects `5xx` and `429` as unknown). */
 const RETRYABLE_STATUSES = [401, 403, 404, 408, 425, 500, 501, 502, 503, 504] as const;
 /** Envoy's default cap on a growing ejection (outlier_detection.max_ejection_time). */
 export const MAX_EJECTION_TIME_MS = 300_000;
@@ -463,16 +464,18 @@ function retryLines(plan: Plan): string[] {
   return [
     `retries ${plan.attempts - 1}`,
     `retry-on ${on.join(" ")}`,
-    // Every retry goes to another replica; without it all attempts hit the same one (HAPROXY.md §1).
+    // Every retry goes to another replica; without it all attempts hit the same one (measured: a
+    // bad replica got all 4 tries of its requests).
     ...(plan.replicas.length > 1 ? ["option redispatch 1"] : []),
   ];
 }
 
 function breakerLines(plan: Plan): string[] {
   if (plan.maxPending === null || !plan.maxconn) return [];
-  // HAProxy queues a request that finds every replica at its maxconn (HAPROXY.md §5: maxqueue
-  // never applies with these balancers). Refusing it here, before it queues, is Envoy's
-  // max_pending_requests overflow: a fast 503, marked.
+  // HAProxy queues a request that finds every replica at its maxconn in the backend queue;
+  // `maxqueue` bounds only a server's own queue, which only hash or sticky routing fills.
+  // Refusing it here, before it queues, is Envoy's max_pending_requests overflow: a fast 503,
+  // marked.
   const over = Math.max(1, plan.maxPending);
   return [
     `http-request set-var(txn.mq_cause) str(overflow) if { queue(${plan.service}) ge ${over} }`,
@@ -482,11 +485,12 @@ function breakerLines(plan: Plan): string[] {
 }
 
 /**
- * Linkerd-style budget, HAPROXY.md §3 alternative A: the routing backend counts requests and the
+ * Linkerd-style budget in a stick table (2.6 has no fetch for a request's retries, and its
+ * response rules see only the final answer): the routing backend counts requests and the
  * attempt listeners count tries into one stick-table entry; a request starts with its retries
  * disabled when retries (tries − requests) over the window already reach ratio × requests +
- * minPerSecond × window. Integers only, and every operand of add/sub stays ≥ 0 (HAPROXY.md §3's
- * negative-operand bug).
+ * minPerSecond × window. Integers only, and every operand of add/sub stays ≥ 0: HAProxy 2.6.12
+ * returns LLONG_MAX for add/sub on two negative operands, which disabled every retry.
  */
 function budgetLines(service: string, b: ResolvedRetryBudget): string[] {
   const table = budgetTable(service);
@@ -590,7 +594,7 @@ function balanceAlgorithm(lb: ResolvedPolicy["loadBalancer"]): string {
     case "least-request":
       return "leastconn";
     case "random":
-      // Power of two choices: the less loaded of two random replicas (DESIGN.md).
+      // Power of two choices: the less loaded of two random replicas, meshquake's meaning of `random`.
       return "random(2)";
   }
 }

@@ -1,4 +1,4 @@
-// The property checks of DESIGN.md, one evaluator each. A property can only pass on evidence: a
+// The property checks a scenario can ask for (docs/properties.md), one evaluator each. A property can only pass on evidence: a
 // check over a fault that did not land as configured — or over the whole load when any fault did
 // not land — is inconclusive with the fault's reason (src/faults/landed.ts), never passed.
 import { faultLanded } from "../../faults/landed.js";
