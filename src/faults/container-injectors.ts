@@ -9,6 +9,7 @@ import type { StartedPod } from "../runtime/topology.js";
 import { waitFor } from "../runtime/wait-for.js";
 import { killRestarts } from "./attributes.js";
 import { applyAll, podsById, type FaultInjector, type InjectionContext } from "./injector.js";
+import { kindFields } from "./kinds.js";
 import { faultPods } from "./targets.js";
 
 const DEAD_MAN = "none that outlives the harness: the app goes with its pod, which `meshquake clean` removes";
@@ -41,9 +42,7 @@ export async function restartApp(ctx: InjectionContext, pod: StartedPod): Promis
 }
 
 export const killInjector: FaultInjector<"kill"> = {
-  kind: "kill",
-  layer: "container",
-  observedBy: "refused",
+  ...kindFields("kill"),
   deadMan: DEAD_MAN,
   determinism: "not per request: the app is gone for the whole fault",
   pods: (fault) => faultPods(fault),
@@ -67,9 +66,7 @@ export const killInjector: FaultInjector<"kill"> = {
 };
 
 export const pauseInjector: FaultInjector<"pause"> = {
-  kind: "pause",
-  layer: "container",
-  observedBy: "stalled",
+  ...kindFields("pause"),
   deadMan: DEAD_MAN,
   determinism: "not per request: every request the app has or gets waits until the thaw",
   pods: (fault) => faultPods(fault),

@@ -5,6 +5,7 @@
 import type { StartedPod } from "../runtime/topology.js";
 import { bandwidthRate, partitionAttributes } from "./attributes.js";
 import { applyAll, podsById, type FaultInjector, type InjectionContext } from "./injector.js";
+import { kindFields } from "./kinds.js";
 import { FAULT_SCRIPT, execOk } from "./pod-exec.js";
 import { faultPods, partitionSides } from "./targets.js";
 
@@ -51,9 +52,7 @@ function script(ctx: InjectionContext, pod: StartedPod, what: string, args: stri
 }
 
 export const partitionInjector: FaultInjector<"partition"> = {
-  kind: "partition",
-  layer: "network",
-  observedBy: "partition",
+  ...kindFields("partition"),
   deadMan: DEAD_MAN,
   determinism: "not per request: every packet between the two sides is dropped while it is on",
   pods: (fault) => faultPods(fault),
@@ -88,9 +87,7 @@ export const partitionInjector: FaultInjector<"partition"> = {
 };
 
 export const bandwidthInjector: FaultInjector<"bandwidth"> = {
-  kind: "bandwidth",
-  layer: "network",
-  observedBy: "installed",
+  ...kindFields("bandwidth"),
   deadMan: DEAD_MAN,
   determinism: "not per request: a token bucket (tbf) on the pod's interface shapes everything the pod sends",
   pods: (fault) => faultPods(fault),

@@ -13,6 +13,7 @@ import type { AccessLogEntry } from "../dataplane/types.js";
 import type { ResolvedFault } from "../scenario/types.js";
 import { partitionAttributes } from "./attributes.js";
 import type { ObservedBy } from "./injector.js";
+import { FAULT_KIND_FACTS } from "./kinds.js";
 import type { FaultTiming } from "./scheduler.js";
 import { faultPods, partitionSides } from "./targets.js";
 
@@ -47,7 +48,7 @@ export function observeFault(
   entries: readonly AccessLogEntry[],
   replicasOf: (service: string) => number,
 ): FaultObservation {
-  const observedBy = timing?.observedBy ?? defaultObservedBy(fault);
+  const observedBy = timing?.observedBy ?? FAULT_KIND_FACTS[fault.kind].observedBy;
   if (!timing || timing.applySentAt === null) return empty(observedBy, "never applied");
   if (timing.appliedAt === null) return empty(observedBy, "its apply did not succeed");
   // Activation counts from when it was meant to act: the apply, or its start if it was set ahead.
@@ -145,20 +146,5 @@ function affectedBy(fault: ResolvedFault, observedBy: ObservedBy, off: number): 
       return (e) => e.status <= 0 || /^c/i.test(e.termination) || e.ts + e.durationMs >= off - 2;
     default:
       return (e) => (e.faults ?? (e.fault ? [e.fault] : [])).includes(fault.name);
-  }
-}
-
-function defaultObservedBy(fault: ResolvedFault): ObservedBy {
-  switch (fault.kind) {
-    case "partition":
-      return "partition";
-    case "kill":
-      return "refused";
-    case "pause":
-      return "stalled";
-    case "bandwidth":
-      return "installed";
-    default:
-      return "tagged";
   }
 }

@@ -5,6 +5,7 @@
 // scenarios that end up with a fault no caller's proxy stands in front of, or one that can never
 // match. Pure; the plan prints them.
 import type { ResolvedScenario } from "../scenario/types.js";
+import { FAULT_KIND_FACTS } from "./kinds.js";
 
 /** Headers the built-in fixture passes on to the services it calls (fixtures/service/server.js). */
 export function fixtureForwards(header: string): boolean {
@@ -12,14 +13,12 @@ export function fixtureForwards(header: string): boolean {
   return h === "x-request-id" || h.startsWith("x-mq-");
 }
 
-const CALLER_SIDE_KINDS = new Set(["abort", "delay", "blackhole", "reset", "kill", "pause", "bandwidth"]);
-
 export function placementWarnings(scenario: ResolvedScenario): string[] {
   const warnings: string[] = [];
   const ingress = scenario.load.target;
   const callers = (service: string) => scenario.services.filter((s) => s.calls.includes(service)).map((s) => s.name);
   for (const f of scenario.faults) {
-    if (CALLER_SIDE_KINDS.has(f.kind) && f.target === ingress) {
+    if (FAULT_KIND_FACTS[f.kind].actsAt === "target" && f.target === ingress) {
       const downstream = scenario.services.find((s) => s.name === ingress)?.calls ?? [];
       warnings.push(
         `fault ${f.name}: ${f.kind} on "${ingress}", the service the load generator calls directly. No caller's ` +

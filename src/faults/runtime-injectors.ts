@@ -1,11 +1,9 @@
 // Faults the sidecar applies per request through its own runtime fault table (for HAProxy:
 // images/haproxy/faults.lua over the stats socket): no proxy reload, switched in milliseconds,
 // and the proxy itself ignores a fault past its `until`.
-import type { FaultKind } from "../scenario/types.js";
 import { applyAll, podsById, type FaultCounters, type FaultInjector, type FaultOf } from "./injector.js";
+import { kindFields, type SidecarFaultKind } from "./kinds.js";
 import { faultPods } from "./targets.js";
-
-export type RuntimeFaultKind = Extract<FaultKind, "abort" | "delay" | "blackhole" | "reset">;
 
 /** Runtime faults are sent this long ahead of their start when the proxy can start them on time. */
 export const RUNTIME_FAULT_LEAD_MS = 250;
@@ -16,11 +14,9 @@ const DETERMINISM =
   "a pod sees gets the same decision on every run; which request is n-th depends on load balancing and timing, " +
   "so with several callers or connections the same decisions fall on different requests";
 
-function runtimeInjector<K extends RuntimeFaultKind>(kind: K, determinism = DETERMINISM): FaultInjector<K> {
+function runtimeInjector<K extends SidecarFaultKind>(kind: K, determinism = DETERMINISM): FaultInjector<K> {
   return {
-    kind,
-    layer: "sidecar",
-    observedBy: "tagged",
+    ...kindFields(kind),
     deadMan: DEAD_MAN,
     determinism,
     pods: (fault) => faultPods(fault),

@@ -6,9 +6,10 @@
 // exhausted, a spent budget, a timeout, no healthy replica), what its last try hit, or what the
 // callee did (an injected fault, its own error, a crash or a partition). Pure: no I/O.
 import type { AccessLogEntry, AttemptEntry, MeshEvent } from "../dataplane/types.js";
+import { FAULT_KIND_FACTS } from "../faults/kinds.js";
 import { partitionSides } from "../faults/targets.js";
 import type { AttributedFailure, FailureAttribution } from "../report/types.js";
-import type { ResolvedFault, ResolvedScenario } from "../scenario/types.js";
+import type { FaultKind, ResolvedFault, ResolvedScenario } from "../scenario/types.js";
 import type { FailedRequest } from "./client-recorder.js";
 
 /**
@@ -37,7 +38,7 @@ export type AttributionCause =
 /** A fault as attribution needs it: kind, the pods it acts on, and when it was on (ms from load start). */
 export interface AttributionFault {
   name: string;
-  kind: string;
+  kind: FaultKind;
   pods: string[];
   /** Partitions: the two sides, as pods. */
   sides?: [string[], string[]];
@@ -68,9 +69,8 @@ interface Explanation {
 
 const podService = (pod: string) => pod.slice(0, pod.lastIndexOf("-"));
 const isFailure = (status: number) => status >= 500 || status <= 0;
-/** Faults outside the proxy leave no name in its logs: they are recognised by time and place. */
-const CRASH_KINDS = new Set(["kill", "pause"]);
-const PARTITION_KINDS = new Set(["partition", "blackhole"]);
+/** Faults the proxy does not name on the failures they cause are recognised by time and place. */
+const attributedAs = (f: AttributionFault) => FAULT_KIND_FACTS[f.kind].attributedAs;
 
 /** The faults of a run as attribution needs them, with the times they were on. */
 export function attributionFaults(
@@ -110,10 +110,10 @@ export function attributeFailures(input: AttributionInput): FailureAttribution {
   /** A connection that failed from `callerPod` to `calleePod` (null: unknown replica) at `at` (ms). */
   const networkCause = (callerPod: string, calleeService: string, calleePod: string | null, at: number): { cause: AttributionCause; fault: string } | null => {
     const hits = (pods: string[]) => (calleePod === null ? pods.some((p) => podService(p) === calleeService) : pods.includes(calleePod));
-    const crash = activeFault(at, (f) => CRASH_KINDS.has(f.kind) && hits(f.pods));
+    const crash = activeFault(at, (f) => attributedAs(f) === "crash" && hits(f.pods));
     if (crash) return { cause: "crash", fault: crash.name };
     const cut = activeFault(at, (f) => {
-      if (!PARTITION_KINDS.has(f.kind)) return false;
+      if (attributedAs(f) !== "partition") return false;
       if (!f.sides) return hits(f.pods);
       const [a, b] = f.sides;
       return (a.includes(callerPod) && hits(b)) || (b.includes(callerPod) && hits(a));

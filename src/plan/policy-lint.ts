@@ -1,6 +1,7 @@
 // Policy lint: settings that can never act at the scenario's own load and topology, and settings
 // that contradict each other. Pure; `meshquake validate` and `meshquake plan` print the result.
 // Each message starts with the policy path it is about.
+import { FAULT_KIND_FACTS } from "../faults/kinds.js";
 import { formatDuration as ms } from "../scenario/duration.js";
 import type { ResolvedPolicy, ResolvedScenario } from "../scenario/types.js";
 
@@ -132,7 +133,7 @@ export function worstLatencyMs(scenario: ResolvedScenario, service: string): num
       0,
       ...scenario.faults
         .filter((f) => f.target === name)
-        .map((f) => (f.kind === "delay" ? f.delay.maxMs : f.kind === "blackhole" || f.kind === "pause" || f.kind === "partition" ? hang : 0)),
+        .map((f) => (f.kind === "delay" ? f.delay.maxMs : FAULT_KIND_FACTS[f.kind].holds === "until-it-ends" ? hang : 0)),
     );
     const callsMs = s.calls.reduce((sum, c) => sum + Math.min(scenario.policies[c]?.timeoutMs ?? 0, (memo.get(c) ?? 0) + HOP_MS), 0);
     memo.set(name, s.latency.maxMs + callsMs + faultMs);
