@@ -1,5 +1,5 @@
 // What each fault kind is, in one table: where it acts, how its effect is read back, what a
-// failure it caused is put down to and how long it holds a request. The modules that judge,
+// failure it caused is put down to, how long it holds a request and whether it ends by itself. The modules that judge,
 // place, observe or attribute faults read these facts here instead of keeping their own lists
 // of kind names, and the table is keyed by FaultKind, so a new kind without its facts does not
 // compile.
@@ -23,21 +23,32 @@ export interface FaultKindFacts {
   readonly attributedAs: "crash" | "partition" | null;
   /** How long a request it catches waits: its configured delay, until it ends, or not at all. */
   readonly holds: "its-delay" | "until-it-ends" | "no";
+  /**
+   * Whether something that outlives the harness ends it at its scheduled end (`until`): the
+   * proxy's fault table or a timer in the pod. A killed or paused app stays so until the harness
+   * reverts it, however late.
+   */
+  readonly endsItself: boolean;
 }
 
 export const FAULT_KIND_FACTS = {
-  abort: { layer: "sidecar", observedBy: "tagged", actsAt: "target", attributedAs: null, holds: "no" },
-  delay: { layer: "sidecar", observedBy: "tagged", actsAt: "target", attributedAs: null, holds: "its-delay" },
-  blackhole: { layer: "sidecar", observedBy: "tagged", actsAt: "target", attributedAs: "partition", holds: "until-it-ends" },
-  reset: { layer: "sidecar", observedBy: "tagged", actsAt: "target", attributedAs: null, holds: "no" },
-  partition: { layer: "network", observedBy: "partition", actsAt: "link", attributedAs: "partition", holds: "until-it-ends" },
-  kill: { layer: "container", observedBy: "refused", actsAt: "target", attributedAs: "crash", holds: "no" },
-  pause: { layer: "container", observedBy: "stalled", actsAt: "target", attributedAs: "crash", holds: "until-it-ends" },
-  bandwidth: { layer: "network", observedBy: "installed", actsAt: "target", attributedAs: null, holds: "no" },
+  abort: { layer: "sidecar", observedBy: "tagged", actsAt: "target", attributedAs: null, holds: "no", endsItself: true },
+  delay: { layer: "sidecar", observedBy: "tagged", actsAt: "target", attributedAs: null, holds: "its-delay", endsItself: true },
+  blackhole: { layer: "sidecar", observedBy: "tagged", actsAt: "target", attributedAs: "partition", holds: "until-it-ends", endsItself: true },
+  reset: { layer: "sidecar", observedBy: "tagged", actsAt: "target", attributedAs: null, holds: "no", endsItself: true },
+  partition: { layer: "network", observedBy: "partition", actsAt: "link", attributedAs: "partition", holds: "until-it-ends", endsItself: true },
+  kill: { layer: "container", observedBy: "refused", actsAt: "target", attributedAs: "crash", holds: "no", endsItself: false },
+  pause: { layer: "container", observedBy: "stalled", actsAt: "target", attributedAs: "crash", holds: "until-it-ends", endsItself: false },
+  bandwidth: { layer: "network", observedBy: "installed", actsAt: "target", attributedAs: null, holds: "no", endsItself: true },
 } as const satisfies Record<FaultKind, FaultKindFacts>;
 
 /** The kinds switched by the sidecar's own runtime fault table. */
 export type SidecarFaultKind = { [K in FaultKind]: (typeof FAULT_KIND_FACTS)[K]["layer"] extends "sidecar" ? K : never }[FaultKind];
+
+/** The facts of a kind named in a report, which may come from another version: null if unknown. */
+export function factsOf(kind: string): FaultKindFacts | null {
+  return Object.hasOwn(FAULT_KIND_FACTS, kind) ? FAULT_KIND_FACTS[kind as FaultKind] : null;
+}
 
 /** An injector's fields that are facts of its kind, for it to spread. */
 export function kindFields<K extends FaultKind>(kind: K): { kind: K; layer: FaultLayer; observedBy: ObservedBy } {

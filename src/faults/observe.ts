@@ -5,8 +5,8 @@
 // - refused:   the target's sidecar could not reach its (dead) app;
 // - stalled:   the target's (frozen) app answered only at the thaw, or its caller gave up;
 // - installed: nothing per request; the injector's own check is the evidence.
-// Requests count as eligible from the moment the fault was confirmed on until its revert was
-// sent (or its scheduled end, if no revert came): in between it was certainly on. Activation is
+// Requests count as eligible while it was certainly on: its span (span.ts) from the moment it was
+// confirmed on to the earlier of its dead-man end and the moment its revert was sent. Activation is
 // from the moment the apply was sent (or the fault's start, when it was set ahead of it and the
 // proxy started it on its own clock) to the first affected request accepted after that.
 import type { AccessLogEntry } from "../dataplane/types.js";
@@ -14,6 +14,7 @@ import type { ResolvedFault } from "../scenario/types.js";
 import { partitionAttributes } from "./attributes.js";
 import type { ObservedBy } from "./injector.js";
 import { FAULT_KIND_FACTS } from "./kinds.js";
+import { faultSpan } from "./span.js";
 import type { FaultTiming } from "./scheduler.js";
 import { faultPods, partitionSides } from "./targets.js";
 
@@ -53,8 +54,16 @@ export function observeFault(
   if (timing.appliedAt === null) return empty(observedBy, "its apply did not succeed");
   // Activation counts from when it was meant to act: the apply, or its start if it was set ahead.
   const sent = Math.max(timing.applySentAt, timing.startEpochMs ?? Number.NEGATIVE_INFINITY);
-  const on = timing.appliedAt;
-  const off = Math.min(timing.revertSentAt ?? Number.POSITIVE_INFINITY, timing.untilEpochMs ?? Number.POSITIVE_INFINITY);
+  // Ended as soon as its revert was sent, not when that was confirmed: only then was it certainly on.
+  const { start: on, end: off } = faultSpan({
+    name: fault.name,
+    kind: fault.kind,
+    appliedAt: timing.appliedAt,
+    revertedAt: timing.revertSentAt,
+    until: timing.untilEpochMs,
+    scheduledAt: timing.appliedAt,
+    scheduledEnd: Number.POSITIVE_INFINITY,
+  });
   const inWindow = (e: AccessLogEntry) => e.ts >= on && e.ts < off;
   const activation = (ts: number | null) => (ts === null ? null : Math.max(0, ts - sent));
   /** The share read from the access log: affected of eligible, or the note when nothing was eligible. */

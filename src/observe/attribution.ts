@@ -7,6 +7,7 @@
 // callee did (an injected fault, its own error, a crash or a partition). Pure: no I/O.
 import type { AccessLogEntry, AttemptEntry, MeshEvent } from "../dataplane/types.js";
 import { FAULT_KIND_FACTS } from "../faults/kinds.js";
+import { faultSpan, type SpanTimes } from "../faults/span.js";
 import { partitionSides } from "../faults/targets.js";
 import type { AttributedFailure, FailureAttribution } from "../report/types.js";
 import type { FaultKind, ResolvedFault, ResolvedScenario } from "../scenario/types.js";
@@ -75,14 +76,13 @@ const attributedAs = (f: AttributionFault) => FAULT_KIND_FACTS[f.kind].attribute
 /** The faults of a run as attribution needs them, with the times they were on. */
 export function attributionFaults(
   faults: readonly ResolvedFault[],
-  records: readonly { name: string; appliedAt: number | null; revertedAt: number | null; scheduledAt: number; scheduledEnd: number }[],
+  records: readonly SpanTimes[],
   scenario: Pick<ResolvedScenario, "services">,
 ): AttributionFault[] {
   const replicasOf = (service: string) => scenario.services.find((s) => s.name === service)?.replicas ?? 0;
   return faults.map((f) => {
-    const r = records.find((x) => x.name === f.name);
-    const startMs = r?.appliedAt ?? f.atMs;
-    const endMs = r?.revertedAt ?? f.atMs + f.durationMs;
+    const scheduled = { name: f.name, kind: f.kind, appliedAt: null, revertedAt: null, scheduledAt: f.atMs, scheduledEnd: f.atMs + f.durationMs };
+    const { start: startMs, end: endMs } = faultSpan(records.find((x) => x.name === f.name) ?? scheduled);
     const out: AttributionFault = { name: f.name, kind: f.kind, pods: f.replicas.map((i) => `${f.target}-${i}`), startMs, endMs };
     if (f.kind === "partition") out.sides = partitionSides(f, replicasOf);
     return out;

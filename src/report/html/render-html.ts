@@ -2,7 +2,8 @@
 // disk with no network. Everything but the charts is rendered here, so the page reads
 // correctly even before (or without) its script; the script only draws the timelines.
 import { createHash } from "node:crypto";
-import type { CheckResult, FailureAttribution, FaultRecord, RunReport, WindowRecord } from "../types.js";
+import { faultSpan } from "../../faults/span.js";
+import type { CheckResult, FailureAttribution, RunReport, WindowRecord } from "../types.js";
 import { loadAssets } from "./assets.js";
 import { CLIENT_JS } from "./client.js";
 import {
@@ -50,10 +51,6 @@ function faultColour(index: number): string {
 function withAlpha(hex: string, alpha: number): string {
   const n = Number.parseInt(hex.slice(1), 16);
   return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
-}
-
-function faultSpan(f: FaultRecord): { start: number; end: number } {
-  return { start: f.appliedAt ?? f.scheduledAt, end: f.revertedAt ?? f.scheduledEnd };
 }
 
 export function chartView(report: RunReport): ChartView {

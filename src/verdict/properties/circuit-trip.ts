@@ -11,9 +11,10 @@
 // - the callee must never have more than maxConnections requests from that caller in flight at
 //   once (its inbound log, at the log's 2 ms resolution).
 // A run in which no caller ever reached the limits cannot show a trip: inconclusive.
+import { faultSpan } from "../../faults/span.js";
 import { peakInFlight, timesAtLevel } from "../../observe/concurrency.js";
 import type { PropertyCheck } from "../../scenario/types.js";
-import { faultSpan, findFault, ms, paramsOf, podService, spanEvidence, type PropertyContext, type PropertyOutcome } from "./context.js";
+import { findFault, ms, paramsOf, podService, spanEvidence, type PropertyContext, type PropertyOutcome } from "./context.js";
 
 export function circuitTrip(check: PropertyCheck, ctx: PropertyContext): PropertyOutcome {
   const params = paramsOf(check);

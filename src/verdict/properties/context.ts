@@ -88,28 +88,6 @@ export function round(x: number): number {
   return Number.isFinite(x) ? Number(x.toPrecision(6)) : x;
 }
 
-/** A fault's effective span: from when it was certainly on to when it certainly ended. */
-export interface FaultSpan {
-  name: string;
-  start: number;
-  end: number;
-  /** Where the span comes from, for the evidence. */
-  source: string;
-}
-
-/**
- * On from its confirmed apply (appliedAt; for a fault armed ahead that is its start) until the
- * earliest of its confirmed revert and its dead-man end; the schedule when it never ran.
- */
-export function faultSpan(record: FaultRecord): FaultSpan {
-  const start = record.appliedAt ?? record.scheduledAt;
-  const ends = [record.revertedAt, record.until].filter((t): t is number => t !== null && t !== undefined);
-  const end = ends.length > 0 ? Math.max(start, Math.min(...ends)) : record.scheduledEnd;
-  const source =
-    record.appliedAt === null ? "scheduled (never applied)" : `applied ${record.appliedAt} ms, ${record.revertedAt === null ? "not reverted" : `reverted ${record.revertedAt} ms`}`;
-  return { name: record.name, start, end, source };
-}
-
 export function findFault(ctx: PropertyContext, name: string): { record: FaultRecord; resolved: ResolvedFault } | null {
   const record = ctx.faults.find((f) => f.name === name);
   const resolved = ctx.scenario.faults.find((f) => f.name === name);

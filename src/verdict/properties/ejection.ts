@@ -4,9 +4,10 @@
 // from the fault's start to the last caller taking it out, against `within`. Also shown: the
 // requests it still received from a caller after that caller took it out (a try already on its
 // way is allowed GRACE_MS), and when it came back after the fault ended.
+import { faultSpan } from "../../faults/span.js";
 import { isAttempt } from "../../observe/attempts.js";
 import type { PropertyCheck } from "../../scenario/types.js";
-import { faultSpan, findFault, ms, paramsOf, podIndex, podService, type PropertyContext, type PropertyOutcome } from "./context.js";
+import { findFault, ms, paramsOf, podIndex, podService, type PropertyContext, type PropertyOutcome } from "./context.js";
 
 /** A try sent just before the caller took the replica out may still arrive after it. */
 export const GRACE_MS = 100;

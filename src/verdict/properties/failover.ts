@@ -4,8 +4,9 @@
 // 99% success rate needs 100 requests in a window; sliding.ts). "Back" means: from that moment
 // every later window in the span holds. The time's resolution is a window's length at the
 // span's mean rate, so a `within` shorter than that cannot be judged: inconclusive.
+import { faultSpan, type FaultSpan } from "../../faults/span.js";
 import type { PropertyCheck, SloExpression } from "../../scenario/types.js";
-import { faultSpan, findFault, ms, paramsOf, pct, round, type FaultSpan, type PropertyContext, type PropertyOutcome } from "./context.js";
+import { findFault, ms, paramsOf, pct, round, type PropertyContext, type PropertyOutcome } from "./context.js";
 import { MissingThresholdError, settle, slotRange, windowJudge, windowSlots } from "./sliding.js";
 
 /** failover's default `min`: the success rate the client must be back at. */

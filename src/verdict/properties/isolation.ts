@@ -10,10 +10,11 @@
 // Kept traffic: the route's request rate during the fault is at least `min` (default 80%) of its
 // rate before the first fault — a slow dependency that ties up the callers' connections starves
 // unrelated routes without failing a single one of their requests.
+import { faultSpan } from "../../faults/span.js";
 import type { PropertyCheck, SloExpression } from "../../scenario/types.js";
 import { percentileOf } from "../../observe/client-histogram.js";
 import { compare, minimumRequests } from "../slo.js";
-import { dependencies, faultSpan, findFault, ms, paramsOf, pct, podService, round, type PropertyContext, type PropertyOutcome } from "./context.js";
+import { dependencies, findFault, ms, paramsOf, pct, podService, round, type PropertyContext, type PropertyOutcome } from "./context.js";
 import { scenarioSlos } from "./failover.js";
 
 export const DEFAULT_ISOLATION_MIN = 0.8;

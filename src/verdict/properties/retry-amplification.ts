@@ -2,12 +2,12 @@
 // caller's outbound log over the callee's inbound log); without an edge, end to end: tries at
 // every service per client request, where a retry storm shows as a product across hops.
 import type { AccessLogEntry, AttemptEntry } from "../../dataplane/types.js";
+import { faultSpan } from "../../faults/span.js";
 import { isAttempt } from "../../observe/attempts.js";
 import type { PropertyCheck } from "../../scenario/types.js";
 import { expectedAttempts } from "./amplification-model.js";
 import {
   dependencies,
-  faultSpan,
   findFault,
   paramsOf,
   podService,

@@ -7,11 +7,12 @@
 // estimates — so a window may overshoot by a little. The tolerance says how much: 20% of the
 // bound plus one request's worth of retries (attempts − 1).
 import type { AttemptEntry } from "../../dataplane/types.js";
+import { faultSpan } from "../../faults/span.js";
 import { isAttempt } from "../../observe/attempts.js";
 import { parseDuration } from "../../scenario/duration.js";
 import { DEFAULTS } from "../../scenario/defaults.js";
 import type { PropertyCheck, ResolvedRetryBudget } from "../../scenario/types.js";
-import { faultSpan, findFault, paramsOf, podService, round, spanEvidence, type PropertyContext, type PropertyOutcome } from "./context.js";
+import { findFault, paramsOf, podService, round, spanEvidence, type PropertyContext, type PropertyOutcome } from "./context.js";
 import { Prefix } from "./sliding.js";
 
 const SLOT_MS = 100;

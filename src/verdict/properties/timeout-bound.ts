@@ -6,8 +6,9 @@
 // HAProxy's timers (measured 500–555 ms for 500 ms, docs/policy.md), the ingress's own work and
 // the load generator.
 import type { AccessLogEntry } from "../../dataplane/types.js";
+import { faultSpan } from "../../faults/span.js";
 import type { PropertyCheck, ResolvedScenario } from "../../scenario/types.js";
-import { faultSpan, findFault, ms, paramsOf, podService, round, spanEvidence, type PropertyContext, type PropertyOutcome } from "./context.js";
+import { findFault, ms, paramsOf, podService, round, spanEvidence, type PropertyContext, type PropertyOutcome } from "./context.js";
 import { Prefix, slotRange } from "./sliding.js";
 
 /** Slack over a bound: 150 ms plus 10% of the bound. */
