@@ -4,6 +4,7 @@ import { DEFAULTS } from "../scenario/defaults.js";
 import { parseMemorySize } from "../scenario/memory-size.js";
 import type { ResolvedScenario, ResolvedService } from "../scenario/types.js";
 import { placementWarnings } from "../faults/placement.js";
+import { runLabels } from "../runtime/labels.js";
 import { lintPolicies } from "./policy-lint.js";
 import { POD_PORTS, SIDECAR_ADMIN_SOCKET, type AppPlan, type ExecutionPlan, type PodPlan } from "./types.js";
 import { planTimeline, planWindows } from "./windows.js";
@@ -65,7 +66,7 @@ export function buildPlan({ scenario, runId, image, dataPlane, userImages = {} }
     scenario,
     image,
     network: runId,
-    labels: { "meshquake.run-id": runId, "meshquake.scenario": scenario.name },
+    labels: runLabels(runId, scenario.name),
     pods,
     timeline: planTimeline(scenario),
     windows: planWindows(scenario),

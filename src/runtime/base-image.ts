@@ -13,13 +13,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type Docker from "dockerode";
 import { streamingClient } from "./docker.js";
+import { BASE_PACKAGES_LABEL, IMAGE_LABEL } from "./labels.js";
 
 export const UPSTREAM_BASE = "debian:bookworm-slim";
 export const DEBIAN_SUITE = "bookworm";
 /** What the mesh image needs from Debian; debootstrap includes them, the Dockerfile installs them. */
 export const BASE_PACKAGES = ["haproxy", "nodejs", "iproute2", "iptables", "ca-certificates", "procps"] as const;
 export const BASE_REPOSITORY = "meshquake/base";
-export const IMAGE_LABEL = "meshquake.image";
 
 const PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 const PULL_IDLE_TIMEOUT_MS = 15_000;
@@ -263,7 +263,7 @@ async function importRootfs(docker: Docker, dir: string, tag: string, signal: Ab
     tag: version,
     changes: [
       `ENV ${PATH_ENV}`,
-      `LABEL ${IMAGE_LABEL}=1 meshquake.base.packages=${BASE_PACKAGES.join(",")}`,
+      `LABEL ${IMAGE_LABEL}=1 ${BASE_PACKAGES_LABEL}=${BASE_PACKAGES.join(",")}`,
       `CMD ["/bin/bash"]`,
     ],
   });

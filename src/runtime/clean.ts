@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type Docker from "dockerode";
 import { eachPod } from "./each-pod.js";
-import { RUN_ID_LABEL } from "./labels.js";
+import { IMAGE_LABEL, ROLE_LABEL, RUN_ID_LABEL } from "./labels.js";
 import { localProcesses, ownerFromLabels, ownerState, type OwnerState, type ProcessTable, type RunOwner } from "./owner.js";
 import { removeStaleRunDirs, RUN_DIR_PREFIX } from "./run-dir.js";
 
@@ -46,7 +46,7 @@ const PROXY_REMOVALS_AT_ONCE = 4;
 async function removeContainers(docker: Docker, containers: Docker.ContainerInfo[], result: CleanResult): Promise<void> {
   // Apps first (they join the proxy container's namespace), then the proxy containers ("infra":
   // the namespace holders of runs by versions before 0.3, which kept the sidecar apart).
-  const byRole = (c: Docker.ContainerInfo) => (NAMESPACE_ROLES.has(c.Labels["meshquake.role"] ?? "") ? 1 : 0);
+  const byRole = (c: Docker.ContainerInfo) => (NAMESPACE_ROLES.has(c.Labels[ROLE_LABEL] ?? "") ? 1 : 0);
   const remove = async (c: Docker.ContainerInfo) => {
     const name = c.Names[0]?.replace(/^\//, "") ?? c.Id.slice(0, 12);
     try {
@@ -140,7 +140,7 @@ function message(err: unknown): string {
  * remake offline. Each content change of the fixture or templates leaves an older tag behind.
  */
 export async function cleanImages(docker: Docker, keep: string[]): Promise<{ removed: string[]; errors: string[] }> {
-  const images = await docker.listImages({ filters: { label: ["meshquake.image"] } });
+  const images = await docker.listImages({ filters: { label: [IMAGE_LABEL] } });
   const used = new Set((await docker.listContainers({ all: true })).map((c) => c.ImageID));
   const removed: string[] = [];
   const errors: string[] = [];

@@ -4,7 +4,7 @@
 // breakage, not the system under test: the run stops and says why.
 import type Docker from "dockerode";
 import { streamingClient } from "./docker.js";
-import { RUN_ID_LABEL, ROLE_LABEL } from "./labels.js";
+import { POD_LABEL, RUN_ID_LABEL, ROLE_LABEL } from "./labels.js";
 import { ProbeTimeoutError, within } from "./wait-for.js";
 
 export const PING_INTERVAL_MS = 1_000;
@@ -103,7 +103,7 @@ export function watchEngine(docker: Docker, opts: WatchOptions): EngineWatch {
     if (role !== "proxy") return;
     const action = e.Action ?? e.status ?? "";
     const exit = attrs.exitCode !== undefined ? ` with exit code ${attrs.exitCode}` : "";
-    fail(`the ${role} container of pod ${attrs["meshquake.pod"] ?? "?"} (${attrs.name ?? "?"}) ${action === "oom" ? "ran out of memory" : `died${exit}`}`);
+    fail(`the ${role} container of pod ${attrs[POD_LABEL] ?? "?"} (${attrs.name ?? "?"}) ${action === "oom" ? "ran out of memory" : `died${exit}`}`);
   };
 
   return { lost: lost.signal, stop };

@@ -7,7 +7,8 @@ import { join } from "node:path";
 import type Docker from "dockerode";
 import { dockerBuild } from "./docker-build.js";
 import { tarArchive } from "./tar.js";
-import { ensureBaseImage, findLocalBase, IMAGE_LABEL, inspectImageId, type BaseImage } from "./base-image.js";
+import { ensureBaseImage, findLocalBase, inspectImageId, type BaseImage } from "./base-image.js";
+import { IMAGE_LABEL } from "./labels.js";
 
 export const IMAGE_REPOSITORY = "meshquake/mesh";
 export const DOCKERFILE = "images/Dockerfile";

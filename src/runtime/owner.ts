@@ -4,6 +4,7 @@
 // clock ticks since boot) and the boot id go with it.
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
+import { OWNER_HOST_LABEL, OWNER_PID_LABEL, OWNER_STARTED_LABEL } from "./labels.js";
 
 export interface RunOwner {
   pid: number;
@@ -12,9 +13,6 @@ export interface RunOwner {
   started: string;
 }
 
-export const OWNER_PID_LABEL = "meshquake.owner.pid";
-export const OWNER_HOST_LABEL = "meshquake.owner.host";
-export const OWNER_STARTED_LABEL = "meshquake.owner.started";
 
 /** What the machine says about itself and its processes; injected so the decision is testable. */
 export interface ProcessTable {

@@ -11,7 +11,7 @@ import { confinement, FIXTURE_USER } from "./container-limits.js";
 import { streamingClient } from "./docker.js";
 import { eachPod } from "./each-pod.js";
 import { execOk } from "./exec.js";
-import { ROLE_LABEL } from "./labels.js";
+import { POD_LABEL, ROLE_LABEL } from "./labels.js";
 import { followLogs, logTail } from "./log-stream.js";
 import { tailFiles } from "./log-tail.js";
 import { currentOwner, ownerLabels, type RunOwner } from "./owner.js";
@@ -91,7 +91,7 @@ export async function startTopology(docker: Docker, plan: ExecutionPlan, opts: T
   };
   const owner = opts.owner ?? currentOwner();
   const runLabels = { ...plan.labels, ...ownerLabels(owner) };
-  const labels = (pod: PodPlan, role: string) => ({ ...runLabels, [ROLE_LABEL]: role, "meshquake.pod": pod.id });
+  const labels = (pod: PodPlan, role: string) => ({ ...runLabels, [ROLE_LABEL]: role, [POD_LABEL]: pod.id });
   const runDir =
     transport === "host" ? (opts.runDir ?? (await createRunDir(plan.runId, owner, { sidecarUid: SIDECAR_UID, pods: plan.pods.length }))) : null;
 

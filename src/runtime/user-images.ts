@@ -8,8 +8,9 @@ import { isAbsolute, join, posix, relative, sep } from "node:path";
 import type Docker from "dockerode";
 import { userClaimsUid } from "../scenario/sidecar-user.js";
 import type { ImageSource, ResolvedService } from "../scenario/types.js";
-import { IMAGE_LABEL, inspectImageId, type BaseImage } from "./base-image.js";
+import { inspectImageId, type BaseImage } from "./base-image.js";
 import { dockerBuild } from "./docker-build.js";
+import { IMAGE_LABEL, USER_IMAGE_LABEL } from "./labels.js";
 import { tarArchive, type TarEntry } from "./tar.js";
 
 export const USER_IMAGE_REPOSITORY = "meshquake/app";
@@ -262,7 +263,7 @@ async function buildUserImage(
     dockerfile: args.source.dockerfile,
     buildargs,
     target: args.source.target ?? undefined,
-    labels: { [IMAGE_LABEL]: "1", "meshquake.user-image": "1" },
+    labels: { [IMAGE_LABEL]: "1", [USER_IMAGE_LABEL]: "1" },
     noCache: args.noCache,
     signal: args.signal,
   });

@@ -11,7 +11,7 @@ import { haproxyDataPlane } from "../../src/dataplane/haproxy/index.js";
 import { buildPlan } from "../../src/plan/plan.js";
 import { cleanLeftovers } from "../../src/runtime/clean.js";
 import { execIn } from "../../src/runtime/exec.js";
-import { OWNER_PID_LABEL } from "../../src/runtime/owner.js";
+import { OWNER_PID_LABEL } from "../../src/runtime/labels.js";
 import { startTopology } from "../../src/runtime/topology.js";
 import { ReadinessTimeoutError } from "../../src/runtime/wait-for.js";
 import { parseScenario } from "../../src/scenario/load-scenario.js";
