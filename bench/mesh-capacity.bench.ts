@@ -4,7 +4,7 @@
 // (error rate < 1%, p50 < 25 ms, ≥ 99% of the schedule sent). Twice in the same run: with the
 // access logs on (every sidecar line read by the harness, as in a run) and with them off (the same
 // sidecars without `log`), so the cost of observation is a ratio. CPU per request (generator,
-// sidecars, apps, infra, dockerd, harness) is read from the cgroups and /proc around the last
+// proxy containers (sidecars), apps, dockerd, harness) is read from the cgroups and /proc around the last
 // rate that held.
 //   npx tsx bench/mesh-capacity.bench.ts [seconds per step, default 5]
 import { prepareOpenLoad } from "../src/load/open-driver.js";

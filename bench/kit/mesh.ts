@@ -21,7 +21,7 @@ export interface BenchMesh {
   /** Sidecar lines seen so far. */
   lines(): number;
   pod(id: string): StartedPod;
-  /** The pid of a pod's infra container (its network namespace). */
+  /** The pid of a pod's proxy container (it owns the network namespace). */
   netnsPid(id: string): Promise<number>;
   close(): Promise<void>;
 }
