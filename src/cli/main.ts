@@ -152,6 +152,28 @@ export async function main(argv: string[], rawIo: CliIo = processIo()): Promise<
     });
 
   program
+    .command("judge")
+    .description("judge a finished run again from its recording (<out>/<scenario>/), with its scenario or an edited one whose checks changed; no Docker")
+    .argument("<run-dir>", "a run's artefact folder holding recording.ndjson.gz, or the recording itself")
+    .option("--scenario <file>", "judge with this scenario instead of the recorded one (only checks: and description: may differ)")
+    .option("--out <dir>", `where the fresh artefacts go: <dir>/<scenario-name>/ (default: ${DEFAULT_OUT}; env MESHQUAKE_OUT)`)
+    .option("--reporter <names>", `comma list of ${REPORTER_NAMES.join(", ")} (default: all; env MESHQUAKE_REPORTER)`)
+    .addOption(allowOutsideOption())
+    .action(async (target: string, flags: { scenario?: string; out?: string; reporter?: string; allowOutsideImports?: boolean }) => {
+      const { judgeCommand } = await import("./judge-command.js");
+      exitCode = await judgeCommand(
+        target,
+        {
+          ...flags,
+          out: optionValue(flags.out, io.env, "out", DEFAULT_OUT),
+          reporter: checkedReporters(optionValue(flags.reporter, io.env, "reporter", DEFAULT_REPORTERS)),
+        },
+        io,
+        { color: color() },
+      );
+    });
+
+  program
     .command("init")
     .description("write a starter scenario and a GitHub Actions workflow that runs it as a gate")
     .argument("[dir]", "the project folder", ".")

@@ -9,7 +9,8 @@ import { renderRepeatSummary, runRepeated } from "../run/repeat.js";
 import type { ResolvedScenario } from "../scenario/types.js";
 import { debug } from "../util/debug.js";
 import { safeJson, safeText } from "../util/safe-text.js";
-import { EXIT } from "../verdict/verdict.js";
+import { EXIT, worstExit } from "../verdict/verdict.js";
+import { RECORDING_FILE } from "../record/recording.js";
 import { writeAll } from "./artefacts.js";
 import { interruptions } from "./interruptions.js";
 import type { CliIo } from "./io.js";
@@ -46,7 +47,13 @@ export async function runCommand(files: string[], o: RunOptions, io: CliIo, ctx:
       if (stop.signal.aborted) break;
       log(`▶ ${scenario.name} (${scenario.source.file})`);
       const runOnce = async (s: ResolvedScenario) => {
-        const report = await runOnEngine(engine, s, { log: (l) => log(`  ${l}`), signal: stop.signal, hurry: stop.hurry, toolVersion: ctx.version });
+        const report = await runOnEngine(engine, s, {
+          log: (l) => log(`  ${l}`),
+          signal: stop.signal,
+          hurry: stop.hurry,
+          toolVersion: ctx.version,
+          recordingPath: join(o.out, s.name, RECORDING_FILE),
+        });
         debugTimings(report);
         return report;
       };
@@ -116,9 +123,3 @@ async function repeatScenario(
   return { report: { ...last, checks, errors, verdict: summary.verdict, exitCode: summary.exitCode, repeat: summary }, summary };
 }
 
-/** Most severe first: interrupted, harness error, usage, failed check, inconclusive, passed. */
-export function worstExit(codes: number[]): number {
-  const order = [EXIT.interrupted, EXIT.harness, EXIT.usage, EXIT.failed, EXIT.inconclusive, EXIT.passed];
-  for (const c of order) if (codes.includes(c)) return c;
-  return EXIT.passed;
-}

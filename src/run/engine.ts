@@ -35,6 +35,8 @@ export interface RunOnEngineOptions {
   signal: AbortSignal;
   hurry?: AbortSignal | undefined;
   toolVersion: string;
+  /** Where the run's recording goes (none when absent). */
+  recordingPath?: string;
 }
 
 /** One scenario on a ready engine (src/run/run-scenario.ts does the work). */
@@ -48,5 +50,6 @@ export function runOnEngine(engine: ReadyEngine, scenario: ResolvedScenario, opt
     signal: opts.signal,
     hurry: opts.hurry,
     toolVersion: opts.toolVersion,
+    ...(opts.recordingPath ? { recordingPath: opts.recordingPath } : {}),
   });
 }

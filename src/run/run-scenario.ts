@@ -1,21 +1,14 @@
 import type Docker from "dockerode";
 import { dataPlaneFor } from "../dataplane/registry.js";
-import type { AccessLogEntry, MeshEvent } from "../dataplane/types.js";
 import { FaultScheduler } from "../faults/scheduler.js";
-import { loadRecord, prepareLoad, type LoadResult } from "../load/load-driver.js";
-import { GeneratorRecorder } from "../observe/generator-recorder.js";
-import { attributeFailures, attributionFaults } from "../observe/attribution.js";
-import { ClientRecorder } from "../observe/client-recorder.js";
-import { edgeAttemptStats, withAttemptStats } from "../observe/attempts.js";
-import { edgeStats, faultRecords, replicaStats, type MeshLog } from "../observe/mesh-stats.js";
-import { withPolicyEvents } from "../observe/policy-events.js";
-import { meshTimeline } from "../observe/mesh-timeline.js";
+import { prepareLoad, type LoadResult } from "../load/load-driver.js";
+import { describeLoad } from "../plan/describe-load.js";
 import { buildPlan } from "../plan/plan.js";
 import type { ExecutionPlan } from "../plan/types.js";
-import { buildReport } from "../report/build-report.js";
-import type { CheckResult, FaultRecord, HarnessError, LoadRecord, RunReport } from "../report/types.js";
-import { ensureBaseImage } from "../runtime/base-image.js";
+import { openRecording } from "../record/recording.js";
+import type { HarnessError, RunReport } from "../report/types.js";
 import type { AdminTransport } from "../runtime/admin-channel.js";
+import { ensureBaseImage } from "../runtime/base-image.js";
 import { cleanLeftovers } from "../runtime/clean.js";
 import { InfrastructureLostError, pingEngine, watchEngine } from "../runtime/engine-watch.js";
 import { currentOwner, type RunOwner } from "../runtime/owner.js";
@@ -24,11 +17,7 @@ import { startTopology, type StartedTopology } from "../runtime/topology.js";
 import { ensureUserImages } from "../runtime/user-images.js";
 import { SIDECAR_UID } from "../scenario/sidecar-user.js";
 import type { ResolvedScenario } from "../scenario/types.js";
-import { evaluateChecks } from "../verdict/evaluate-checks.js";
-import { inconclusiveWhereFaultsDidNotLand } from "../verdict/fault-landing.js";
-import { inconclusiveWhereGeneratorFellBehind } from "../verdict/generator.js";
-import { clientLatencyThresholds, propertyEvaluator } from "../verdict/properties/index.js";
-import { describeLoad } from "../plan/describe-load.js";
+import { judgeRun, runObservers } from "./judge-run.js";
 import { newRunId } from "./run-id.js";
 import { TeardownStack } from "./teardown-stack.js";
 
@@ -50,6 +39,8 @@ export interface RunContext {
   /** Called as soon as the run id is known (so a caller can clean up after a crash). */
   onRunId?: (runId: string) => void;
   toolVersion: string;
+  /** Where the run's recording goes (src/record/recording.ts); none when absent. */
+  recordingPath?: string;
 }
 
 /**
@@ -71,16 +62,14 @@ export async function runScenario(scenario: ResolvedScenario, ctx: RunContext): 
   // User images (image: must exist locally; build: is built here) before the plan names them.
   const userImages = await prepareUserImages(scenario, ctx, steps);
   const plan: ExecutionPlan = buildPlan({ scenario, runId, image: ctx.image, dataPlane, userImages: userImages.images });
-  // Paths get their own statistics only when the mix has several (isolation by path).
-  const paths = [...new Set(scenario.load.requests.map((r) => r.path))];
-  const recorder = new ClientRecorder(plan.windows, {
-    latencyThresholdsUs: clientLatencyThresholds(scenario),
-    paths: paths.length > 1 ? paths : [],
-  });
-  const lagToleranceUs = scenario.load.maxLagMs * 1000;
-  const generator = new GeneratorRecorder({ model: scenario.load.model, rate: scenario.load.rate, windows: plan.windows, lagToleranceUs });
-  const entries: AccessLogEntry[] = [];
-  const events: MeshEvent[] = [];
+  const observers = runObservers(scenario, plan);
+  // Everything the judge reads, written as it arrives (src/record/recording.ts).
+  const recordingPath = ctx.recordingPath;
+  const recording = recordingPath
+    ? await openRecording(recordingPath, { runId, toolVersion: ctx.toolVersion, startedAtEpochMs: t0, scenario, image: ctx.image, userImages: userImages.images }).catch(
+        (err: unknown) => (errors.push({ stage: "observe", message: `no recording of this run (${recordingPath}): ${err instanceof Error ? err.message : String(err)}` }), null),
+      )
+    : null;
   let loadStartEpochMs = 0;
   let scheduler: FaultScheduler | null = null;
   let topology: StartedTopology | null = null;
@@ -107,11 +96,9 @@ export async function runScenario(scenario: ResolvedScenario, ctx: RunContext): 
       adminTransport: transport,
       ...(runDir ? { runDir } : {}),
       onStep: (name, ms) => (steps[`setup.${name}`] = ms),
-      onSidecarLine: (_pod, line) => {
-        const e = dataPlane.parseLogLine(line);
-        if (e) return void entries.push(e);
-        const ev = dataPlane.parseEventLine?.(line);
-        if (ev) events.push(ev);
+      onSidecarLine: (pod, line) => {
+        recording?.line(pod.id, line);
+        observers.line(line);
       },
     });
     teardown.push("stop log streams", () => topology!.stopLogs());
@@ -123,8 +110,8 @@ export async function runScenario(scenario: ResolvedScenario, ctx: RunContext): 
       signal,
       recorder: {
         record(sample) {
-          recorder.record(sample);
-          generator.record(sample);
+          recording?.request(sample);
+          observers.request(sample);
         },
       },
       clock: now,
@@ -171,86 +158,20 @@ export async function runScenario(scenario: ResolvedScenario, ctx: RunContext): 
   const lost = failure.signal.aborted;
   const tEnd = now();
 
-  const meshLog: MeshLog = {
-    entries: entries.filter((e) => e.ts >= loadStartEpochMs),
-    loadStartEpochMs,
+  const timings = { setupMs: tRun - t0, runMs: tTeardown - tRun, teardownMs: tEnd - tTeardown, steps };
+  const environment = {
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    docker: ctx.dockerVersion,
+    dataPlane: dataPlane.name,
+    image: ctx.image,
   };
-  const client = recorder.stats();
-  const ran = loadStartEpochMs > 0 && !interrupted && !lost;
-  const faults = faultRecords(scenario, scheduler?.records() ?? [], meshLog);
-  const meshEvents = events.filter((e) => e.kind !== "attempt" || e.ts >= loadStartEpochMs);
-  const edges = withAttemptStats(edgeStats(scenario, meshLog), edgeAttemptStats(scenario, meshLog.entries, meshEvents, { loadStartEpochMs }));
-  // Ejections that began during set-up are kept (with a negative `at`).
-  const replicas = withPolicyEvents(replicaStats(scenario, meshLog), events, loadStartEpochMs);
-  const timeline = loadStartEpochMs > 0 ? meshTimeline(scenario, meshLog) : undefined;
-  let attribution: RunReport["attribution"];
-  try {
-    if (ran) {
-      attribution = attributeFailures({
-        scenario,
-        failed: recorder.failed(),
-        entries: meshLog.entries,
-        events: meshEvents,
-        loadStartEpochMs,
-        faults: attributionFaults(scenario.faults, faults, scenario),
-      });
-    }
-  } catch (err) {
-    // A harness bug: said as one, and the report is still written.
-    errors.push({ stage: "observe", message: `failure attribution failed: ${err instanceof Error ? err.message : String(err)}` });
+  const outcome = { loadStartEpochMs, faults: scheduler?.records() ?? [], load: loadResult, errors, interrupted, lost, timings, environment };
+  if (recording) {
+    await recording.end(outcome);
+    if (recording.error) errors.push({ stage: "observe", message: `the run's recording (${recordingPath}) is incomplete: ${recording.error.message}` });
   }
-  const evaluateProperty = propertyEvaluator({
-    scenario,
-    windows: plan.windows,
-    faults,
-    client,
-    series: recorder.series(scenario.load.durationMs),
-    edges,
-    replicas,
-    meshTimeline: timeline ?? null,
-    entries: meshLog.entries,
-    events: meshEvents,
-    loadStartEpochMs,
-    loadDurationMs: loadResult ? Math.min(scenario.load.durationMs, loadResult.durationMs) : scenario.load.durationMs,
-    attribution: attribution ?? null,
-  });
-  const load = loadResult ? loadRecord(loadResult, scenario.load, generator.stats(scenario.load.durationMs), lagToleranceUs) : undefined;
-  const checks: CheckResult[] = ran
-    ? judge(scenario, evaluateChecks(scenario.checks, client, plan.windows, evaluateProperty), faults, load)
-    : evaluateChecks(scenario.checks, client, plan.windows).map((c) => ({
-        ...c,
-        status: "error" as const,
-        reason: lost
-          ? "the harness lost the run's infrastructure (see the run's errors), so it could not gather what this check needs: not judged"
-          : "the run did not complete, so this check could not be judged",
-      }));
-  const report = buildReport({
-    runId,
-    toolVersion: ctx.toolVersion,
-    startedAt: new Date(loadStartEpochMs || t0).toISOString(),
-    scenario,
-    checks,
-    windows: plan.windows.map(({ name, start, end }) => ({ name, start, end })),
-    faults,
-    client,
-    edges,
-    replicas,
-    errors,
-    warnings: plan.warnings,
-    interrupted,
-    load,
-    meshTimeline: timeline,
-    timings: { setupMs: tRun - t0, runMs: tTeardown - tRun, teardownMs: tEnd - tTeardown, steps },
-    environment: {
-      node: process.version,
-      platform: `${process.platform}-${process.arch}`,
-      docker: ctx.dockerVersion,
-      dataPlane: dataPlane.name,
-      image: ctx.image,
-    },
-  });
-  if (attribution) report.attribution = attribution;
-  return report;
+  return judgeRun({ ...outcome, scenario, plan, runId, toolVersion: ctx.toolVersion, startedAtEpochMs: t0, observers });
 }
 
 /** What the report says when the infrastructure went away mid-run. */
@@ -276,18 +197,6 @@ async function removeRun(docker: Docker, runId: string, engineLost: boolean): Pr
     throw new Error(`${err instanceof Error ? err.message : String(err)}; once the engine answers again, \`meshquake clean\` removes what is left of ${runId}`);
   }
   if (r.errors.length) throw new Error(r.errors.join("; "));
-}
-
-/**
- * SLO checks over a fault that did not land become inconclusive here; property checks already
- * are (src/verdict/properties/index.ts: it knows which faults each one was judged over, the whole
- * load's included) and keep the status they observed in their evidence. Then every check over a
- * window where an open load's generator fell behind becomes inconclusive too.
- */
-function judge(scenario: ResolvedScenario, results: CheckResult[], faults: FaultRecord[], load: LoadRecord | undefined): CheckResult[] {
-  const landed = inconclusiveWhereFaultsDidNotLand(results, scenario.checks, faults);
-  const judged = results.map((r, i) => (scenario.checks[i]?.kind === "property" ? r : landed[i]!));
-  return inconclusiveWhereGeneratorFellBehind(judged, scenario.checks, load);
 }
 
 /** Builds or finds every user image; a failure is the run's "images" error (exit 3), never a throw. */

@@ -14,6 +14,13 @@ export const EXIT = {
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
+/** Most severe first: interrupted, harness error, usage, failed check, inconclusive, passed. */
+export function worstExit(codes: number[]): number {
+  const order = [EXIT.interrupted, EXIT.harness, EXIT.usage, EXIT.failed, EXIT.inconclusive, EXIT.passed];
+  for (const c of order) if (codes.includes(c)) return c;
+  return EXIT.passed;
+}
+
 const RANK: Record<Verdict, number> = { passed: 0, inconclusive: 1, failed: 2, error: 3 };
 
 /** error > failed > inconclusive > passed; a run without checks and without errors passed. */

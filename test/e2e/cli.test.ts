@@ -1,4 +1,4 @@
-import { mkdtemp, readFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -10,6 +10,16 @@ import { cli } from "./run-cli.js";
 
 const readReport = async (out: string, name: string) => JSON.parse(await readFile(join(out, name, "report.json"), "utf8")) as RunReport;
 const docker = testDocker();
+const JUDGE_SCENARIO = `name: judge-me
+seed: 3
+services:
+  frontend: { calls: [payments] }
+  payments: { replicas: 2, latency: 1ms..2ms }
+load: { target: frontend, rate: 40, duration: 4s }
+checks:
+  - slo: p(99) < 2s
+    window: whole
+`;
 
 beforeAll(async () => {
   await testImage(); // build once, outside the timed runs
@@ -52,6 +62,36 @@ describe("meshquake CLI", () => {
     expect(edge.retries).toBeGreaterThan(0);
     expect(edge.attempts).toBeGreaterThan(edge.requests);
     expect(await labelled(docker, report.runId)).toEqual({ containers: 0, networks: 0 });
+  });
+
+  it("judge: the recording judged again gives the run's own report, a tightened threshold flips it, a changed load is refused; without Docker", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "mq-judge-"));
+    const scenario = join(dir, "judge-me.yaml");
+    await writeFile(scenario, JUDGE_SCENARIO);
+    const out = join(dir, "out");
+    const r = await cli(["run", scenario, "--out", out, "--quiet"]);
+    expect(r.code, r.stderr).toBe(0);
+    const recorded = await readFile(join(out, "judge-me", "report.json"), "utf8");
+    // No engine: every judge below would fail at its first Docker call.
+    const env = { DOCKER_HOST: `unix://${join(dir, "no-engine.sock")}` };
+
+    const again = await cli(["judge", join(out, "judge-me"), "--out", join(dir, "again"), "--reporter", "json"], { env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(await readFile(join(dir, "again", "judge-me", "report.json"), "utf8")).toBe(recorded);
+
+    const tighter = join(dir, "tighter.yaml");
+    await writeFile(tighter, JUDGE_SCENARIO.replace("p(99) < 2s", "p(99) < 1ms"));
+    const flipped = await cli(["judge", join(out, "judge-me"), "--scenario", tighter, "--out", join(dir, "tighter")], { env });
+    expect(flipped.code, flipped.stderr).toBe(1);
+    const report = await readReport(join(dir, "tighter"), "judge-me");
+    expect(report.checks.map((c) => [c.name, c.status])).toEqual([["p(99) < 1ms @ whole", "failed"]]);
+    expect(report.client.requests).toBe(JSON.parse(recorded).client.requests);
+
+    const other = join(dir, "other.yaml");
+    await writeFile(other, JUDGE_SCENARIO.replace("rate: 40", "rate: 41"));
+    const refused = await cli(["judge", join(out, "judge-me"), "--scenario", other, "--out", join(dir, "other")], { env });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/other\.yaml:\d+:\d+ .*load differs from the recorded run's/);
   });
 
   it("the demo fails its fault-window check because of its fault and exits 1", async () => {
