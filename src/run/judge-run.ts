@@ -4,7 +4,7 @@
 // the same order, so a recording judged again gives the run's own report.
 import { dataPlaneFor } from "../dataplane/registry.js";
 import type { AccessLogEntry, MeshEvent } from "../dataplane/types.js";
-import { loadRecord } from "../load/load-driver.js";
+import { loadRecord } from "../load/load-record.js";
 import { edgeAttemptStats, withAttemptStats } from "../observe/attempts.js";
 import { attributeFailures, attributionFaults } from "../observe/attribution.js";
 import { ClientRecorder, type ClientSample } from "../observe/client-recorder.js";
