@@ -46,13 +46,17 @@ export async function runCommand(files: string[], o: RunOptions, io: CliIo, ctx:
     for (const scenario of scenarios) {
       if (stop.signal.aborted) break;
       log(`▶ ${scenario.name} (${scenario.source.file})`);
+      // With --repeat, each run's recording sits beside its report in runs/ (run-<n>.recording.ndjson.gz).
+      let runNumber = 0;
+      const recordingPath = (s: ResolvedScenario) =>
+        (o.repeat ?? 1) > 1 ? join(o.out, s.name, "runs", `run-${++runNumber}.${RECORDING_FILE}`) : join(o.out, s.name, RECORDING_FILE);
       const runOnce = async (s: ResolvedScenario) => {
         const report = await runOnEngine(engine, s, {
           log: (l) => log(`  ${l}`),
           signal: stop.signal,
           hurry: stop.hurry,
           toolVersion: ctx.version,
-          recordingPath: join(o.out, s.name, RECORDING_FILE),
+          recordingPath: recordingPath(s),
         });
         debugTimings(report);
         return report;
@@ -84,9 +88,9 @@ function debugTimings(report: RunReport): void {
 }
 
 /**
- * --repeat: the runs one after another (src/run/repeat.ts), each one's report.json kept in
- * <out>/<name>/runs/; the last run's report carries the aggregate (`repeat`) and is the one the
- * reporters render.
+ * --repeat: the runs one after another (src/run/repeat.ts), each one's report.json and recording
+ * kept in <out>/<name>/runs/; the last run's report carries the aggregate (`repeat`) and is the
+ * one the reporters render.
  */
 async function repeatScenario(
   scenario: ResolvedScenario,

@@ -19,6 +19,8 @@ export interface RunOptions {
   seed?: number;
   /** Let a file import from outside its folder (as --allow-outside-imports). */
   allowOutsideImports?: boolean;
+  /** Write the run's recording there (`meshquake judge` reads it; docs/recording.md); default: none. */
+  recordingPath?: string;
 }
 
 /** A scenario file with errors: nothing ran. `problems` holds every one, located. */
@@ -39,7 +41,7 @@ export async function run(scenario: string | ResolvedScenario, options: RunOptio
   const signal = options.signal ?? new AbortController().signal;
   const { readyEngine, runOnEngine } = await import("../run/engine.js");
   const engine = await readyEngine({ env: options.env ?? process.env, log, signal });
-  return runOnEngine(engine, resolved, { log, signal, toolVersion: packageVersion() });
+  return runOnEngine(engine, resolved, { log, signal, toolVersion: packageVersion(), ...(options.recordingPath ? { recordingPath: options.recordingPath } : {}) });
 }
 
 async function readValid(file: string, options: RunOptions): Promise<ResolvedScenario> {

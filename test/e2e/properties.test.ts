@@ -174,5 +174,11 @@ describe("a fault that did not land (CLI, --repeat 2)", () => {
     expect(r.stdout).toContain("repeat  2 runs, a check passes the gate when it passed in every run: INCONCLUSIVE  exit 4");
     const runs = await Promise.all([1, 2].map(async (i) => JSON.parse(await readFile(join(dir, "out", "fault-that-never-lands", "runs", `run-${i}.json`), "utf8")) as RunReport));
     expect(runs.map((x) => x.scenario.seed)).toEqual([2, 3]);
+    // Each run's recording beside its report: judging the second gives the second run's own report.
+    const judged = await cli(["judge", join(dir, "out", "fault-that-never-lands", "runs", "run-2.recording.ndjson.gz"), "--out", join(dir, "judged"), "--reporter", "json"]);
+    expect(judged.code, judged.stderr).toBe(4);
+    expect(await readFile(join(dir, "judged", "fault-that-never-lands", "report.json"), "utf8")).toBe(
+      await readFile(join(dir, "out", "fault-that-never-lands", "runs", "run-2.json"), "utf8"),
+    );
   });
 });
