@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { dataPlaneFor } from "../dataplane/registry.js";
 import { buildPlan } from "../plan/plan.js";
 import { judgeScopeProblems } from "../record/judge-scope.js";
-import { readRecording, RECORDING_FILE, RecordingError, type Recording } from "../record/recording.js";
+import { MeshLogStore } from "../record/mesh-log-store.js";
+import { readRecordingStart, RECORDING_FILE, RecordingError, streamRecording, type RecordingEnd, type RecordingStart } from "../record/recording.js";
 import { judgeRun, runObservers } from "../run/judge-run.js";
 import { formatProblem } from "../scenario/format-problem.js";
 import type { ResolvedScenario } from "../scenario/types.js";
@@ -23,19 +24,18 @@ export interface JudgeOptions extends Pick<LoadOptions, "allowOutsideImports"> {
 }
 
 export async function judgeCommand(target: string, o: JudgeOptions, io: CliIo, ctx: { color: boolean }): Promise<number> {
-  let recording: Recording;
-  try {
-    const isDir = await stat(target).then((s) => s.isDirectory(), () => false);
-    recording = await readRecording(isDir ? join(target, RECORDING_FILE) : target);
-  } catch (err) {
+  const isDir = await stat(target).then((s) => s.isDirectory(), () => false);
+  const path = isDir ? join(target, RECORDING_FILE) : target;
+  const refused = (err: unknown): number => {
     if (!(err instanceof RecordingError)) throw err;
     io.stderr(`meshquake: ${safeLine(err.message)}\n`);
     return EXIT.usage;
-  }
-  const { start, end } = recording;
-  if (end === null) {
-    io.stderr(`meshquake: ${safeLine(target)}: the run ${start.runId} stopped before its recording was complete (its harness was killed?): nothing to judge\n`);
-    return EXIT.harness;
+  };
+  let start: RecordingStart;
+  try {
+    start = await readRecordingStart(path);
+  } catch (err) {
+    return refused(err);
   }
   let scenario: ResolvedScenario = start.scenario;
   if (o.scenario) {
@@ -47,19 +47,36 @@ export async function judgeCommand(target: string, o: JudgeOptions, io: CliIo, c
     scenario = edited;
   }
   const plan = buildPlan({ scenario, runId: start.runId, image: start.image, dataPlane: dataPlaneFor(scenario.dataPlane), userImages: start.userImages });
-  const observers = runObservers(scenario, plan);
-  for (const sample of recording.requests) observers.request(sample);
-  for (const { line } of recording.lines) observers.line(line);
-  const { t: _end, ...outcome } = end;
-  const report = judgeRun({
-    ...outcome,
-    scenario,
-    plan,
-    runId: start.runId,
-    toolVersion: start.toolVersion,
-    startedAtEpochMs: start.startedAtEpochMs,
-    observers,
-  });
-  const artefactCode = await writeAll(report, o.out, o.reporter, io, ctx.color);
-  return worstExit([report.exitCode, artefactCode]);
+  // The recording streamed through the run's own observers, into a log on disk: memory stays flat.
+  const store = await MeshLogStore.create();
+  try {
+    const observers = runObservers(scenario, plan, store);
+    let end: RecordingEnd | null;
+    try {
+      ({ end } = await streamRecording(path, { request: (sample) => observers.request(sample), line: (_pod, line) => observers.line(line) }));
+    } catch (err) {
+      return refused(err);
+    }
+    await store.finish();
+    if (end === null) {
+      io.stderr(`meshquake: ${safeLine(target)}: the run ${start.runId} stopped before its recording was complete (its harness was killed?): nothing to judge\n`);
+      return EXIT.harness;
+    }
+    if (store.error) throw new Error(`could not keep the recording's sidecar log on disk: ${store.error.message}`);
+    const { t: _end, ...outcome } = end;
+    const report = judgeRun({
+      ...outcome,
+      scenario,
+      plan,
+      runId: start.runId,
+      toolVersion: start.toolVersion,
+      startedAtEpochMs: start.startedAtEpochMs,
+      observers,
+      meshLog: store,
+    });
+    const artefactCode = await writeAll(report, o.out, o.reporter, io, ctx.color);
+    return worstExit([report.exitCode, artefactCode]);
+  } finally {
+    store.dispose();
+  }
 }

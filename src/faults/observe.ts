@@ -46,7 +46,7 @@ const empty = (observedBy: ObservedBy, note: string | null): FaultObservation =>
 export function observeFault(
   fault: ResolvedFault,
   timing: FaultTiming | undefined,
-  entries: readonly AccessLogEntry[],
+  entries: Iterable<AccessLogEntry>,
   replicasOf: (service: string) => number,
 ): FaultObservation {
   const observedBy = timing?.observedBy ?? FAULT_KIND_FACTS[fault.kind].observedBy;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { AccessLogEntry, AttemptEntry, MeshEvent } from "../dataplane/types.js";
 import type { EdgeStats } from "../report/types.js";
-import { edgeAttemptStats, joinAttempts, withAttemptStats } from "./attempts.js";
+import { edgeAttemptStats, joinAttempts, withAttemptStats, type RequestAttempts } from "./attempts.js";
+import type { MeshRow } from "./mesh-rows.js";
 
 const T0 = 1_700_000_000_000;
 const scenario = {
@@ -70,14 +71,15 @@ const events: MeshEvent[] = [
 
 describe("joinAttempts", () => {
   it("gives each outbound request its tries, in order, within its own pod", () => {
-    const joined = joinAttempts(entries, events);
+    const joined: RequestAttempts[] = [];
+    joinAttempts([...events, ...entries], (j) => joined.push(j));
     expect(joined.map((j) => j.attempts.map((a) => a.replica))).toEqual([[1], [0, 1], [0, 2, 0], [0], [2]]);
   });
 });
 
 describe("edgeAttemptStats", () => {
   it("counts tries per replica, retries per request, failover and why requests and tries ended", () => {
-    const [edge] = edgeAttemptStats(scenario, entries, events, { loadStartEpochMs: T0, examples: 1 });
+    const [edge] = edgeAttemptStats(scenario, [...events, ...entries], { loadStartEpochMs: T0, examples: 1 });
     expect(edge).toEqual({
       from: "checkout",
       to: "payments",
@@ -105,11 +107,36 @@ describe("edgeAttemptStats", () => {
   });
 
   it("fills the optional EdgeStats fields and leaves other edges alone", () => {
-    const stats = edgeAttemptStats(scenario, entries, events, { loadStartEpochMs: T0 });
+    const stats = edgeAttemptStats(scenario, [...events, ...entries], { loadStartEpochMs: T0 });
     const base: EdgeStats = { from: "checkout", to: "payments", requests: 5, attempts: 9, retries: 4, statusCounts: {}, byReplica: {} };
     const other: EdgeStats = { ...base, from: "frontend", to: "checkout" };
     const [merged, untouched] = withAttemptStats([base, other], stats);
     expect(merged).toMatchObject({ requests: 5, attemptsByReplica: { 0: 4, 1: 2, 2: 2 }, budgetDenied: 1 });
     expect(untouched).toBe(other);
+  });
+});
+
+describe("joinAttempts as the log streams by", () => {
+  it("takes a try logged just after its request (one its timeout cut), and lets a request go once its pod's log has moved on", () => {
+    const done: string[] = [];
+    const stream: MeshRow[] = [
+      request("checkout-0.1", { retries: 1 }),
+      attempt("checkout-0.1", 0, 100, failed),
+      attempt("checkout-0.1", 1, 101),
+      // The same pod's log, five seconds on and a while later: checkout-0.1 is let go before the stream ends.
+      ...Array.from({ length: 2000 }, (_, i) => request(`checkout-0.${i + 2}`, { ts: T0 + 5000 + i })),
+    ];
+    const seen: string[] = [];
+    const rows = (function* () {
+      for (const r of stream) {
+        seen.push("requestId" in r ? String(r.requestId) : "?");
+        yield r;
+      }
+    })();
+    joinAttempts(rows, ({ request: r, attempts }, seq) => {
+      if (seq === 0) done.push(`${r.requestId}:${attempts.map((a) => a.replica).join("")}`);
+      if (seq === 0) done.push(seen.length < stream.length ? "before the end" : "at the end");
+    });
+    expect(done).toEqual(["checkout-0.1:01", "before the end"]);
   });
 });

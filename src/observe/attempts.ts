@@ -4,6 +4,7 @@
 import type { AccessLogEntry, AttemptEntry, MeshEvent } from "../dataplane/types.js";
 import type { AttemptTrace, EdgeStats } from "../report/types.js";
 import type { ResolvedScenario } from "../scenario/types.js";
+import { isEvent, tap, type MeshRow } from "./mesh-rows.js";
 
 /** One outbound request and its tries, in the order they were sent. */
 export interface RequestAttempts {
@@ -30,41 +31,91 @@ export function isAttempt(e: MeshEvent): e is AttemptEntry {
 }
 
 /**
- * Outbound requests with their tries, joined on (caller pod, request id). Tries are ordered by
- * start time; ties keep the order of the log (one sidecar logs in the order things ended, and a
- * retry never ends before the try it replaces). Requests without an id (older logs) get no tries.
+ * Outbound requests with their tries, joined on (caller pod, request id), as the rows stream by
+ * in the order the sidecars logged them: a request and its tries are held only until the join is
+ * done, so memory follows the requests in flight, not the run. One sidecar logs in the order
+ * things end, so a request's tries come before its own line, except a try its timeout cut, logged
+ * just after: a request waits JOIN_GRACE_MS of its pod's log time for such late tries. Tries are
+ * ordered by start time; ties keep the order of the log (a retry never ends before the try it
+ * replaces). Requests without an id (older logs) get no tries. Calls `each` in an order close to
+ * the log's; `seq` is the request's place among the outbound requests.
  */
-export function joinAttempts(entries: readonly AccessLogEntry[], events: readonly MeshEvent[]): RequestAttempts[] {
-  const byRequest = new Map<string, AttemptEntry[]>();
-  for (const e of events) {
-    if (!isAttempt(e) || e.requestId === null) continue;
-    const key = `${e.pod}\u0000${e.requestId}`;
-    const list = byRequest.get(key);
-    if (list) list.push(e);
-    else byRequest.set(key, [e]);
+export function joinAttempts(rows: Iterable<MeshRow>, each: (joined: RequestAttempts, seq: number) => void): void {
+  const early = new Map<string, AttemptEntry[]>();
+  const waiting = new Map<string, { joined: RequestAttempts; seq: number; doneAt: number }>();
+  /** Per pod, the latest end of anything its access log said: that sidecar's log time. */
+  const clock = new Map<string, number>();
+  let seq = 0;
+  let sinceSweep = 0;
+  const finish = (key: string, w: { joined: RequestAttempts; seq: number }) => {
+    waiting.delete(key);
+    const tries = w.joined.attempts.map((a, i) => ({ a, i })).sort((x, y) => x.a.ts - y.a.ts || x.i - y.i);
+    each({ request: w.joined.request, attempts: tries.map((x) => x.a) }, w.seq);
+  };
+  const sweep = () => {
+    for (const [key, w] of waiting) if ((clock.get(w.joined.request.pod) ?? 0) > w.doneAt) finish(key, w);
+    for (const [key, list] of early) {
+      const now = clock.get(list[0]!.pod) ?? 0;
+      if (list.every((a) => a.ts + a.durationMs + ORPHAN_MS < now)) early.delete(key);
+    }
+  };
+  for (const row of rows) {
+    if (isEvent(row)) {
+      if (!isAttempt(row) || row.requestId === null) continue;
+      const key = `${row.pod}\u0000${row.requestId}`;
+      const w = waiting.get(key);
+      if (w) w.joined.attempts.push(row);
+      else push(early, key, row);
+      continue;
+    }
+    const end = row.ts + row.durationMs;
+    if (end > (clock.get(row.pod) ?? 0)) clock.set(row.pod, end);
+    if (row.direction === "outbound") {
+      const n = seq++;
+      const joined: RequestAttempts = { request: row, attempts: [] };
+      if (!row.requestId) each(joined, n);
+      else {
+        const key = `${row.pod}\u0000${row.requestId}`;
+        joined.attempts = early.get(key) ?? [];
+        early.delete(key);
+        const previous = waiting.get(key);
+        if (previous) finish(key, previous);
+        waiting.set(key, { joined, seq: n, doneAt: end + JOIN_GRACE_MS });
+      }
+    }
+    if (++sinceSweep >= SWEEP_EVERY) {
+      sinceSweep = 0;
+      sweep();
+    }
   }
-  const out: RequestAttempts[] = [];
-  for (const request of entries) {
-    if (request.direction !== "outbound") continue;
-    const list = request.requestId ? (byRequest.get(`${request.pod}\u0000${request.requestId}`) ?? []) : [];
-    out.push({ request, attempts: list.map((a, i) => ({ a, i })).sort((x, y) => x.a.ts - y.a.ts || x.i - y.i).map((x) => x.a) });
-  }
-  return out;
+  for (const [key, w] of [...waiting].sort(([, a], [, b]) => a.seq - b.seq)) finish(key, w);
+}
+
+/** How long (log time) a request waits for tries logged after it. */
+export const JOIN_GRACE_MS = 2000;
+/** Tries whose request never shows within this long (log time) are dropped; longer than any request lasts. */
+const ORPHAN_MS = 120_000;
+const SWEEP_EVERY = 1000;
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }
 
 /**
  * Per caller→callee edge of the scenario: what the caller's sidecars did try by try. Requests
  * and tries are counted only for edges the scenario declares; `examples` keeps the first few
- * retried requests (times relative to `loadStartEpochMs`).
+ * retried requests (times relative to `loadStartEpochMs`). `rows`: access-log entries and mesh
+ * events, merged in the order they were logged.
  */
 export function edgeAttemptStats(
   scenario: Pick<ResolvedScenario, "services">,
-  entries: readonly AccessLogEntry[],
-  events: readonly MeshEvent[],
+  rows: Iterable<MeshRow>,
   opts: { loadStartEpochMs: number; examples?: number },
 ): EdgeAttemptStats[] {
   const maxExamples = opts.examples ?? 10;
-  const edges = new Map<string, EdgeAttemptStats>();
+  const edges = new Map<string, EdgeAttemptStats & { picked: { seq: number; trace: AttemptTrace }[] }>();
   for (const s of scenario.services) {
     for (const to of s.calls) {
       edges.set(`${s.name}>${to}`, {
@@ -78,19 +129,20 @@ export function edgeAttemptStats(
         failover: { otherReplica: 0, sameReplica: 0 },
         budgetDenied: 0,
         examples: [],
+        picked: [],
       });
     }
   }
-  for (const e of events) {
-    if (!isAttempt(e)) continue;
-    const edge = edges.get(`${podService(e.pod)}>${e.route}`);
-    if (!edge) continue;
-    count(edge.attemptsByReplica, e.replica);
-    count(edge.attemptOutcomes, e.outcome);
-  }
-  for (const { request, attempts } of joinAttempts(entries, events)) {
+  const counted = tap(rows, (r) => {
+    if (!isEvent(r) || !isAttempt(r)) return;
+    const edge = edges.get(`${podService(r.pod)}>${r.route}`);
+    if (!edge) return;
+    count(edge.attemptsByReplica, r.replica);
+    count(edge.attemptOutcomes, r.outcome);
+  });
+  joinAttempts(counted, ({ request, attempts }, seq) => {
     const edge = edges.get(`${podService(request.pod)}>${request.route}`);
-    if (!edge) continue;
+    if (!edge) return;
     // The log's own retry count is authoritative; tries fill in where they were logged.
     const sent = attempts.filter((a) => a.outcome !== "not-sent");
     const retries = Math.max(request.retries, sent.length - 1);
@@ -102,9 +154,13 @@ export function edgeAttemptStats(
       if (sent[i]!.replica === sent[i - 1]!.replica) edge.failover.sameReplica++;
       else edge.failover.otherReplica++;
     }
-    if (retries > 0 && sent.length > 0 && edge.examples.length < maxExamples) edge.examples.push(trace(request, sent, opts.loadStartEpochMs));
-  }
-  return [...edges.values()];
+    if (retries > 0 && sent.length > 0) {
+      // The first few in log order, whatever order the join finished them in.
+      edge.picked.push({ seq, trace: trace(request, sent, opts.loadStartEpochMs) });
+      if (edge.picked.length > maxExamples) edge.picked.sort((a, b) => a.seq - b.seq).pop();
+    }
+  });
+  return [...edges.values()].map(({ picked, ...edge }) => ({ ...edge, examples: picked.sort((a, b) => a.seq - b.seq).map((p) => p.trace) }));
 }
 
 function trace(request: AccessLogEntry, attempts: AttemptEntry[], loadStartEpochMs: number): AttemptTrace {

@@ -11,12 +11,12 @@ const chain = (policies = {}) =>
     load: { target: "front", rate: 100, model: "closed", arrivals: "constant", connections: 8, maxInFlight: 8, timeoutMs: 10_000, maxLagMs: 10, durationMs: 5000, requests: [] },
   });
 
-function attribute(sc: ReturnType<typeof chain>, behave: Behaviour, extra: { faults?: AttributionFault[]; out?: (c: string, s: string, r: number, t: number) => boolean } = {}) {
+function attribute(sc: ReturnType<typeof chain>, behave: Behaviour, extra: { faults?: AttributionFault[]; out?: (c: string, s: string, r: number, t: number) => boolean; traceBatch?: number } = {}) {
   const run = simulate(sc, { behave, out: extra.out });
   const failed = run.samples
     .filter((s) => isClientError(s.status))
     .map((s) => ({ id: s.id ?? null, startMs: s.startUs / 1000, latencyUs: s.latencyUs, status: s.status, path: s.path ?? null }));
-  return attributeFailures({ scenario: sc, failed: { requests: failed, dropped: 0 }, entries: run.entries, events: run.events, loadStartEpochMs: T0, faults: extra.faults ?? [] });
+  return attributeFailures({ scenario: sc, failed: { requests: failed, dropped: 0 }, entries: run.entries, events: run.events, loadStartEpochMs: T0, faults: extra.faults ?? [], traceBatch: extra.traceBatch });
 }
 
 const abortHalf: Behaviour = (s, _r, _t, random) => (s === "payments" && random() < 0.5 ? { status: 503, fault: "payments-abort" } : null);
@@ -28,6 +28,13 @@ describe("attributeFailures", () => {
     expect(a).toMatchObject({ examined: a.failed, traced: a.failed, notKept: 0, byCause: { "injected-fault": a.failed }, byFault: { "payments-abort": a.failed } });
     expect(a.byEdge).toEqual([{ from: "checkout", to: "payments", failed: a.failed, byCause: { "injected-fault": a.failed } }]);
     expect(a.examples[0]).toMatchObject({ cause: "injected-fault", edge: { from: "checkout", to: "payments" }, fault: "payments-abort", hops: ["front-0", "checkout-0"] });
+  });
+
+  it("traces failed requests a batch at a time (a pass over the log each) with the same result as all at once", () => {
+    const sc = chain({ payments: policy({ attempts: 2 }) });
+    const all = attribute(sc, abortHalf);
+    expect(all.failed).toBeGreaterThan(20);
+    expect(attribute(sc, abortHalf, { traceBatch: 7 })).toEqual(all);
   });
 
   it("names retries exhausted, and what the last try hit", () => {

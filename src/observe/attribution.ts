@@ -50,13 +50,15 @@ export interface AttributionFault {
 export interface AttributionInput {
   scenario: Pick<ResolvedScenario, "services" | "load" | "policies">;
   failed: { requests: readonly FailedRequest[]; dropped: number };
-  /** Sidecar access-log entries and mesh events (tries), epoch ms. */
-  entries: readonly AccessLogEntry[];
-  events: readonly MeshEvent[];
+  /** Sidecar access-log entries and mesh events (tries), epoch ms; each read a few times (src/observe/mesh-rows.ts). */
+  entries: Iterable<AccessLogEntry>;
+  events: Iterable<MeshEvent>;
   loadStartEpochMs: number;
   faults: readonly AttributionFault[];
   /** Examples kept per cause. Default 3. */
   examplesPerCause?: number;
+  /** Failed requests traced per pass over the log. Default TRACE_BATCH. */
+  traceBatch?: number;
 }
 
 interface Explanation {
@@ -91,7 +93,8 @@ export function attributionFaults(
 
 export function attributeFailures(input: AttributionInput): FailureAttribution {
   const ingress = input.scenario.load.target;
-  const index = new TraceIndex(input.entries, input.events);
+  // Indexed for one batch of failed requests at a time: memory follows the batch, not the run.
+  let index = TraceIndex.EMPTY;
   const rel = (epochMs: number) => epochMs - input.loadStartEpochMs;
   const examplesPerCause = input.examplesPerCause ?? 3;
   const notes: string[] = [];
@@ -238,7 +241,15 @@ export function attributeFailures(input: AttributionInput): FailureAttribution {
     return explainInbound(entry, [], 0);
   };
 
-  for (const f of input.failed.requests) {
+  const requests = input.failed.requests;
+  const batchSize = Math.max(1, input.traceBatch ?? TRACE_BATCH);
+  for (let at = 0; at < requests.length; at += batchSize) {
+    const batch = requests.slice(at, at + batchSize);
+    index = new TraceIndex(input.entries, input.events, new Set(batch.flatMap((f) => (f.id === null ? [] : [f.id]))));
+    for (const f of batch) explainOne(f);
+  }
+
+  function explainOne(f: FailedRequest): void {
     const x = explain(f);
     byCause[x.cause] = (byCause[x.cause] ?? 0) + 1;
     if (x.fault) byFault[x.fault] = (byFault[x.fault] ?? 0) + 1;
@@ -278,8 +289,16 @@ function sortCounts(counts: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(counts).sort(([a, x], [b, y]) => y - x || a.localeCompare(b)));
 }
 
-/** The log entries of a run, indexed for the walk. */
+/** Failed requests traced per pass over the log: what one pass holds is their entries and tries. */
+export const TRACE_BATCH = 5000;
+
+/**
+ * The log entries of some client requests (their x-request-ids, `traces`), indexed for the walk:
+ * every entry carrying one of those ids, the callee side of their calls and their tries. Two
+ * passes: the entries of the traces (which name the calls' request ids), then the rows of those calls.
+ */
 class TraceIndex {
+  static readonly EMPTY = new TraceIndex([], [], new Set());
   readonly #byTrace = new Map<string, AccessLogEntry[]>();
   readonly #tries = new Map<string, AttemptEntry[]>();
   readonly #inbound = new Map<string, AccessLogEntry[]>();
@@ -287,18 +306,25 @@ class TraceIndex {
   readonly #forwards = new Map<string, boolean>();
   hasTraceIds = false;
 
-  constructor(entries: readonly AccessLogEntry[], events: readonly MeshEvent[]) {
+  constructor(entries: Iterable<AccessLogEntry>, events: Iterable<MeshEvent>, traces: ReadonlySet<string>) {
+    const calls = new Set<string>();
     for (const e of entries) {
       if (e.healthCheck) continue;
       if (e.traceId) {
         this.hasTraceIds = true;
-        push(this.#byTrace, e.traceId, e);
+        if (traces.has(e.traceId)) {
+          push(this.#byTrace, e.traceId, e);
+          if (e.direction === "outbound" && e.requestId) calls.add(e.requestId);
+        }
       }
       if (e.direction === "outbound") this.#forwards.set(e.pod, (this.#forwards.get(e.pod) ?? false) || Boolean(e.traceId));
-      if (e.direction === "inbound" && e.requestId) push(this.#inbound, `${e.pod}\u0000${e.requestId}`, e);
+    }
+    if (calls.size === 0) return;
+    for (const e of entries) {
+      if (!e.healthCheck && e.direction === "inbound" && e.requestId && calls.has(e.requestId)) push(this.#inbound, `${e.pod}\u0000${e.requestId}`, e);
     }
     for (const e of events) {
-      if (e.kind === "attempt" && e.requestId) push(this.#tries, `${e.pod}\u0000${e.requestId}`, e);
+      if (e.kind === "attempt" && e.requestId && calls.has(e.requestId)) push(this.#tries, `${e.pod}\u0000${e.requestId}`, e);
     }
     for (const list of this.#tries.values()) list.sort((a, b) => a.ts - b.ts);
   }

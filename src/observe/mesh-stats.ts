@@ -8,7 +8,7 @@ import type { ResolvedScenario } from "../scenario/types.js";
 
 /** A request-level view of the mesh during load: sidecar access-log entries from [start, end) epoch ms. */
 export interface MeshLog {
-  entries: AccessLogEntry[];
+  entries: Iterable<AccessLogEntry>;
   loadStartEpochMs: number;
 }
 

@@ -108,10 +108,35 @@ export class RecordingError extends Error {
   override name = "RecordingError";
 }
 
-/** Reads a whole recording. Lines are checked for their kind; a version from the future is refused. */
+/** Where a recording's requests and sidecar lines go as they are read. */
+export interface RecordingSink {
+  request(sample: ClientSample): void;
+  line(pod: string, line: string): void;
+}
+
+/** Reads a whole recording into memory (small ones; `streamRecording` holds nothing). */
 export async function readRecording(path: string): Promise<Recording> {
   const requests: ClientSample[] = [];
   const lines: Recording["lines"] = [];
+  const { start, end } = await streamRecording(path, { request: (s) => requests.push(s), line: (pod, line) => lines.push({ pod, line }) });
+  return { start, requests, lines, end };
+}
+
+/** The start line alone: what was run, to decide how to judge it before reading the rest. */
+export async function readRecordingStart(path: string): Promise<RecordingStart> {
+  return (await scan(path, null)).start;
+}
+
+/**
+ * Reads a recording line by line into `sink`, in the order it was written, keeping nothing.
+ * Lines are checked for their kind; a version from the future is refused.
+ */
+export async function streamRecording(path: string, sink: RecordingSink): Promise<{ start: RecordingStart; end: RecordingEnd | null }> {
+  return scan(path, sink);
+}
+
+/** `sink` null: stop after the start line. */
+async function scan(path: string, sink: RecordingSink | null): Promise<{ start: RecordingStart; end: RecordingEnd | null }> {
   let start: RecordingStart | null = null;
   let end: RecordingEnd | null = null;
   let n = 0;
@@ -135,16 +160,17 @@ export async function readRecording(path: string): Promise<Recording> {
           throw new RecordingError(`${path}: recording version ${obj.version} is newer than this meshquake reads (${RECORDING_VERSION}); use a newer meshquake`);
         }
         start = obj;
+        if (sink === null) break;
         continue;
       }
       switch (obj.t) {
         case "request": {
           const { t: _t, ...sample } = obj;
-          requests.push(sample);
+          sink!.request(sample);
           break;
         }
         case "line":
-          lines.push({ pod: obj.pod, line: obj.line });
+          sink!.line(obj.pod, obj.line);
           break;
         case "end":
           end = obj;
@@ -159,7 +185,10 @@ export async function readRecording(path: string): Promise<Recording> {
     if (code === "ENOENT") throw new RecordingError(`${path}: no such recording`);
     if (code === "Z_DATA_ERROR" || code === "Z_BUF_ERROR") throw new RecordingError(`${path}: not a gzip file, or cut short (${(err as Error).message})`);
     throw err;
+  } finally {
+    input.destroy();
+    file.destroy();
   }
   if (!start) throw new RecordingError(`${path}: empty recording`);
-  return { start, requests, lines, end };
+  return { start, end };
 }

@@ -3,7 +3,6 @@
 // topology is gone; `meshquake judge` calls it on a recording, through the same recorders fed in
 // the same order, so a recording judged again gives the run's own report.
 import { dataPlaneFor } from "../dataplane/registry.js";
-import type { AccessLogEntry, MeshEvent } from "../dataplane/types.js";
 import { loadRecord } from "../load/load-record.js";
 import { edgeAttemptStats, withAttemptStats } from "../observe/attempts.js";
 import { attributeFailures, attributionFaults } from "../observe/attribution.js";
@@ -11,6 +10,7 @@ import { ClientRecorder, type ClientSample } from "../observe/client-recorder.js
 import { GeneratorRecorder } from "../observe/generator-recorder.js";
 import { edgeStats, faultRecords, replicaStats, type MeshLog } from "../observe/mesh-stats.js";
 import { meshTimeline } from "../observe/mesh-timeline.js";
+import { isEvent, meshRows, select, view, type MeshRow } from "../observe/mesh-rows.js";
 import { withPolicyEvents } from "../observe/policy-events.js";
 import type { ExecutionPlan } from "../plan/types.js";
 import type { RecordingEnd } from "../record/recording.js";
@@ -22,18 +22,24 @@ import { inconclusiveWhereFaultsDidNotLand } from "../verdict/fault-landing.js";
 import { inconclusiveWhereGeneratorFellBehind } from "../verdict/generator.js";
 import { clientLatencyThresholds, propertyEvaluator } from "../verdict/properties/index.js";
 
-/** The streaming aggregates a run keeps of its client requests, fed as they settle. */
+/**
+ * What a run keeps as it goes: streaming aggregates of its client requests, fed as they settle,
+ * and the sidecars' lines, parsed and handed to `log` (in a run, a store on disk: the judge reads
+ * it after, a few passes, so memory does not follow the traffic).
+ */
 export interface RunObservers {
   client: ClientRecorder;
   generator: GeneratorRecorder;
-  /** Sidecar lines, parsed by the scenario's data plane. */
-  entries: AccessLogEntry[];
-  events: MeshEvent[];
   request(sample: ClientSample): void;
   line(line: string): void;
 }
 
-export function runObservers(scenario: ResolvedScenario, plan: Pick<ExecutionPlan, "windows">): RunObservers {
+/** Where the parsed sidecar lines go, in the order they arrived. */
+export interface MeshLogSink {
+  append(row: MeshRow): void;
+}
+
+export function runObservers(scenario: ResolvedScenario, plan: Pick<ExecutionPlan, "windows">, log: MeshLogSink): RunObservers {
   const dataPlane = dataPlaneFor(scenario.dataPlane);
   // Paths get their own statistics only when the mix has several (isolation by path).
   const paths = [...new Set(scenario.load.requests.map((r) => r.path))];
@@ -44,22 +50,16 @@ export function runObservers(scenario: ResolvedScenario, plan: Pick<ExecutionPla
     windows: plan.windows,
     lagToleranceUs: scenario.load.maxLagMs * 1000,
   });
-  const entries: AccessLogEntry[] = [];
-  const events: MeshEvent[] = [];
   return {
     client,
     generator,
-    entries,
-    events,
     request(sample) {
       client.record(sample);
       generator.record(sample);
     },
     line(line) {
-      const e = dataPlane.parseLogLine(line);
-      if (e) return void entries.push(e);
-      const ev = dataPlane.parseEventLine?.(line);
-      if (ev) events.push(ev);
+      const row = dataPlane.parseLogLine(line) ?? dataPlane.parseEventLine?.(line);
+      if (row) log.append(row);
     },
   };
 }
@@ -72,6 +72,8 @@ export interface RunFacts extends Omit<RecordingEnd, "t"> {
   toolVersion: string;
   startedAtEpochMs: number;
   observers: RunObservers;
+  /** What `observers` gave the log, read back (re-iterable; read a few times). */
+  meshLog: Iterable<MeshRow>;
 }
 
 /** The report of a run, from its facts alone. */
@@ -79,17 +81,17 @@ export function judgeRun(f: RunFacts): RunReport {
   const { scenario, plan, loadStartEpochMs, observers } = f;
   const errors = [...f.errors];
   const recorder = observers.client;
-  const meshLog: MeshLog = {
-    entries: observers.entries.filter((e) => e.ts >= loadStartEpochMs),
-    loadStartEpochMs,
-  };
+  // Requests and tries from the start of load on; policy events (ejections) from set-up on too.
+  const during = (r: MeshRow) => r.ts >= loadStartEpochMs || (isEvent(r) && r.kind !== "attempt");
+  const rows = meshRows(view(f.meshLog, during));
+  const meshLog: MeshLog = { entries: rows.entries, loadStartEpochMs };
   const client = recorder.stats();
   const ran = loadStartEpochMs > 0 && !f.interrupted && !f.lost;
   const faults = faultRecords(scenario, f.faults, meshLog);
-  const meshEvents = observers.events.filter((e) => e.kind !== "attempt" || e.ts >= loadStartEpochMs);
-  const edges = withAttemptStats(edgeStats(scenario, meshLog), edgeAttemptStats(scenario, meshLog.entries, meshEvents, { loadStartEpochMs }));
+  const meshEvents = rows.events;
+  const edges = withAttemptStats(edgeStats(scenario, meshLog), edgeAttemptStats(scenario, rows.all, { loadStartEpochMs }));
   // Ejections that began during set-up are kept (with a negative `at`).
-  const replicas = withPolicyEvents(replicaStats(scenario, meshLog), observers.events, loadStartEpochMs);
+  const replicas = withPolicyEvents(replicaStats(scenario, meshLog), select(meshEvents, (e) => e.kind !== "attempt"), loadStartEpochMs);
   const timeline = loadStartEpochMs > 0 ? meshTimeline(scenario, meshLog) : undefined;
   let attribution: RunReport["attribution"];
   try {

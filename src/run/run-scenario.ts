@@ -5,6 +5,7 @@ import { prepareLoad, type LoadResult } from "../load/load-driver.js";
 import { describeLoad } from "../plan/describe-load.js";
 import { buildPlan } from "../plan/plan.js";
 import type { ExecutionPlan } from "../plan/types.js";
+import { MeshLogStore } from "../record/mesh-log-store.js";
 import { openRecording } from "../record/recording.js";
 import type { HarnessError, RunReport } from "../report/types.js";
 import type { AdminTransport } from "../runtime/admin-channel.js";
@@ -62,7 +63,9 @@ export async function runScenario(scenario: ResolvedScenario, ctx: RunContext): 
   // User images (image: must exist locally; build: is built here) before the plan names them.
   const userImages = await prepareUserImages(scenario, ctx, steps);
   const plan: ExecutionPlan = buildPlan({ scenario, runId, image: ctx.image, dataPlane, userImages: userImages.images });
-  const observers = runObservers(scenario, plan);
+  // The sidecars' lines, parsed, go to disk as they arrive; the judge reads them back after.
+  const store = await MeshLogStore.create();
+  const observers = runObservers(scenario, plan, store);
   // Everything the judge reads, written as it arrives (src/record/recording.ts).
   const recordingPath = ctx.recordingPath;
   const recording = recordingPath
@@ -171,7 +174,13 @@ export async function runScenario(scenario: ResolvedScenario, ctx: RunContext): 
     await recording.end(outcome);
     if (recording.error) errors.push({ stage: "observe", message: `the run's recording (${recordingPath}) is incomplete: ${recording.error.message}` });
   }
-  return judgeRun({ ...outcome, scenario, plan, runId, toolVersion: ctx.toolVersion, startedAtEpochMs: t0, observers });
+  try {
+    await store.finish();
+    if (store.error) errors.push({ stage: "observe", message: `the sidecars' log could not be kept on disk (${store.error.message}): what follows judges only what was written before` });
+    return judgeRun({ ...outcome, scenario, plan, runId, toolVersion: ctx.toolVersion, startedAtEpochMs: t0, observers, meshLog: store });
+  } finally {
+    store.dispose();
+  }
 }
 
 /** What the report says when the infrastructure went away mid-run. */

@@ -295,7 +295,7 @@ policies:
     assert.ok(shots.every(ok), "every request succeeds");
     assert.ok(Math.abs(rrShare - 1 / 3) < 0.05, `round-robin sent ${rrShare} to the slow replica, not a third`);
     assert.ok(lrShare < rrShare / 2, `least-request sent ${lrShare} to the slow replica, round-robin ${rrShare}`);
-    const stats = edgeAttemptStats(mesh.scenario, mesh.entries(), mesh.events(), { loadStartEpochMs: since });
+    const stats = edgeAttemptStats(mesh.scenario, [...mesh.events(), ...mesh.entries()], { loadStartEpochMs: since });
     return {
       requests: shots.length,
       roundRobinSlowShare: round(rrShare),

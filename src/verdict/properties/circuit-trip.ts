@@ -15,6 +15,7 @@ import { faultSpan } from "../../faults/span.js";
 import { peakInFlight, timesAtLevel } from "../../observe/concurrency.js";
 import type { PropertyCheck } from "../../scenario/types.js";
 import { findFault, ms, paramsOf, podService, spanEvidence, type PropertyContext, type PropertyOutcome } from "./context.js";
+import { select } from "../../observe/mesh-rows.js";
 
 export function circuitTrip(check: PropertyCheck, ctx: PropertyContext): PropertyOutcome {
   const params = paramsOf(check);
@@ -49,8 +50,8 @@ export function circuitTrip(check: PropertyCheck, ctx: PropertyContext): Propert
   const limit = maxConnections + (breaker.maxPending ?? 0);
 
   const rel = (e: { ts: number }): number => e.ts - ctx.loadStartEpochMs;
-  const outbound = ctx.entries.filter((e) => e.direction === "outbound" && e.route === to && podService(e.pod) === from);
-  const inbound = ctx.entries.filter((e) => e.direction === "inbound" && e.route === to && e.from === from && !e.healthCheck);
+  const outbound = select(ctx.entries, (e) => e.direction === "outbound" && e.route === to && podService(e.pod) === from);
+  const inbound = select(ctx.entries, (e) => e.direction === "inbound" && e.route === to && e.from === from && !e.healthCheck);
   const pods = [...new Set(outbound.map((e) => e.pod))].sort();
 
   // Refusals may go on a little past the span (requests in flight when it ended still hold their slots).

@@ -26,8 +26,8 @@ export interface PropertyContext {
   replicas: readonly ReplicaStats[];
   meshTimeline: MeshTimeline | null;
   /** Sidecar access-log entries and mesh events (tries, ejections), epoch ms. */
-  entries: readonly AccessLogEntry[];
-  events: readonly MeshEvent[];
+  entries: Iterable<AccessLogEntry>;
+  events: Iterable<MeshEvent>;
   loadStartEpochMs: number;
   /** How long the load really ran (it may stop early). */
   loadDurationMs: number;

@@ -47,18 +47,35 @@ export function ejection(check: PropertyCheck, ctx: PropertyContext): PropertyOu
   const callers = ctx.scenario.services.filter((s) => s.calls.includes(target.service)).flatMap((s) => Array.from({ length: s.replicas }, (_, i) => `${s.name}-${i}`));
   const rel = (epochMs: number) => epochMs - ctx.loadStartEpochMs;
 
+  // One pass over the log: tries from each caller to each replica during the fault, and when
+  // each request from a caller reached a replica.
+  const replicaPods = new Set(replicas.map((i) => `${target.service}-${i}`));
+  const callerPods = new Set(callers);
+  const triesBy = new Map<string, number>();
+  const inboundBy = new Map<string, number[]>();
+  for (const e of ctx.events) {
+    if (!isAttempt(e) || e.route !== target.service || !callerPods.has(e.pod) || rel(e.ts) < span.start || rel(e.ts) >= span.end) continue;
+    const key = `${e.pod}|${e.replica}`;
+    triesBy.set(key, (triesBy.get(key) ?? 0) + 1);
+  }
+  for (const e of ctx.entries) {
+    if (e.direction !== "inbound" || e.healthCheck || !replicaPods.has(e.pod) || e.from === null || e.fromReplica == null) continue;
+    const key = `${e.pod}|${e.from}-${e.fromReplica}`;
+    if (!callerPods.has(`${e.from}-${e.fromReplica}`)) continue;
+    const list = inboundBy.get(key);
+    if (list) list.push(rel(e.ts));
+    else inboundBy.set(key, [rel(e.ts)]);
+  }
+
   const views: CallerView[] = [];
   for (const index of replicas) {
     const replica = `${target.service}-${index}`;
     const stats = ctx.replicas.find((r) => r.service === target.service && r.index === index);
     for (const caller of callers) {
-      const tries = ctx.events.filter(
-        (e) => isAttempt(e) && e.pod === caller && e.route === target.service && e.replica === index && rel(e.ts) >= span.start && rel(e.ts) < span.end,
-      ).length;
-      const inbound = ctx.entries.filter(
-        (e) => e.direction === "inbound" && e.pod === replica && !e.healthCheck && e.from === podService(caller) && e.fromReplica === podIndex(caller),
-      );
-      const triesDuringFault = Math.max(tries, inbound.filter((e) => rel(e.ts) >= span.start && rel(e.ts) < span.end).length);
+      const tries = triesBy.get(`${caller}|${index}`) ?? 0;
+      // When each request from this caller reached the replica (ms from the start of load).
+      const inbound = inboundBy.get(`${replica}|${caller}`) ?? [];
+      const triesDuringFault = Math.max(tries, inbound.filter((t) => t >= span.start && t < span.end).length);
       if (triesDuringFault === 0) continue;
       // Out of rotation: ejected, or marked down by a health check, at or after the fault's start
       // (or still out from before it).
@@ -79,7 +96,7 @@ export function ejection(check: PropertyCheck, ctx: PropertyContext): PropertyOu
       const backAt = backs[0] ?? null;
       const outUntil = left === null ? null : (left.until ?? (stillOut ? Number.POSITIVE_INFINITY : backAt ?? Number.POSITIVE_INFINITY));
       const requestsAfterLeaving =
-        left === null ? 0 : inbound.filter((e) => rel(e.ts) > left.at + GRACE_MS && rel(e.ts) < Math.min(outUntil ?? Number.POSITIVE_INFINITY, span.end)).length;
+        left === null ? 0 : inbound.filter((t) => t > left.at + GRACE_MS && t < Math.min(outUntil ?? Number.POSITIVE_INFINITY, span.end)).length;
       views.push({
         caller,
         replica,

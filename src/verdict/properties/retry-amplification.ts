@@ -17,6 +17,7 @@ import {
   type PropertyOutcome,
 } from "./context.js";
 import { Prefix, slotRange } from "./sliding.js";
+import { countOf, select, view } from "../../observe/mesh-rows.js";
 
 /** Fewest requests for an amplification threshold to be told apart: 1/(max − 1) (a step of one retry), and at least 20. */
 export function minimumRequestsForAmplification(max: number): number {
@@ -35,7 +36,7 @@ export function retryAmplification(check: PropertyCheck, ctx: PropertyContext): 
     dependsOn = [params.fault];
   }
   const inSpan = (e: AccessLogEntry) => e.ts - ctx.loadStartEpochMs >= span.start && e.ts - ctx.loadStartEpochMs < span.end && !e.healthCheck;
-  const entries = ctx.entries.filter(inSpan);
+  const entries = view(ctx.entries, inSpan);
   const minimum = minimumRequestsForAmplification(max);
   const base = { threshold: max, unit: "ratio", dependsOn, ...(params.fault ? { window: `fault:${params.fault}` } : {}) };
 
@@ -44,7 +45,7 @@ export function retryAmplification(check: PropertyCheck, ctx: PropertyContext): 
     const edge = edgeCounts(entries, from, to);
     const policy = ctx.scenario.policies[to];
     const n = policy?.retries?.attempts ?? 1;
-    const tries = ctx.events.filter(isAttempt).filter((e) => e.route === to && podService(e.pod) === from && inSpanTs(e.ts - ctx.loadStartEpochMs, span));
+    const tries = select(ctx.events, (e): e is AttemptEntry => isAttempt(e) && e.route === to && podService(e.pod) === from && inSpanTs(e.ts - ctx.loadStartEpochMs, span));
     const firstTries = firstTryFailureRate(tries);
     const ratio = edge.requests === 0 ? null : edge.attempts / edge.requests;
     const evidence: Record<string, unknown> = {
@@ -84,7 +85,7 @@ export function retryAmplification(check: PropertyCheck, ctx: PropertyContext): 
     return [`${h.from}>${h.to}`, { ...h, requests: c.requests, attempts: c.attempts, ratio: c.requests === 0 ? null : c.attempts / c.requests }];
   }));
   const services = [...reach.entries()].map(([service, path]) => {
-    const attempts = entries.filter((e) => e.direction === "inbound" && podService(e.pod) === service && e.from !== null).length;
+    const attempts = countOf(entries, (e) => e.direction === "inbound" && podService(e.pod) === service && e.from !== null);
     let product: number | null = 1;
     for (let i = 1; i < path.length; i++) {
       const r = hopRatio.get(`${path[i - 1]}>${path[i]}`)?.ratio ?? null;
@@ -120,7 +121,7 @@ export function retryAmplification(check: PropertyCheck, ctx: PropertyContext): 
 }
 
 /** Requests from `from`'s sidecars to `to`, and tries that reached `to`'s sidecars from `from`. */
-export function edgeCounts(entries: readonly AccessLogEntry[], from: string, to: string): { requests: number; attempts: number; retries: number } {
+export function edgeCounts(entries: Iterable<AccessLogEntry>, from: string, to: string): { requests: number; attempts: number; retries: number } {
   let requests = 0;
   let attempts = 0;
   let retries = 0;

@@ -10,6 +10,7 @@ import { faultSpan } from "../../faults/span.js";
 import type { PropertyCheck, ResolvedScenario } from "../../scenario/types.js";
 import { findFault, ms, paramsOf, podService, round, spanEvidence, type PropertyContext, type PropertyOutcome } from "./context.js";
 import { Prefix, slotRange } from "./sliding.js";
+import { select } from "../../observe/mesh-rows.js";
 
 /** Slack over a bound: 150 ms plus 10% of the bound. */
 export function timeoutSlackMs(boundMs: number): number {
@@ -49,7 +50,7 @@ export function timeoutBound(check: PropertyCheck, ctx: PropertyContext): Proper
     const timeoutMs = params.withinMs ?? ctx.scenario.policies[to]?.timeoutMs ?? 0;
     const slackMs = timeoutSlackMs(timeoutMs);
     const limit = timeoutMs + slackMs;
-    const requests = ctx.entries.filter(
+    const requests = select(ctx.entries, 
       (e) => e.direction === "outbound" && e.route === to && podService(e.pod) === from && inSpan(e, ctx, span),
     );
     const durations = requests.map((e) => e.durationMs).sort((a, b) => a - b);
