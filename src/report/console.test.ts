@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ResolvedScenario } from "../scenario/types.js";
 import { buildReport } from "./build-report.js";
-import { formatLatencyUs, formatPercent, formatValue, renderConsoleSummary } from "./console.js";
+import { renderConsoleSummary } from "./console.js";
 import type { CheckResult, RunReport } from "./types.js";
 
 const scenario: ResolvedScenario = {
@@ -182,14 +182,5 @@ describe("renderConsoleSummary", () => {
   it("says when there is nothing to judge", () => {
     const r = { ...report(), checks: [], faults: [], errors: [], warnings: [] };
     expect(renderConsoleSummary(r, { color: false })).toContain("no checks: nothing to judge");
-  });
-});
-
-describe("units", () => {
-  it("formats fractions as percents and microseconds as the readable unit", () => {
-    expect([0.0042, 0.01, 0.5, 0, 0.00001, 1].map(formatPercent)).toEqual(["0.42%", "1%", "50%", "0%", "0.001%", "100%"]);
-    expect([850, 812_300, 20_623, 1_250_000, 60_000_000].map(formatLatencyUs)).toEqual(["850µs", "812.3ms", "20.6ms", "1.25s", "60s"]);
-    expect(formatValue(3_000, "ms")).toBe("3.00s");
-    expect(formatValue(1.234, "ratio")).toBe("1.23");
   });
 });

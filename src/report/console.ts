@@ -2,6 +2,7 @@
 // (k6 style: the expression, what was observed, what was allowed), then the faults. Plain text;
 // ANSI colour only when asked for, so CI logs and snapshots stay readable.
 import { attributionLines } from "./attribution-lines.js";
+import { formatLatencyUs, formatMs, formatPercent, formatThreshold, formatValue } from "./format-number.js";
 import { safeStrings } from "../util/safe-text.js";
 import type { CheckResult, CheckStatus, RunReport } from "./types.js";
 
@@ -67,7 +68,7 @@ export function renderConsoleSummary(written: RunReport, options: ConsoleOptions
   if (report.checks.length > 0) {
     lines.push("");
     const rows = report.checks.map((check) => ({
-      cells: [check.name, formatObserved(check), formatThreshold(check), check.status],
+      cells: [check.name, observedCell(check), thresholdCell(check), check.status],
       paints: [undefined, undefined, undefined, status(check.status)],
       note: check.reason !== null && check.status !== "passed" && check.status !== "failed" ? check.reason : null,
     }));
@@ -171,50 +172,13 @@ function table(header: string[], rows: Row[], dim: Paint): string[] {
   return out;
 }
 
-function formatObserved(check: CheckResult): string {
+function observedCell(check: CheckResult): string {
   return check.observed === null ? "-" : formatValue(check.observed, check.unit);
 }
 
-function formatThreshold(check: CheckResult): string {
+function thresholdCell(check: CheckResult): string {
   if (check.threshold === null) return "-";
-  // Thresholds are round numbers the user wrote: "800ms", not "800.0ms".
-  const value = formatValue(check.threshold, check.unit).replace(/\.0+(?=[a-zµ]+$)/, "");
+  const value = formatThreshold(check.threshold, check.unit);
   const op = check.expression?.match(/<=|>=|<|>/)?.[0];
   return op === undefined ? value : `${op} ${value}`;
-}
-
-/** A value in the unit a check declares: "fraction" → 0.42%, "us" → 812.3ms, "ms" → 3.2s, "ratio" → 1.25. */
-export function formatValue(value: number, unit: string): string {
-  switch (unit) {
-    case "fraction":
-      return formatPercent(value);
-    case "us":
-      return formatLatencyUs(value);
-    case "ms":
-      return formatMs(value);
-    case "ratio":
-      return value.toFixed(2);
-    default:
-      return unit === "" ? String(value) : `${value} ${unit}`;
-  }
-}
-
-/** 0.0042 → "0.42%", 0.5 → "50%", 0.00001 → "0.001%". */
-export function formatPercent(fraction: number): string {
-  const pct = fraction * 100;
-  if (pct !== 0 && Math.abs(pct) < 0.01) return `${Number(pct.toPrecision(2))}%`;
-  return `${Number(pct.toFixed(2))}%`;
-}
-
-/** 850 → "850µs", 812_300 → "812.3ms", 1_250_000 → "1.25s". */
-export function formatLatencyUs(us: number): string {
-  if (us < 1000) return `${Math.round(us)}µs`;
-  if (us < 1_000_000) return `${(us / 1000).toFixed(1)}ms`;
-  return `${Number((us / 1_000_000).toFixed(2))}s`;
-}
-
-/** 850 → "850ms", 10_020 → "10.02s". */
-export function formatMs(ms: number): string {
-  if (Math.abs(ms) < 1000) return `${Math.round(ms)}ms`;
-  return `${(ms / 1000).toFixed(2)}s`;
 }

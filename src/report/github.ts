@@ -2,7 +2,7 @@
 // most 10, like the runner's own limit per step), and the Markdown summary appended to
 // $GITHUB_STEP_SUMMARY. The environment is passed in, never read here.
 import { appendFile } from "node:fs/promises";
-import { formatValue } from "./console.js";
+import { formatThreshold, formatValue } from "./format-number.js";
 import { renderMarkdown } from "./markdown.js";
 import { safeStrings } from "../util/safe-text.js";
 import type { RunReport } from "./types.js";
@@ -16,7 +16,7 @@ export function githubAnnotations(written: RunReport): string[] {
     .slice(0, MAX_ANNOTATIONS)
     .map((c) => {
       const observed = c.observed === null ? "n/a" : formatValue(c.observed, c.unit);
-      const threshold = c.threshold === null ? "n/a" : formatValue(c.threshold, c.unit);
+      const threshold = c.threshold === null ? "n/a" : formatThreshold(c.threshold, c.unit);
       const props = `file=${property(c.location.file ?? report.scenario.source.file)},line=${c.location.line},col=${c.location.col},title=${property(`meshquake: ${c.name}`)}`;
       return `::error ${props}::${data(`${c.name} breached: observed ${observed}, threshold ${threshold}`)}`;
     });

@@ -2,7 +2,7 @@
 // <failure>, a check the harness could not evaluate an <error>, an inconclusive check <skipped>
 // with its reason. Harness errors become one more errored testcase, so CI never shows green
 // for a run that broke.
-import { formatValue } from "./console.js";
+import { formatSeconds, formatThreshold, formatValue } from "./format-number.js";
 import type { CheckResult, RunReport } from "./types.js";
 
 export function renderJunit(report: RunReport): string {
@@ -17,7 +17,7 @@ export function renderJunit(report: RunReport): string {
     );
   }
   const count = (s: string) => report.checks.filter((c) => c.status === s).length;
-  const seconds = ((report.timings.setupMs + report.timings.runMs + report.timings.teardownMs) / 1000).toFixed(3);
+  const seconds = formatSeconds(report.timings.setupMs + report.timings.runMs + report.timings.teardownMs, 3);
   return (
     `<?xml version="1.0" encoding="UTF-8"?>\n` +
     `<testsuites name="meshquake" tests="${cases.length}" failures="${count("failed")}" errors="${count("error") + (report.errors.length ? 1 : 0)}" skipped="${count("inconclusive")}" time="${seconds}">\n` +
@@ -38,7 +38,7 @@ export function renderJunit(report: RunReport): string {
 
 function testcase(suite: string, c: CheckResult, scenarioFile: string): string {
   const observed = c.observed === null ? "n/a" : formatValue(c.observed, c.unit);
-  const threshold = c.threshold === null ? "n/a" : formatValue(c.threshold, c.unit);
+  const threshold = c.threshold === null ? "n/a" : formatThreshold(c.threshold, c.unit);
   const props =
     `      <properties>\n` +
     `  ${prop("observed", c.observed === null ? "" : String(c.observed))}` +

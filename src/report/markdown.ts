@@ -1,7 +1,7 @@
 // The Markdown summary: what a GitHub job summary shows. Verdict, one table of checks, the
 // breaches with their reasons, the faults as they really happened.
 import { attributionLines } from "./attribution-lines.js";
-import { formatPercent, formatValue } from "./console.js";
+import { formatMs, formatPercent, formatThreshold, formatValue } from "./format-number.js";
 import { safeStrings } from "../util/safe-text.js";
 import type { CheckResult, RunReport } from "./types.js";
 
@@ -45,7 +45,7 @@ export function renderMarkdown(written: RunReport): string {
   if (report.checks.length) {
     out.push("| check | observed | threshold | verdict |", "|---|---|---|---|");
     for (const ch of report.checks) {
-      out.push(`| ${md(ch.name)} | ${value(ch, ch.observed)} | ${value(ch, ch.threshold)} | ${ICON[ch.status] ?? ""} ${ch.status} |`);
+      out.push(`| ${md(ch.name)} | ${value(ch, ch.observed)} | ${threshold(ch)} | ${ICON[ch.status] ?? ""} ${ch.status} |`);
     }
     out.push("");
   }
@@ -53,7 +53,7 @@ export function renderMarkdown(written: RunReport): string {
   if (breaches.length) {
     out.push("**Breaches and open questions**", "");
     for (const ch of breaches) {
-      const why = ch.status === "failed" ? `observed ${value(ch, ch.observed)} against ${value(ch, ch.threshold)}` : ch.reason ?? "";
+      const why = ch.status === "failed" ? `observed ${value(ch, ch.observed)} against ${threshold(ch)}` : ch.reason ?? "";
       out.push(`- ${ICON[ch.status]} ${code(ch.name)} (${md(s.source.file)}:${ch.location.line}): ${md(why)}`);
     }
     out.push("");
@@ -63,7 +63,7 @@ export function renderMarkdown(written: RunReport): string {
   if (report.faults.length) {
     out.push("| fault | kind | target | applied | reverted | observed / configured |", "|---|---|---|---|---|---|");
     for (const f of report.faults) {
-      const at = (ms: number | null) => (ms === null ? "—" : `${(ms / 1000).toFixed(2)} s`);
+      const at = (ms: number | null) => (ms === null ? "—" : formatMs(ms));
       const observed = f.observedPercent === null ? "—" : formatPercent(f.observedPercent);
       out.push(`| ${md(f.name)} | ${f.kind} | ${md(f.target)}[${f.replicas.join(",")}] | ${at(f.appliedAt)} | ${at(f.revertedAt)} | ${observed} / ${formatPercent(f.configuredPercent)} |`);
     }
@@ -76,6 +76,10 @@ export function renderMarkdown(written: RunReport): string {
 
 function value(c: CheckResult, v: number | null): string {
   return v === null ? "—" : formatValue(v, c.unit);
+}
+
+function threshold(c: CheckResult): string {
+  return c.threshold === null ? "—" : formatThreshold(c.threshold, c.unit);
 }
 
 /** A code span: backslash escapes do not work inside one, so backticks are the only thing to keep out. */

@@ -5,7 +5,7 @@
 // runRepeated, which only sequences the runs it is given.
 import type { CheckStatus, RepeatCheck, RepeatSummary, RunReport } from "../report/types.js";
 import type { ResolvedScenario } from "../scenario/types.js";
-import { formatValue } from "../report/console.js";
+import { formatValue } from "../report/format-number.js";
 import { exitCodeFor, overallVerdict } from "../verdict/verdict.js";
 import { mulberry32 } from "../util/seeded-random.js";
 

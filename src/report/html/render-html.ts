@@ -7,23 +7,19 @@ import type { CheckResult, FailureAttribution, RunReport, WindowRecord } from ".
 import { loadAssets } from "./assets.js";
 import { CLIENT_JS } from "./client.js";
 import {
-  checkSubject,
-  countByStatus,
-  errorShare,
+  cssPercent,
   formatCount,
-  formatDurationMs,
-  formatEvidenceValue,
-  formatLatencyUs,
-  formatOffsetMs,
-  formatPercent,
-  formatRatio,
-  formatValue,
-  isBreach,
-  STATUS_ORDER,
-  summariseChecks,
-} from "./format.js";
+  pageDurationMs,
+  pageEvidenceValue,
+  pageLatencyUs,
+  pageOffsetMs,
+  pagePercent,
+  pageRatio,
+  pageValue,
+} from "../format-number.js";
 import { html, jsonForScript, type SafeHtml, trusted } from "./html.js";
 import { REPORT_CSS } from "./styles.js";
+import { checkSubject, countByStatus, errorShare, isBreach, STATUS_ORDER, summariseChecks } from "./tallies.js";
 import { type EdgeChart, meshPayload, meshView, type MeshView, overflowsOf, type ShareChart } from "./mesh-view.js";
 import { EDGE_COLOURS, edgeHealth, renderTopology } from "./topology.js";
 
@@ -83,7 +79,7 @@ function windowOf(report: RunReport, name: string | undefined): WindowRecord | u
 }
 
 function spanText(start: number, end: number): string {
-  return `${formatOffsetMs(start)} – ${formatOffsetMs(end)}`;
+  return `${pageOffsetMs(start)} – ${pageOffsetMs(end)}`;
 }
 
 function chip(status: string): SafeHtml {
@@ -111,7 +107,7 @@ function sourceLink(c: CheckResult): SafeHtml {
 
 function evidenceList(c: CheckResult): SafeHtml {
   const entries = Object.entries(c.evidence);
-  const items = entries.map(([k, v]) => html`<li><span class="k">${k}:</span> ${formatEvidenceValue(k, v)}</li>`);
+  const items = entries.map(([k, v]) => html`<li><span class="k">${k}:</span> ${pageEvidenceValue(k, v)}</li>`);
   return html`${c.reason ? html`<div class="reason">${c.reason}</div>` : html``}${entries.length ? html`<ul class="evidence">${items}</ul>` : html``}${!c.reason && !entries.length ? html`<span class="muted">—</span>` : html``}`;
 }
 
@@ -131,10 +127,10 @@ function verdictSection(report: RunReport): SafeHtml {
   const ran = c.requests > 0;
   const facts: [string, string][] = [
     ["Requests", formatCount(c.requests)],
-    ["Errors", ran ? `${formatCount(c.errors)} (${formatPercent(c.errors / c.requests)})` : "—"],
-    ["p50", ran ? formatLatencyUs(c.latencyUs.p50) : "—"],
-    ["p99", ran ? formatLatencyUs(c.latencyUs.p99) : "—"],
-    ["Load", `${formatCount(report.scenario.load.rate)} req/s for ${formatDurationMs(report.scenario.load.durationMs)}`],
+    ["Errors", ran ? `${formatCount(c.errors)} (${pagePercent(c.errors / c.requests)})` : "—"],
+    ["p50", ran ? pageLatencyUs(c.latencyUs.p50) : "—"],
+    ["p99", ran ? pageLatencyUs(c.latencyUs.p99) : "—"],
+    ["Load", `${formatCount(report.scenario.load.rate)} req/s for ${pageDurationMs(report.scenario.load.durationMs)}`],
     ["Exit code", String(report.exitCode)],
     ["Started", formatStarted(report.startedAt)],
   ];
@@ -168,7 +164,7 @@ function attributionBlock(a: FailureAttribution | undefined): SafeHtml {
     .map(([cause, n]) => {
       const edges = a.byEdge.filter((e) => (e.byCause[cause] ?? 0) > 0).map((e) => `${e.from} → ${e.to} (${formatCount(e.byCause[cause]!)})`);
       const example = a.examples.find((x) => x.cause === cause);
-      return html`<tr data-cause="${cause}"><td><strong>${cause}</strong></td><td class="num">${formatCount(n)}</td><td class="num">${formatPercent(n / a.failed)}</td><td>${edges.join(", ")}</td><td class="small">${example ? html`${example.detail}${example.requestId ? html` <span class="muted mono">${example.requestId}</span>` : html``}` : html``}</td></tr>`;
+      return html`<tr data-cause="${cause}"><td><strong>${cause}</strong></td><td class="num">${formatCount(n)}</td><td class="num">${pagePercent(n / a.failed)}</td><td>${edges.join(", ")}</td><td class="small">${example ? html`${example.detail}${example.requestId ? html` <span class="muted mono">${example.requestId}</span>` : html``}` : html``}</td></tr>`;
     });
   const lastTry = Object.entries(a.byLastTry).sort((x, y) => y[1] - x[1]);
   return html`<h3 id="attribution">Why requests failed</h3>
@@ -181,8 +177,8 @@ function breachesSection(report: RunReport): SafeHtml {
   const rows = breaches.map((c, i) => html`<tr class="breach status-${c.status}" id="breach-${i + 1}" data-check="${c.name}">
 <td>${chip(c.status)}</td>
 <td>${checkLabel(c)}<br>${sourceLink(c)}</td>
-<td class="num observed">${formatValue(c.observed, c.unit)}</td>
-<td class="num">${formatValue(c.threshold, c.unit)}</td>
+<td class="num observed">${pageValue(c.observed, c.unit)}</td>
+<td class="num">${pageValue(c.threshold, c.unit)}</td>
 <td>${windowLink(report, c.window)}</td>
 <td>${evidenceList(c)}</td></tr>`);
   const table = breaches.length
@@ -190,7 +186,7 @@ function breachesSection(report: RunReport): SafeHtml {
     : report.checks.length
       ? html`<p class="all-clear">All ${report.checks.length} checks passed.</p>`
       : html`<p class="empty">The scenario has no checks.</p>`;
-  const all = report.checks.map((c) => html`<tr class="status-${c.status}"><td>${chip(c.status)}</td><td>${checkLabel(c)} ${sourceLink(c)}</td><td class="num observed">${formatValue(c.observed, c.unit)}</td><td class="num">${formatValue(c.threshold, c.unit)}</td><td>${windowLink(report, c.window)}</td></tr>`);
+  const all = report.checks.map((c) => html`<tr class="status-${c.status}"><td>${chip(c.status)}</td><td>${checkLabel(c)} ${sourceLink(c)}</td><td class="num observed">${pageValue(c.observed, c.unit)}</td><td class="num">${pageValue(c.threshold, c.unit)}</td><td>${windowLink(report, c.window)}</td></tr>`);
   return html`<section id="breaches"><h2>Breaches</h2>${table}
 ${attributionBlock(report.attribution)}
 ${report.checks.length ? html`<details${breaches.length ? html`` : html` open`}><summary>All checks (${report.checks.length})</summary><div class="table-scroll"><table class="checks-table"><thead><tr><th>Status</th><th>Check</th><th class="num">Observed</th><th class="num">Threshold</th><th>Window</th></tr></thead><tbody>${all}</tbody></table></div></details>` : html``}
@@ -206,7 +202,7 @@ function edgeChartBlock(c: EdgeChart): SafeHtml {
   const t = c.totals;
   const facts = [
     `${formatCount(t.retries)} retries`,
-    t.requests > 0 ? `${formatRatio(t.attempts / t.requests)} attempts/request` : null,
+    t.requests > 0 ? `${pageRatio(t.attempts / t.requests)} attempts/request` : null,
     `${formatCount(t.errors)} failed`,
   ].filter((x): x is string => x !== null);
   return html`<div class="chart-block"><div class="chart-title"><h4>${c.from}<span class="edge-arrow">→</span>${c.to}</h4><span class="muted small">${facts.join(" · ")}${t.overflows ? html` · <span class="bad-text">${formatCount(t.overflows)} overflows</span>` : html``}</span></div><div id="${c.id}" class="chart" data-chart="edge" data-edge="${c.from} → ${c.to}"></div></div>`;
@@ -260,7 +256,7 @@ function loadNote(report: RunReport): SafeHtml {
     return html`<p class="muted small" id="load-note">Closed-loop load: ${load.connections ?? report.scenario.load.connections} connections, each waiting for its answer before sending again — it sent ${formatCount(load.sent ?? load.recorded)} of the ${formatCount(load.intended ?? 0)} requests its rate called for, backing off whenever the system slowed.</p>`;
   }
   const behind = Object.entries(load.windows ?? {}).filter(([, w]) => w.keptUp === false);
-  const lag = load.lagUs ? html` Its own lag (actual minus scheduled send time): p50 ${formatLatencyUs(load.lagUs.p50)}, p99 ${formatLatencyUs(load.lagUs.p99)}, max ${formatLatencyUs(load.lagUs.max)}.` : html``;
+  const lag = load.lagUs ? html` Its own lag (actual minus scheduled send time): p50 ${pageLatencyUs(load.lagUs.p50)}, p99 ${pageLatencyUs(load.lagUs.p99)}, max ${pageLatencyUs(load.lagUs.max)}.` : html``;
   const notSent = load.notSent ? html` <strong>${formatCount(load.notSent)} requests were not sent</strong>: ${load.maxInFlight} were already in flight (they count as failures).` : html``;
   const state = behind.length
     ? html` <strong class="warn-text">The generator fell behind</strong> in ${behind.map(([name, w]) => html`${name} (${w.reason ?? "behind"}); `)}checks over those windows are inconclusive.`
@@ -274,7 +270,7 @@ function ejectionCell(report: RunReport, r: RunReport["replicas"][number], chart
   const items = [...r.ejections].sort((a, b) => a.at - b.at).map((e) => {
     const until = e.until ?? end;
     const by = [e.by ? `by ${e.by}` : "", e.count && e.count > 1 ? `×${e.count} in a row` : ""].filter(Boolean).join(", ");
-    return html`<li><a class="win-link" href="#${chartId ?? "timelines"}" data-window="${r.service}[${r.index}] ejected" data-start="${e.at}" data-end="${until}" title="Highlight on the charts">${formatOffsetMs(e.at)} → ${e.until === null ? "end" : formatOffsetMs(e.until)}</a> <span class="muted small">${formatDurationMs(until - e.at)}${by ? ` · ${by}` : ""}</span></li>`;
+    return html`<li><a class="win-link" href="#${chartId ?? "timelines"}" data-window="${r.service}[${r.index}] ejected" data-start="${e.at}" data-end="${until}" title="Highlight on the charts">${pageOffsetMs(e.at)} → ${e.until === null ? "end" : pageOffsetMs(e.until)}</a> <span class="muted small">${pageDurationMs(until - e.at)}${by ? ` · ${by}` : ""}</span></li>`;
   });
   return html`<td class="ejected"><ul class="ejections">${items}</ul>${r.ejectionsSkipped ? html`<span class="muted small">${formatCount(r.ejectionsSkipped)} more skipped (max ejection %)</span>` : html``}</td>`;
 }
@@ -288,7 +284,7 @@ function trafficSection(report: RunReport, mesh: MeshView | null): SafeHtml {
     return rows.map((r, i) => {
       const share = total > 0 ? r.requests / total : 0;
       const err = errorShare(r.statusCounts);
-      return html`<tr${i === 0 ? html` class="group-start"` : html``}${r.ejections.length ? html` data-ejected="${r.service}[${r.index}]"` : html``}>${i === 0 ? html`<td rowspan="${rows.length}"><strong>${service}</strong><br><span class="muted small">${formatCount(total)} requests</span></td>` : html``}<td class="mono">[${r.index}]</td><td class="num">${formatCount(r.requests)}</td><td><span class="bar"><span style="width:${(share * 100).toFixed(1)}%"></span></span>${formatPercent(share)}</td><td class="num${err.share !== null && err.share >= 0.01 ? " bad-text" : ""}">${err.share === null ? "—" : formatPercent(err.share)}</td>${ejectionCell(report, r, shareChart.get(service))}</tr>`;
+      return html`<tr${i === 0 ? html` class="group-start"` : html``}${r.ejections.length ? html` data-ejected="${r.service}[${r.index}]"` : html``}>${i === 0 ? html`<td rowspan="${rows.length}"><strong>${service}</strong><br><span class="muted small">${formatCount(total)} requests</span></td>` : html``}<td class="mono">[${r.index}]</td><td class="num">${formatCount(r.requests)}</td><td><span class="bar"><span style="width:${cssPercent(share)}"></span></span>${pagePercent(share)}</td><td class="num${err.share !== null && err.share >= 0.01 ? " bad-text" : ""}">${err.share === null ? "—" : pagePercent(err.share)}</td>${ejectionCell(report, r, shareChart.get(service))}</tr>`;
     });
   });
   const edges = [...report.edges].sort((a, b) => b.attempts / Math.max(1, b.requests) - a.attempts / Math.max(1, a.requests) || a.from.localeCompare(b.from) || a.to.localeCompare(b.to));
@@ -303,9 +299,9 @@ function trafficSection(report: RunReport, mesh: MeshView | null): SafeHtml {
     const statuses = Object.entries(e.statusCounts).map(([k, v]) => `${k}×${formatCount(v)}`).join(" · ");
     const byReplica = Object.entries(e.byReplica).map(([k, v]) => `[${k}] ${formatCount(v)}`).join(" · ");
     const overflowCell = showOverflows
-      ? html`<td class="num${overflows ? " bad-text" : ""}">${overflows === null ? "—" : html`${formatCount(overflows)}${overflows && e.requests ? html`<br><span class="small">${formatPercent(overflows / e.requests)}</span>` : html``}`}</td>`
+      ? html`<td class="num${overflows ? " bad-text" : ""}">${overflows === null ? "—" : html`${formatCount(overflows)}${overflows && e.requests ? html`<br><span class="small">${pagePercent(overflows / e.requests)}</span>` : html``}`}</td>`
       : html``;
-    return html`<tr><td><strong>${e.from}</strong><span class="edge-arrow">→</span><strong>${e.to}</strong></td><td class="num">${formatCount(e.requests)}</td><td class="num">${formatCount(e.attempts)}</td><td class="num">${formatCount(e.retries)}</td><td class="num">${amp === null ? "—" : html`<span class="bar${amp >= 1.5 ? " bar-bad" : amp >= 1.2 ? " bar-warn" : ""}"><span style="width:${((amp / maxAmp) * 100).toFixed(1)}%"></span></span>${formatRatio(amp)}`}</td><td class="num"><span class="dot" style="background:${EDGE_COLOURS[health]}"></span>${err.share === null ? "—" : formatPercent(err.share)}</td>${overflowCell}<td class="small">${statuses || "—"}<br><span class="muted">by replica: ${byReplica || "—"}</span></td></tr>`;
+    return html`<tr><td><strong>${e.from}</strong><span class="edge-arrow">→</span><strong>${e.to}</strong></td><td class="num">${formatCount(e.requests)}</td><td class="num">${formatCount(e.attempts)}</td><td class="num">${formatCount(e.retries)}</td><td class="num">${amp === null ? "—" : html`<span class="bar${amp >= 1.5 ? " bar-bad" : amp >= 1.2 ? " bar-warn" : ""}"><span style="width:${cssPercent(amp / maxAmp)}"></span></span>${pageRatio(amp)}`}</td><td class="num"><span class="dot" style="background:${EDGE_COLOURS[health]}"></span>${err.share === null ? "—" : pagePercent(err.share)}</td>${overflowCell}<td class="small">${statuses || "—"}<br><span class="muted">by replica: ${byReplica || "—"}</span></td></tr>`;
   });
   const note = mesh
     ? html`Totals over the whole run; second by second they are charted under <a href="#mesh-charts">Timelines</a>.`
@@ -335,13 +331,13 @@ function faultsSection(report: RunReport): SafeHtml {
     const replicas = f.replicas.length ? `[${f.replicas.join(", ")}]` : "";
     return html`<tr data-fault="${f.name}"><td><span class="swatch" style="background:${withAlpha(colour, 0.35)};border-color:${colour}"></span> <a class="win-link" href="#timelines" data-window="fault:${f.name}" data-start="${span.start}" data-end="${span.end}"><strong>${f.name}</strong></a>${line ? html`<br><a class="small" href="#src-L${line}">line ${line}</a>` : html``}</td>
 <td>${f.kind}</td><td>${f.target}<span class="muted">${replicas}</span></td>
-<td class="num">${formatPercent(f.configuredPercent)}</td>
-<td class="num${off ? " warn-text" : ""}"${off ? html` title="observed rate differs from the configured rate"` : html``}>${obs === null ? "—" : formatPercent(obs)}${off ? " ⚠" : ""}</td>
+<td class="num">${pagePercent(f.configuredPercent)}</td>
+<td class="num${off ? " warn-text" : ""}"${off ? html` title="observed rate differs from the configured rate"` : html``}>${obs === null ? "—" : pagePercent(obs)}${off ? " ⚠" : ""}</td>
 <td class="num">${formatCount(f.affected)} / ${formatCount(f.eligible)}</td>
-<td class="num">${f.activationMs === null ? "—" : formatDurationMs(f.activationMs)}</td>
+<td class="num">${f.activationMs === null ? "—" : pageDurationMs(f.activationMs)}</td>
 <td class="num">${spanText(f.scheduledAt, f.scheduledEnd)}</td>
-<td class="num${f.appliedAt === null ? " warn-text" : ""}">${f.appliedAt === null ? "not applied" : formatOffsetMs(f.appliedAt)}</td>
-<td class="num">${f.revertedAt === null ? (f.appliedAt === null ? "—" : "not reverted") : formatOffsetMs(f.revertedAt)}</td></tr>`;
+<td class="num${f.appliedAt === null ? " warn-text" : ""}">${f.appliedAt === null ? "not applied" : pageOffsetMs(f.appliedAt)}</td>
+<td class="num">${f.revertedAt === null ? (f.appliedAt === null ? "—" : "not reverted") : pageOffsetMs(f.revertedAt)}</td></tr>`;
   });
   return html`<section id="faults"><h2>Faults</h2><div class="table-scroll"><table class="fault-table"><thead><tr><th>Fault</th><th>Kind</th><th>Target</th><th class="num">Configured</th><th class="num">Observed</th><th class="num">Affected / eligible</th><th class="num">Activation</th><th class="num">Scheduled</th><th class="num">Applied</th><th class="num">Reverted</th></tr></thead><tbody>${rows}</tbody></table></div>
 <p class="legend">Observed: share of the requests that reached the fault's targets while it was active and were affected by it. Activation: from apply to the first affected response in the sidecar logs.</p></section>`;
@@ -371,7 +367,7 @@ function sourceSection(report: RunReport): SafeHtml {
     const n = i + 1;
     const checks = byStatus(byLine.get(n) ?? []);
     const worst = checks[0];
-    const note = checks.map((c) => `${c.status === "failed" ? "✗" : c.status === "error" ? "!" : "?"} ${c.status}: ${c.observed === null && c.reason ? c.reason : `observed ${formatValue(c.observed, c.unit)}, threshold ${formatValue(c.threshold, c.unit)}`}`).join("   ");
+    const note = checks.map((c) => `${c.status === "failed" ? "✗" : c.status === "error" ? "!" : "?"} ${c.status}: ${c.observed === null && c.reason ? c.reason : `observed ${pageValue(c.observed, c.unit)}, threshold ${pageValue(c.threshold, c.unit)}`}`).join("   ");
     return html`<span class="line${worst ? ` hl-${worst.status}` : ""}" id="src-L${n}" data-n="${n}">${yamlLine(text)}${note ? html`<span class="annotation">${note}</span>` : html``}</span>`;
   });
   return html`<section id="source"><h2>Scenario</h2><p class="note"><span class="mono">${source.file}</span> <span class="muted small">— lines of checks that did not pass are highlighted</span></p><pre class="source"><code>${body}</code></pre></section>`;
@@ -380,11 +376,11 @@ function sourceSection(report: RunReport): SafeHtml {
 function environmentSection(report: RunReport): SafeHtml {
   const t = report.timings;
   const timings: [string, string][] = [
-    ["Setup", formatDurationMs(t.setupMs)],
-    ["Run", formatDurationMs(t.runMs)],
-    ["Teardown", formatDurationMs(t.teardownMs)],
-    ["Total", formatDurationMs(t.setupMs + t.runMs + t.teardownMs)],
-    ...Object.entries(t.steps).map(([k, v]): [string, string] => [`step: ${k}`, formatDurationMs(v)]),
+    ["Setup", pageDurationMs(t.setupMs)],
+    ["Run", pageDurationMs(t.runMs)],
+    ["Teardown", pageDurationMs(t.teardownMs)],
+    ["Total", pageDurationMs(t.setupMs + t.runMs + t.teardownMs)],
+    ...Object.entries(t.steps).map(([k, v]): [string, string] => [`step: ${k}`, pageDurationMs(v)]),
   ];
   const e = report.environment;
   const env: [string, string][] = [

@@ -2,7 +2,8 @@
 // laid out left to right from the load generator, each arrow coloured by the error share
 // the caller saw on that edge.
 import type { RunReport } from "../types.js";
-import { errorShare, formatCount, formatPercent, formatRatio } from "./format.js";
+import { formatCount, pagePercent, pageRatio } from "../format-number.js";
+import { errorShare } from "./tallies.js";
 import { html, type SafeHtml } from "./html.js";
 
 export type EdgeHealth = "none" | "ok" | "low" | "warn" | "bad";
@@ -208,15 +209,15 @@ export function renderTopology(report: RunReport): SafeHtml {
       `${fromLabel} → ${b.label}`,
       l.requests === null ? "no traffic recorded" : `${formatCount(l.requests)} requests`,
       l.attempts !== null && a.id !== CLIENT ? `${formatCount(l.attempts)} attempts (${formatCount(l.retries ?? 0)} retries)` : null,
-      share !== null ? `${formatPercent(share)} errors` : null,
+      share !== null ? `${pagePercent(share)} errors` : null,
       l.statusCounts && Object.keys(l.statusCounts).length
         ? `status: ${Object.entries(l.statusCounts).map(([k, v]) => `${k}×${formatCount(v)}`).join(", ")}`
         : null,
     ].filter((x): x is string => x !== null).join("\n");
     const showLabel = share !== null && (share >= 0.001 || (amplification !== null && amplification >= 1.05));
     const label = [
-      share !== null && share >= 0.001 ? `${formatPercent(share)} err` : null,
-      amplification !== null && amplification >= 1.05 ? formatRatio(amplification) : null,
+      share !== null && share >= 0.001 ? `${pagePercent(share)} err` : null,
+      amplification !== null && amplification >= 1.05 ? pageRatio(amplification) : null,
     ].filter(Boolean).join(" · ");
     return html`<g class="edge edge-${health}" data-from="${fromLabel}" data-to="${b.label}"><title>${tip}</title><path d="${d}" fill="none" stroke="${EDGE_COLOURS[health]}" stroke-width="${strokeWidth.toFixed(2)}"${health === "none" ? html` stroke-dasharray="5 4"` : html``} marker-end="url(#mq-arrow-${health})"/>${showLabel ? html`<text class="edge-label" x="${mid.x.toFixed(1)}" y="${(mid.y - 5).toFixed(1)}" text-anchor="middle" fill="${EDGE_COLOURS[health]}">${label}</text>` : html``}</g>`;
   });
