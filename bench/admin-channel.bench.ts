@@ -11,11 +11,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import Docker from "dockerode";
+import { haproxyDataPlane } from "../src/dataplane/haproxy/index.js";
+import { SIDECAR_UID, SIDECAR_USER } from "../src/dataplane/sidecar-user.js";
 import { SIDECAR_ADMIN_SOCKET, SIDECAR_DIR } from "../src/plan/types.js";
 import { execAdminChannel, unixAdminChannel } from "../src/runtime/admin-channel.js";
-import { SIDECAR_USER } from "../src/runtime/container-limits.js";
 import { ensureImages } from "../src/runtime/images.js";
-import { SIDECAR_UID } from "../src/scenario/sidecar-user.js";
 
 const N = Number(process.argv[2] ?? 500);
 const docker = new Docker();
@@ -86,9 +86,9 @@ try {
   }
   console.log(`admin channel round trip, one "show info" at a time, HAProxy 2.6 in ${image}`);
   await measure("TCP port published on 127.0.0.1 (before)", N, (cmd) => tcpSend(port, cmd));
-  const unix = unixAdminChannel(join(sockDir, "admin.sock"));
+  const unix = unixAdminChannel(join(sockDir, "admin.sock"), haproxyDataPlane.admin);
   await measure("unix socket in the run directory (now)", N, (cmd) => unix.send(cmd));
-  const exec = execAdminChannel(docker, c.id);
+  const exec = execAdminChannel(docker, c.id, haproxyDataPlane.admin);
   await measure("docker exec relay (remote engines)", N, (cmd) => exec.send(cmd));
 } finally {
   await docker.getContainer(name).remove({ force: true }).catch(() => undefined);

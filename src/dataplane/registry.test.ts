@@ -13,3 +13,16 @@ describe("dataPlaneFor", () => {
     );
   });
 });
+
+describe("the haproxy data plane's contract", () => {
+  const haproxy = dataPlaneFor("haproxy");
+
+  it("frames a runtime-API command as one line and knows its own readiness answer", () => {
+    expect(haproxy.admin.frame("show info")).toBe("show info\n");
+    expect(haproxy.admin.readiness).toEqual({ command: "show info", answerIncludes: "Name: HAProxy" });
+  });
+
+  it("declares what the mesh image needs for it", () => {
+    expect(haproxy.image).toEqual({ packages: ["haproxy"], contextDir: "images/haproxy" });
+  });
+});

@@ -16,6 +16,11 @@ export function availableDataPlanes(): DataPlaneName[] {
   return (Object.keys(DATA_PLANES) as DataPlaneName[]).filter((n) => DATA_PLANES[n] !== null);
 }
 
+/** Every data plane this build has, in registry order: the mesh image carries them all. */
+export function builtDataPlanes(): DataPlane[] {
+  return Object.values(DATA_PLANES).filter((p) => p !== null);
+}
+
 export function dataPlaneFor(name: DataPlaneName): DataPlane {
   const plane = DATA_PLANES[name];
   if (!plane) {

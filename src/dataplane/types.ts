@@ -1,5 +1,7 @@
 // The DataPlane contract: everything proxy-specific lives behind it. A second adapter
-// (Envoy) implements the same interface and passes the same conformance suite.
+// (Envoy) is one folder beside haproxy/ that implements the same interface, its line in
+// registry.ts, and the same conformance suite passed. Every data plane's sidecar runs as the
+// mesh's reserved uid (sidecar-user.ts), which the pods' interception lets through.
 import type { FileSpec } from "../plan/types.js";
 import type { DataPlaneName, ResolvedFault, ResolvedPolicy, ResolvedService } from "../scenario/types.js";
 
@@ -195,8 +197,29 @@ export interface RuntimeFault {
   seed?: number;
 }
 
+/**
+ * How the harness speaks to a sidecar's runtime API, over the unix socket at
+ * SidecarRenderInput.adminSocket (or a relay to it through docker exec): one connection a command.
+ */
+export interface AdminProtocol {
+  /** The bytes one command is on the socket; the proxy answers and closes the connection. */
+  frame(command: string): string;
+  /** The sidecar is ready when the answer to `command` contains `answerIncludes`. */
+  readiness: { command: string; answerIncludes: string };
+}
+
+/** What the mesh image carries for a data plane. */
+export interface DataPlaneImage {
+  /** Debian packages its sidecar needs (the proxy). */
+  packages: readonly string[];
+  /** Its support files (templates, Lua), relative to the project root, copied into the image. */
+  contextDir: string;
+}
+
 export interface DataPlane {
   name: DataPlaneName;
+  image: DataPlaneImage;
+  admin: AdminProtocol;
   renderSidecar(input: SidecarRenderInput): SidecarRendering;
   /** Fault kinds this data plane switches at runtime through its own rules. */
   runtimeFaultKinds: ReadonlySet<string>;

@@ -16,7 +16,7 @@ import { currentOwner, type RunOwner } from "../runtime/owner.js";
 import { createRunDir } from "../runtime/run-dir.js";
 import { startTopology, type StartedTopology } from "../runtime/topology.js";
 import { ensureUserImages } from "../runtime/user-images.js";
-import { SIDECAR_UID } from "../scenario/sidecar-user.js";
+import { SIDECAR_UID } from "../dataplane/sidecar-user.js";
 import type { ResolvedScenario } from "../scenario/types.js";
 import { judgeRun, runObservers } from "./judge-run.js";
 import { newRunId } from "./run-id.js";

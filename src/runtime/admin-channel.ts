@@ -1,9 +1,9 @@
 import { connect } from "node:net";
 import { PassThrough, type Duplex } from "node:stream";
 import type Docker from "dockerode";
-import type { AdminChannel } from "../dataplane/types.js";
+import type { AdminChannel, AdminProtocol } from "../dataplane/types.js";
 import { SIDECAR_ADMIN_SOCKET } from "../plan/types.js";
-import { SIDECAR_USER } from "./container-limits.js";
+import { SIDECAR_USER } from "../dataplane/sidecar-user.js";
 import { streamingClient } from "./docker.js";
 
 export const ADMIN_TIMEOUT_MS = 5_000;
@@ -12,18 +12,18 @@ export const ADMIN_TIMEOUT_MS = 5_000;
 export type AdminTransport = "host" | "exec";
 
 /**
- * One command per connection to a sidecar's runtime API (HAProxy's stats socket in
- * non-interactive mode answers and closes), through its unix socket as this machine sees it in
- * the run directory. As fast as a loopback TCP port, reachable by nothing else.
+ * One command per connection to a sidecar's runtime API, framed as its data plane says (the
+ * proxy answers and closes), through its unix socket as this machine sees it in the run
+ * directory. As fast as a loopback TCP port, reachable by nothing else.
  */
-export function unixAdminChannel(socketPath: string, timeoutMs = ADMIN_TIMEOUT_MS): AdminChannel {
+export function unixAdminChannel(socketPath: string, protocol: Pick<AdminProtocol, "frame">, timeoutMs = ADMIN_TIMEOUT_MS): AdminChannel {
   return {
     send(command: string): Promise<string> {
       return new Promise((resolve, reject) => {
         const socket = connect({ path: socketPath });
         const chunks: Buffer[] = [];
         socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`admin command timed out after ${timeoutMs} ms: ${command}`)));
-        socket.on("connect", () => socket.end(`${command}\n`));
+        socket.on("connect", () => socket.end(protocol.frame(command)));
         socket.on("data", (c) => chunks.push(c));
         socket.on("error", reject);
         socket.on("close", (hadError) => {
@@ -36,8 +36,8 @@ export function unixAdminChannel(socketPath: string, timeoutMs = ADMIN_TIMEOUT_M
 
 /**
  * The exec channel's relay, run by the sidecar's own Node: reads one JSON-encoded command a line
- * on stdin, sends each to the unix socket argv[1] (one connection a command, in order), writes
- * each answer as one JSON line on stdout.
+ * on stdin, already framed by the harness, sends each as it is to the unix socket argv[1] (one
+ * connection a command, in order), writes each answer as one JSON line on stdout.
  */
 const RELAY = `
 const path = process.argv[1];
@@ -47,7 +47,7 @@ let rest = "";
 const send = (command) => new Promise((resolve) => {
   const s = net.connect({ path });
   const out = [];
-  s.on("connect", () => s.end(command + "\\n"));
+  s.on("connect", () => s.end(command));
   s.on("data", (c) => out.push(c));
   s.on("error", (e) => resolve({ error: e.message }));
   s.on("close", () => resolve({ answer: Buffer.concat(out).toString("utf8") }));
@@ -67,7 +67,7 @@ process.stdin.on("end", () => queue.then(() => process.exit(0)));
  * it reads on its stdin. A command costs a round trip to the engine, not an exec; a broken session
  * (the engine restarted, a command timed out) is replaced by the next command.
  */
-export function execAdminChannel(docker: Docker, sidecarId: string, timeoutMs = ADMIN_TIMEOUT_MS): AdminChannel {
+export function execAdminChannel(docker: Docker, sidecarId: string, protocol: Pick<AdminProtocol, "frame">, timeoutMs = ADMIN_TIMEOUT_MS): AdminChannel {
   let session: Promise<RelaySession> | null = null;
   return {
     async send(command: string): Promise<string> {
@@ -77,7 +77,7 @@ export function execAdminChannel(docker: Docker, sidecarId: string, timeoutMs = 
       });
       const relay = await session;
       try {
-        return await relay.send(command, timeoutMs);
+        return await relay.send(command, protocol.frame(command), timeoutMs);
       } catch (err) {
         relay.close();
         session = null;
@@ -88,7 +88,8 @@ export function execAdminChannel(docker: Docker, sidecarId: string, timeoutMs = 
 }
 
 interface RelaySession {
-  send(command: string, timeoutMs: number): Promise<string>;
+  /** `framed` goes to the socket; `command` names it in errors. */
+  send(command: string, framed: string, timeoutMs: number): Promise<string>;
   close(): void;
 }
 
@@ -132,7 +133,7 @@ async function openRelay(docker: Docker, sidecarId: string): Promise<RelaySessio
   stream.on("close", () => end(new Error("the admin relay's connection closed")));
   stream.on("error", (err: Error) => end(err));
   return {
-    send(command, timeoutMs) {
+    send(command, framed, timeoutMs) {
       if (closed) return Promise.reject(closed);
       return new Promise<string>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`admin command through docker exec timed out after ${timeoutMs} ms: ${command}`)), timeoutMs);
@@ -140,7 +141,7 @@ async function openRelay(docker: Docker, sidecarId: string): Promise<RelaySessio
           resolve: (a) => (clearTimeout(timer), resolve(a)),
           reject: (e) => (clearTimeout(timer), reject(e)),
         });
-        stream.write(`${JSON.stringify(command)}\n`);
+        stream.write(`${JSON.stringify(framed)}\n`);
       });
     },
     close() {

@@ -12,13 +12,18 @@ import { access, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type Docker from "dockerode";
+import { builtDataPlanes } from "../dataplane/registry.js";
 import { streamingClient } from "./docker.js";
 import { BASE_PACKAGES_LABEL, IMAGE_LABEL } from "./labels.js";
 
 export const UPSTREAM_BASE = "debian:bookworm-slim";
 export const DEBIAN_SUITE = "bookworm";
-/** What the mesh image needs from Debian; debootstrap includes them, the Dockerfile installs them. */
-export const BASE_PACKAGES = ["haproxy", "nodejs", "iproute2", "iptables", "ca-certificates", "procps"] as const;
+/**
+ * What the mesh image needs from Debian: each data plane's proxy, then what every pod needs (Node
+ * for the fixture and the admin relay, the interception's tools). debootstrap includes them, the
+ * Dockerfile installs them (its list must match: it is not generated).
+ */
+export const BASE_PACKAGES: readonly string[] = [...builtDataPlanes().flatMap((p) => p.image.packages), "nodejs", "iproute2", "iptables", "ca-certificates", "procps"];
 export const BASE_REPOSITORY = "meshquake/base";
 
 const PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";

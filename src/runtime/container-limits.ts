@@ -4,7 +4,6 @@
 // under load (docs/architecture.md, "Container limits").
 import type Docker from "dockerode";
 import type { AppPlan } from "../plan/types.js";
-import { SIDECAR_UID } from "../scenario/sidecar-user.js";
 
 export type PodRole = "proxy" | "app";
 
@@ -24,8 +23,6 @@ export const PROXY_LIMITS = { memoryBytes: 384 * MiB, pids: 128 };
  */
 export const PROXY_CAPABILITIES = ["NET_ADMIN", "SETGID", "SETUID"];
 
-/** The sidecar's user: the uid the interception exempts (see SIDECAR_UID). */
-export const SIDECAR_USER = `${SIDECAR_UID}:${SIDECAR_UID}`;
 /** The fixture runs as nobody: it needs no file it does not own and no privilege. */
 export const FIXTURE_USER = "65534:65534";
 

@@ -1,10 +1,11 @@
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { debianMirrorFromAptSources, debootstrapBaseTag } from "./base-image.js";
-import { collectBuildContext, imageTag, type ContextFile } from "./images.js";
+import { BASE_PACKAGES, debianMirrorFromAptSources, debootstrapBaseTag } from "./base-image.js";
+import { collectBuildContext, CONTEXT_DIRS, DOCKERFILE, imageTag, type ContextFile } from "./images.js";
 import { tarArchive } from "./tar.js";
 
 const file = (path: string, content: string, mode = 0o644): ContextFile => ({
@@ -142,5 +143,20 @@ describe("debianMirrorFromAptSources", () => {
 describe("debootstrapBaseTag", () => {
   it("names the suite and a short hash of the package list", () => {
     expect(debootstrapBaseTag()).toMatch(/^meshquake\/base:bookworm-[0-9a-f]{8}$/);
+  });
+});
+
+describe("the mesh image's recipe", () => {
+  // BASE_PACKAGES and CONTEXT_DIRS come from the data planes; the Dockerfile is written by hand.
+  const dockerfile = readFileSync(DOCKERFILE, "utf8");
+
+  it("is what today's image is made of: HAProxy's package and support files among the pod's", () => {
+    expect(BASE_PACKAGES).toEqual(["haproxy", "nodejs", "iproute2", "iptables", "ca-certificates", "procps"]);
+    expect(CONTEXT_DIRS).toEqual(["fixtures/service", "images/pod", "images/haproxy"]);
+  });
+
+  it("the Dockerfile installs every package and copies every folder the data planes declare", () => {
+    expect(dockerfile).toContain(`for pkg in ${BASE_PACKAGES.join(" ")}; do`);
+    for (const dir of CONTEXT_DIRS) expect(dockerfile).toContain(`COPY ${dir}/ `);
   });
 });

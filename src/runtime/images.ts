@@ -7,13 +7,14 @@ import { join } from "node:path";
 import type Docker from "dockerode";
 import { dockerBuild } from "./docker-build.js";
 import { tarArchive } from "./tar.js";
+import { builtDataPlanes } from "../dataplane/registry.js";
 import { ensureBaseImage, findLocalBase, inspectImageId, type BaseImage } from "./base-image.js";
 import { IMAGE_LABEL } from "./labels.js";
 
 export const IMAGE_REPOSITORY = "meshquake/mesh";
 export const DOCKERFILE = "images/Dockerfile";
-/** Folders copied into the image, relative to the project root. */
-export const CONTEXT_DIRS = ["fixtures/service", "images/pod", "images/haproxy"] as const;
+/** Folders copied into the image, relative to the project root: the fixture, the pod's scripts, each data plane's support files. */
+export const CONTEXT_DIRS: readonly string[] = ["fixtures/service", "images/pod", ...builtDataPlanes().map((p) => p.image.contextDir)];
 
 export interface EnsureImagesOptions {
   log: (line: string) => void;

@@ -2,9 +2,10 @@ import { writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import type Docker from "dockerode";
 import PQueue from "p-queue";
+import { dataPlaneFor } from "../dataplane/registry.js";
 import type { AdminChannel } from "../dataplane/types.js";
 import { POD_PORTS, SIDECAR_ACCESS_LOG, SIDECAR_DIR, SIDECAR_GATE, type ExecutionPlan, type PodPlan } from "../plan/types.js";
-import { SIDECAR_UID } from "../scenario/sidecar-user.js";
+import { asSidecar, SIDECAR_UID } from "../dataplane/sidecar-user.js";
 import { execAdminChannel, unixAdminChannel, type AdminTransport } from "./admin-channel.js";
 import { AppExitedError, describeReadiness, probeApp, type PodContainers } from "./app-readiness.js";
 import { confinement, FIXTURE_USER } from "./container-limits.js";
@@ -240,6 +241,7 @@ async function startPods(docker: Docker, plan: ExecutionPlan, setup: PodsSetup):
     else appsReady.set(pod.service, { ...gate(), left: 1 });
   }
   const started: StartedPod[] = new Array(plan.pods.length);
+  const protocol = dataPlaneFor(plan.scenario.dataPlane).admin;
   await eachPod(calleesFirst(plan.pods), setup.signal, async ({ pod, index: i }, _n, stop) => {
     const serviceGate = appsReady.get(pod.service)!;
     try {
@@ -257,15 +259,14 @@ async function startPods(docker: Docker, plan: ExecutionPlan, setup: PodsSetup):
       if (podDir) await writeFile(join(podDir, basename(SIDECAR_GATE)), "");
       else {
         // As the sidecar: its directory is its own, and the container's root has no DAC override.
-        const asSidecar = ["setpriv", `--reuid=${SIDECAR_UID}`, `--regid=${SIDECAR_UID}`, "--clear-groups"];
-        await execOk(docker, proxy.id, `${pod.id}: start the sidecar`, [...asSidecar, "touch", SIDECAR_GATE]);
+        await execOk(docker, proxy.id, `${pod.id}: start the sidecar`, asSidecar(["touch", SIDECAR_GATE]));
         const { streams, onSidecarLine, logStops } = setup.follow;
         const follow = await followLogs(streams, proxy.id, (line) => onSidecarLine(pod, line));
         logStops.push(() => (follow.stop(), follow.done));
       }
       const socket = runDir ? runDir.adminSocket(i) : null;
-      const admin = socket ? unixAdminChannel(socket) : execAdminChannel(docker, proxy.id);
-      await waitFor(async () => (await admin.send("show info")).includes("Name: HAProxy"), {
+      const admin = socket ? unixAdminChannel(socket, protocol) : execAdminChannel(docker, proxy.id, protocol);
+      await waitFor(async () => (await admin.send(protocol.readiness.command)).includes(protocol.readiness.answerIncludes), {
         what: `${pod.id}: sidecar runtime API answering on ${socket ?? `${SIDECAR_DIR} (through docker exec)`}`,
         timeoutMs,
         signal: stop,

@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { lstat, readdir, readFile, readlink, realpath, stat } from "node:fs/promises";
 import { isAbsolute, join, posix, relative, sep } from "node:path";
 import type Docker from "dockerode";
-import { userClaimsUid } from "../scenario/sidecar-user.js";
+import { userClaimsUid } from "../dataplane/sidecar-user.js";
 import type { ImageSource, ResolvedService } from "../scenario/types.js";
 import { inspectImageId, type BaseImage } from "./base-image.js";
 import { dockerBuild } from "./docker-build.js";

@@ -1,6 +1,8 @@
 // What this version of meshquake can run. The format accepts more than that (it is the v1
 // contract); anything outside this table is a validation error, not a surprise at run time.
-// Implementing a fault kind, a property check or user images means editing this table only.
+// Implementing a fault kind, a property check or user images means editing this table only; a
+// data plane is here when src/dataplane/registry.ts has it.
+import { availableDataPlanes } from "../dataplane/registry.js";
 import { error, type Finding } from "./finding.js";
 import { asList, asMap } from "./scenario-parts.js";
 import { DATA_PLANE_NAMES, FAULT_KINDS, PROPERTY_NAMES, type PropertyName } from "./spec.js";
@@ -16,7 +18,7 @@ export interface Capabilities {
 }
 
 export const CAPABILITIES: Capabilities = {
-  dataPlanes: ["haproxy"],
+  dataPlanes: availableDataPlanes(),
   // Each one exercised against real pods in test/integration/faults-*.test.ts.
   faultKinds: ["abort", "delay", "blackhole", "reset", "partition", "kill", "pause", "bandwidth"],
   // Each one judged by src/verdict/properties/ and run against real pods in test/e2e/properties.test.ts.

@@ -13,7 +13,7 @@ import {
   parseDurationOrRange,
 } from "./duration.js";
 import { MEMORY_MAX_BYTES, MEMORY_MIN_BYTES, parseMemorySize } from "./memory-size.js";
-import { SIDECAR_UID, userClaimsUid } from "./sidecar-user.js";
+import { SIDECAR_UID, userClaimsUid } from "../dataplane/sidecar-user.js";
 import type { DataPlaneName, FaultKind } from "./types.js";
 import { LIMITS, MESH_HEADER_PREFIX, RESERVED_NAMES, SIDECAR_PORTS } from "./limits.js";
 import { describeValue } from "./wording.js";

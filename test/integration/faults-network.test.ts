@@ -6,6 +6,7 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FAULT_LIST_COMMAND, parseFaultList } from "../../src/dataplane/haproxy/faults.js";
+import { asSidecar } from "../../src/dataplane/sidecar-user.js";
 import { FaultScheduler } from "../../src/faults/scheduler.js";
 import { FAULT_SCRIPT, execIn, execOk } from "../../src/faults/pod-exec.js";
 import { networkFaultId } from "../../src/faults/network-injectors.js";
@@ -100,7 +101,7 @@ async function whenApplied(s: FaultScheduler, name: string): Promise<number> {
 }
 
 /** Runs node in a pod's proxy container as the sidecar's uid, whose traffic the interception lets through. */
-const AS_SIDECAR = ["setpriv", "--reuid=1337", "--regid=1337", "--clear-groups", "node", "-e"];
+const AS_SIDECAR = asSidecar(["node", "-e"]);
 
 /** A TCP connect from a pod's proxy container (as the sidecar's uid: not intercepted) to host:port. */
 async function connectFrom(podId: string, host: string, port: number): Promise<string> {

@@ -21,7 +21,7 @@ const input = JSON.parse(process.env.MQ_FAULT_CHILD ?? "null") as ChildInput;
 const ctx = {
   docker: new Docker(),
   dataPlane: { ...haproxyDataPlane, faultCounters: haproxyFaultCounters, startsFaultsOnTime: true },
-  pods: input.pods.map((p) => ({ ...p, admin: unixAdminChannel(p.adminSocket!) })),
+  pods: input.pods.map((p) => ({ ...p, admin: unixAdminChannel(p.adminSocket!, haproxyDataPlane.admin) })),
   network: input.network,
 };
 for (const fault of input.faults) {

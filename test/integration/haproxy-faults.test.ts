@@ -13,8 +13,7 @@ import { FAULT_LIST_COMMAND, faultDie, haproxyDataPlane, parseFaultList, podSeed
 import type { AccessLogEntry, AdminChannel, RuntimeFault } from "../../src/dataplane/types.js";
 import { POD_PORTS, SIDECAR_ADMIN_SOCKET, SIDECAR_DIR } from "../../src/plan/types.js";
 import { unixAdminChannel } from "../../src/runtime/admin-channel.js";
-import { SIDECAR_USER } from "../../src/runtime/container-limits.js";
-import { SIDECAR_UID } from "../../src/scenario/sidecar-user.js";
+import { SIDECAR_UID, SIDECAR_USER } from "../../src/dataplane/sidecar-user.js";
 import { cleanLeftovers } from "../../src/runtime/clean.js";
 import { followLogs, logTail } from "../../src/runtime/log-stream.js";
 import { waitFor } from "../../src/runtime/wait-for.js";
@@ -125,7 +124,7 @@ beforeAll(async () => {
   });
   const ports = (await container.inspect()).NetworkSettings.Ports;
   const hostPort = (p: number) => Number(ports[`${p}/tcp`]?.[0]?.HostPort);
-  admin = unixAdminChannel(join(adminDir, "admin.sock"));
+  admin = unixAdminChannel(join(adminDir, "admin.sock"), haproxyDataPlane.admin);
   inboundUrl = `http://127.0.0.1:${hostPort(POD_PORTS.inbound)}`;
   outboundUrl = `http://127.0.0.1:${hostPort(POD_PORTS.outbound)}`;
   await waitFor(async () => (await get()).status === 200 && (await admin.send(FAULT_LIST_COMMAND)).startsWith("OK"), {

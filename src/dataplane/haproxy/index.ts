@@ -12,6 +12,12 @@ async function run(admin: AdminChannel, command: string): Promise<string> {
 
 export const haproxyDataPlane: DataPlane = {
   name: "haproxy",
+  image: { packages: ["haproxy"], contextDir: "images/haproxy" },
+  admin: {
+    // The stats socket in non-interactive mode: one command a line, answered, then closed.
+    frame: (command) => `${command}\n`,
+    readiness: { command: "show info", answerIncludes: "Name: HAProxy" },
+  },
   renderSidecar: (input) => renderHaproxySidecar(input),
   runtimeFaultKinds: new Set<string>(HAPROXY_RUNTIME_FAULT_KINDS),
   async applyFault(admin: AdminChannel, f: RuntimeFault): Promise<void> {

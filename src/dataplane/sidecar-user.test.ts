@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { formatProblem } from "./format-problem.js";
-import { parseScenario } from "./load-scenario.js";
-import { SIDECAR_UID, userClaimsUid } from "./sidecar-user.js";
+import { formatProblem } from "../scenario/format-problem.js";
+import { parseScenario } from "../scenario/load-scenario.js";
+import { asSidecar, SIDECAR_UID, SIDECAR_USER, userClaimsUid } from "./sidecar-user.js";
 
 const scenario = (service: string) => `name: x
 services:
@@ -54,5 +54,12 @@ describe("resources of an app container", () => {
       `s.yaml:6:36 services.web.resources.pids: must be between 16 and 65536, found 8`,
     ]);
     expect(problems(`    resources: { memory: lots }`)[0]).toMatch(/^s\.yaml:6:26 services\.web\.resources\.memory: expected a memory size/);
+  });
+});
+
+describe("running as the sidecar", () => {
+  it("is the uid with its own group and no other", () => {
+    expect(SIDECAR_USER).toBe("1337:1337");
+    expect(asSidecar(["touch", "/run/meshquake/go"])).toEqual(["setpriv", "--reuid=1337", "--regid=1337", "--clear-groups", "touch", "/run/meshquake/go"]);
   });
 });
