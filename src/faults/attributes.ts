@@ -1,13 +1,8 @@
-// Kind attributes of the faults whose resolved form keeps them as written (OtherFault.attributes),
-// decoded into types once. Validation already checked them; a mismatch here is a harness bug,
-// so it throws naming the fault.
-import type { Endpoint, ResolvedFault } from "../scenario/types.js";
-
-export interface PartitionAttributes {
-  between: [Endpoint, Endpoint];
-  /** both: nothing crosses; oneway: the first endpoint cannot open connections to the second. */
-  direction: "both" | "oneway";
-}
+// Decoding of the fault attributes that are text as written: a bandwidth's rate into bytes per
+// second (validation checked it; a mismatch here is a harness bug, so it throws naming the
+// fault), and partition endpoints into pods.
+import type { Endpoint } from "../scenario/types.js";
+import type { FaultOf } from "./injector.js";
 
 export interface Rate {
   /** As tc writes it: "1mbit", "500kbit", "10mbps" (tc's bps units are bytes per second). */
@@ -27,35 +22,6 @@ const RATE_UNITS: Record<string, number> = {
   gbps: 1e9,
 };
 
-function attributes(fault: ResolvedFault): Record<string, unknown> {
-  return "attributes" in fault ? fault.attributes : {};
-}
-
-function bad(fault: ResolvedFault, what: string): never {
-  throw new Error(`fault ${fault.name}: ${what}`);
-}
-
-function endpoint(fault: ResolvedFault, value: unknown): Endpoint {
-  const e = value as Partial<Endpoint> | null;
-  if (!e || typeof e.service !== "string" || !(e.replica === null || Number.isInteger(e.replica))) {
-    bad(fault, `partition endpoint ${JSON.stringify(value)} is not { service, replica }`);
-  }
-  return { service: e.service, replica: e.replica ?? null };
-}
-
-export function partitionAttributes(fault: ResolvedFault): PartitionAttributes {
-  const { between, direction } = attributes(fault);
-  if (!Array.isArray(between) || between.length !== 2) bad(fault, "a partition needs two endpoints in `between`");
-  if (direction !== "both" && direction !== "oneway") bad(fault, `direction ${JSON.stringify(direction)} is not both or oneway`);
-  return { between: [endpoint(fault, between[0]), endpoint(fault, between[1])], direction };
-}
-
-export function killRestarts(fault: ResolvedFault): boolean {
-  const { restart } = attributes(fault);
-  if (typeof restart !== "boolean") bad(fault, "kill needs a boolean `restart`");
-  return restart;
-}
-
 export function parseRate(text: string): Rate | null {
   const m = RATE.exec(text);
   if (!m) return null;
@@ -63,10 +29,10 @@ export function parseRate(text: string): Rate | null {
   return bytesPerSecond > 0 ? { text, bytesPerSecond } : null;
 }
 
-export function bandwidthRate(fault: ResolvedFault): Rate {
-  const { rate } = attributes(fault);
-  const parsed = typeof rate === "string" ? parseRate(rate) : null;
-  if (!parsed) bad(fault, `rate ${JSON.stringify(rate)} is not like "1mbit", "500kbit" or "10mbps"`);
+export function bandwidthRate(fault: FaultOf<"bandwidth">): Rate {
+  const { rate } = fault.attributes;
+  const parsed = parseRate(rate);
+  if (!parsed) throw new Error(`fault ${fault.name}: rate ${JSON.stringify(rate)} is not like "1mbit", "500kbit" or "10mbps"`);
   return parsed;
 }
 

@@ -7,7 +7,6 @@ import { describeReadiness, probeApp } from "../runtime/app-readiness.js";
 import { isNotFound } from "../runtime/clean.js";
 import type { StartedPod } from "../runtime/topology.js";
 import { waitFor } from "../runtime/wait-for.js";
-import { killRestarts } from "./attributes.js";
 import { applyAll, podsById, type FaultInjector, type InjectionContext } from "./injector.js";
 import { kindFields } from "./kinds.js";
 import { faultPods } from "./targets.js";
@@ -48,7 +47,7 @@ export const killInjector: FaultInjector<"kill"> = {
   pods: (fault) => faultPods(fault),
   leadMs: () => 0,
   async apply(fault, ctx) {
-    const restart = killRestarts(fault);
+    const { restart } = fault.attributes;
     const steps = podsById(ctx, faultPods(fault)).map((pod) => ({
       pod: pod.plan.id,
       apply: async () => {

@@ -1,13 +1,16 @@
 // The contract every fault kind implements, Toxiproxy-style: shared fields on the fault, kind
-// attributes decoded by the injector, and an apply that returns its own revert. The registry in
+// attributes typed by kind, and an apply that returns its own revert. The registry in
 // registry.ts maps every FaultKind to one injector; a kind without one does not compile.
 import type Docker from "dockerode";
 import type { DataPlane } from "../dataplane/types.js";
 import type { StartedPod } from "../runtime/topology.js";
 import type { FaultKind, ResolvedFault } from "../scenario/types.js";
 
-/** The resolved fault of one kind (OtherFault's kind is a union, so Extract would give never). */
-export type FaultOf<K extends FaultKind> = ResolvedFault & { kind: K };
+/**
+ * The resolved fault of one kind, with that kind's attributes. Where K is still generic (a
+ * runtime injector for any sidecar kind), widen it to ResolvedFault to read the shared fields.
+ */
+export type FaultOf<K extends FaultKind> = Extract<ResolvedFault, { kind: K }>;
 
 /** What an injector may act on: the running topology and the engine. */
 export interface InjectionContext {

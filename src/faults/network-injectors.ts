@@ -3,7 +3,7 @@
 // container. Each starts a dead-man timer there that removes it at the fault's scheduled end, so
 // a harness killed mid-fault cannot leave it behind; removing the pod removes it too.
 import type { StartedPod } from "../runtime/topology.js";
-import { bandwidthRate, partitionAttributes } from "./attributes.js";
+import { bandwidthRate } from "./attributes.js";
 import { applyAll, podsById, type FaultInjector, type InjectionContext } from "./injector.js";
 import { kindFields } from "./kinds.js";
 import { FAULT_SCRIPT, execOk } from "./pod-exec.js";
@@ -58,7 +58,7 @@ export const partitionInjector: FaultInjector<"partition"> = {
   pods: (fault) => faultPods(fault),
   leadMs: () => 0,
   async apply(fault, ctx, { untilEpochMs }) {
-    const { direction } = partitionAttributes(fault);
+    const { direction } = fault.attributes;
     const [near, far] = partitionSides(fault, replicasOf(ctx));
     const id = networkFaultId(fault.name);
     const addresses = await podAddresses(ctx, podsById(ctx, [...new Set([...near, ...far])]));

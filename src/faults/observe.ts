@@ -11,7 +11,6 @@
 // proxy started it on its own clock) to the first affected request accepted after that.
 import type { AccessLogEntry } from "../dataplane/types.js";
 import type { ResolvedFault } from "../scenario/types.js";
-import { partitionAttributes } from "./attributes.js";
 import type { ObservedBy } from "./injector.js";
 import { FAULT_KIND_FACTS } from "./kinds.js";
 import { faultSpan } from "./span.js";
@@ -79,8 +78,9 @@ export function observeFault(
 
   if (observedBy === "installed") return empty(observedBy, "not observable per request: landed when the injector saw it installed");
 
-  if (observedBy === "partition") {
-    const { between, direction } = partitionAttributes(fault);
+  // Only a partition is observed so (FAULT_KIND_FACTS); the kind narrows its attributes.
+  if (observedBy === "partition" && fault.kind === "partition") {
+    const { between, direction } = fault.attributes;
     const [nearPods, farPods] = partitionSides(fault, replicasOf).map((ids) => new Set(ids)) as [Set<string>, Set<string>];
     const crossings: Array<{ callers: Set<string>; caller: (typeof between)[0]; callees: Set<string>; callee: (typeof between)[0] }> = [
       { callers: nearPods, caller: between[0], callees: farPods, callee: between[1] },

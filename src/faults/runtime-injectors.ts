@@ -1,6 +1,7 @@
 // Faults the sidecar applies per request through its own runtime fault table (for HAProxy:
 // images/haproxy/faults.lua over the stats socket): no proxy reload, switched in milliseconds,
 // and the proxy itself ignores a fault past its `until`.
+import type { ResolvedFault } from "../scenario/types.js";
 import { applyAll, podsById, type FaultCounters, type FaultInjector, type FaultOf } from "./injector.js";
 import { kindFields, type SidecarFaultKind } from "./kinds.js";
 import { faultPods } from "./targets.js";
@@ -21,7 +22,8 @@ function runtimeInjector<K extends SidecarFaultKind>(kind: K, determinism = DETE
     determinism,
     pods: (fault) => faultPods(fault),
     leadMs: (ctx) => (ctx.dataPlane.startsFaultsOnTime ? RUNTIME_FAULT_LEAD_MS : 0),
-    async apply(fault: FaultOf<K>, ctx, { startEpochMs, untilEpochMs }) {
+    async apply(of: FaultOf<K>, ctx, { startEpochMs, untilEpochMs }) {
+      const fault: ResolvedFault = of;
       const { dataPlane } = ctx;
       if (!dataPlane.runtimeFaultKinds.has(kind)) {
         throw new Error(`the ${dataPlane.name} data plane cannot switch ${kind} faults at runtime (it switches: ${[...dataPlane.runtimeFaultKinds].join(", ")})`);

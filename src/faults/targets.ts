@@ -1,5 +1,6 @@
 import type { ResolvedFault, ResolvedScenario } from "../scenario/types.js";
-import { endpointPods, partitionAttributes } from "./attributes.js";
+import { endpointPods } from "./attributes.js";
+import type { FaultOf } from "./injector.js";
 
 /**
  * The pods a fault acts on: the target service's selected replicas, as pod ids. For a partition,
@@ -10,8 +11,8 @@ export function faultPods(fault: ResolvedFault): string[] {
 }
 
 /** A partition's two sides as pod ids. */
-export function partitionSides(fault: ResolvedFault, replicasOf: (service: string) => number): [string[], string[]] {
-  const { between } = partitionAttributes(fault);
+export function partitionSides(fault: FaultOf<"partition">, replicasOf: (service: string) => number): [string[], string[]] {
+  const { between } = fault.attributes;
   return [endpointPods(between[0], replicasOf), endpointPods(between[1], replicasOf)];
 }
 

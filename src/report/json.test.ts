@@ -99,6 +99,21 @@ describe("report.json", () => {
     );
   });
 
+  it("reads each fault kind's attributes as that kind has them, and refuses others located", () => {
+    const withFault = (fault: Record<string, unknown>) => {
+      const r = fixtures.failing();
+      const base = r.scenario.faults[0]!;
+      return JSON.stringify({ ...r, scenario: { ...r.scenario, faults: [{ ...base, ...fault }] } }, null, 2);
+    };
+    const between = [{ service: "checkout", replica: null }, { service: "payments", replica: 1 }];
+    const partition = { kind: "partition", status: undefined, attributes: { between, direction: "oneway" } };
+    expect(parseReport(withFault(partition), "r.json").scenario.faults[0]).toMatchObject({ kind: "partition", attributes: { between, direction: "oneway" } });
+    expect(() => parseReport(withFault({ ...partition, attributes: { between } }), "r.json")).toThrow(/scenario\.faults\[0\]\.attributes: missing required key "direction"/);
+    expect(() => parseReport(withFault({ kind: "kill", status: undefined, attributes: { restart: "yes" } }), "r.json")).toThrow(
+      /scenario\.faults\[0\]\.attributes\.restart: /,
+    );
+  });
+
   it("checks what the reporters read deep inside, not only the top level", () => {
     const r = report();
     const hostile = JSON.parse(JSON.stringify(r)) as Record<string, any>;

@@ -88,10 +88,16 @@ const faultBase = {
   location,
 };
 
+const endpoint = z.object({ service: text, replica: nullable(count) });
+
+/** Each kind's `attributes` (scenario/types.ts FaultAttributes). */
 const fault = z.discriminatedUnion("kind", [
   z.object({ ...faultBase, kind: z.literal("abort"), status: count }),
   z.object({ ...faultBase, kind: z.literal("delay"), delay: latencyRange }),
-  z.object({ ...faultBase, kind: z.enum(["blackhole", "reset", "partition", "kill", "pause", "bandwidth"]), attributes: record(z.unknown()) }),
+  z.object({ ...faultBase, kind: z.enum(["blackhole", "reset", "pause"]), attributes: z.object({}) }),
+  z.object({ ...faultBase, kind: z.literal("partition"), attributes: z.object({ between: z.tuple([endpoint, endpoint]), direction: z.enum(["both", "oneway"]) }) }),
+  z.object({ ...faultBase, kind: z.literal("kill"), attributes: z.object({ restart: z.boolean() }) }),
+  z.object({ ...faultBase, kind: z.literal("bandwidth"), attributes: z.object({ rate: text }) }),
 ]);
 
 const sloExpression = z.object({

@@ -235,11 +235,11 @@ function resolveFault(
   const all = allReplicas(services, spec.target);
   const replicas = spec.replicas ? [...new Set(spec.replicas)].sort((a, b) => a - b) : all.slice(0, spec.count ?? all.length);
   const scope = { target: spec.target, replicas };
-  if (spec.kind === "kill" || spec.kind === "pause" || spec.kind === "bandwidth") {
-    const attributes =
-      spec.kind === "kill" ? { restart: spec.restart ?? DEFAULTS.fault.killRestart } : spec.kind === "bandwidth" ? { rate: spec.rate } : {};
-    return { name: spec.name, kind: spec.kind, ...scope, from: null, match: null, probability: 1, ...timing, attributes };
-  }
+  // Whole-pod faults: every request, from every caller.
+  const wholePod = { name: spec.name, ...scope, from: null, match: null, probability: 1, ...timing };
+  if (spec.kind === "kill") return { ...wholePod, kind: spec.kind, attributes: { restart: spec.restart ?? DEFAULTS.fault.killRestart } };
+  if (spec.kind === "bandwidth") return { ...wholePod, kind: spec.kind, attributes: { rate: spec.rate } };
+  if (spec.kind === "pause") return { ...wholePod, kind: spec.kind, attributes: {} };
 
   const perRequest = {
     ...scope,

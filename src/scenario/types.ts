@@ -172,12 +172,32 @@ export interface DelayFault extends FaultBase {
   kind: "delay";
   delay: LatencyRange;
 }
-export interface OtherFault extends FaultBase {
-  kind: Exclude<FaultKind, "abort" | "delay">;
-  /** Kind-specific attributes as written (partition endpoints, bandwidth rate, ...). */
-  attributes: Record<string, unknown>;
+
+/**
+ * The kind attributes of every fault kind but abort and delay, by kind, kept under `attributes`
+ * (report.json's shape; report-schema.ts reads each kind's). A kind without its entry here does
+ * not compile (AttributedFaults).
+ */
+export interface FaultAttributes {
+  blackhole: NoAttributes;
+  reset: NoAttributes;
+  partition: {
+    between: [Endpoint, Endpoint];
+    /** both: nothing crosses; oneway: the first endpoint cannot open connections to the second. */
+    direction: "both" | "oneway";
+  };
+  /** restart: the app is started again when the fault ends. */
+  kill: { restart: boolean };
+  pause: NoAttributes;
+  /** As tc writes it: "1mbit", "500kbit", "10mbps" (faults/attributes.ts parses it). */
+  bandwidth: { rate: string };
 }
-export type ResolvedFault = AbortFault | DelayFault | OtherFault;
+type NoAttributes = Record<never, never>;
+
+/** A fault of one of the kinds with `attributes`, by kind; a kind missing from FaultAttributes does not compile. */
+type AttributedFaults = { [K in Exclude<FaultKind, "abort" | "delay">]: FaultBase & { kind: K; attributes: FaultAttributes[K] } };
+export type AttributedFault = AttributedFaults[keyof AttributedFaults];
+export type ResolvedFault = AbortFault | DelayFault | AttributedFault;
 
 export type WindowRef =
   | { kind: "whole" }

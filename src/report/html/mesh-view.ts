@@ -81,8 +81,7 @@ export function overflowsOf(e: EdgeStats): number | null {
 function faultedServices(report: RunReport): Set<string> {
   const out = new Set(report.faults.map((f) => f.target));
   for (const f of report.scenario.faults) {
-    const between = "attributes" in f ? f.attributes.between : undefined;
-    if (Array.isArray(between)) for (const b of between) if (b && typeof b === "object" && "service" in b) out.add(String(b.service));
+    if (f.kind === "partition") for (const b of f.attributes.between) out.add(b.service);
   }
   return out;
 }
