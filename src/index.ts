@@ -2,7 +2,7 @@
 // What is exported here is the stable surface (semver applies to it); everything else under dist/
 // is internal and may change in any release. Importing this module is cheap: the Docker client,
 // the load generator and the reporters load only when `run` or `writeArtefacts` is called.
-import type { RunReport } from "./report/types.js";
+import type { RunReport } from "./model/run-report.js";
 import type { ArtefactOptions } from "./report/reporters.js";
 
 // Scenarios: read (every problem at once, located) and validate (as `meshquake validate`).
@@ -15,7 +15,7 @@ export type { Problem, ResolvedScenario } from "./scenario/types.js";
 export { run, ScenarioInvalidError, type RunOptions } from "./library/run.js";
 
 // Reports: the one versioned artefact, its verdict and the exit code the CLI would give.
-export type { CheckResult, CheckStatus, HarnessError, RunReport, Verdict } from "./report/types.js";
+export type { CheckResult, CheckStatus, HarnessError, RunReport, Verdict } from "./model/run-report.js";
 export { readReport, parseReport } from "./report/json.js";
 export { REPORTER_NAMES, type ReporterName } from "./report/reporter-names.js";
 export { EXIT, exitCodeFor, overallVerdict, type ExitCode } from "./verdict/verdict.js";

@@ -1,5 +1,5 @@
-// The pipeline's layering, checked on the imports themselves: a pure core (scenario, plan, the
-// data plane's rendering, observe, verdict, record, report) that touches no engine and no
+// The pipeline's layering, checked on the imports themselves: a pure core (the report model,
+// scenario, plan, the data plane's rendering, observe, verdict, record, the reporters) that touches no engine and no
 // network, I/O at the edges (runtime, load, faults' injectors, run, cli), and a judge that a
 // machine without Docker can run. An import against it fails here, naming the file.
 import { readdirSync, readFileSync, statSync } from "node:fs";
@@ -50,7 +50,7 @@ const IO_PACKAGES = ["pkg:dockerode", "pkg:undici", "pkg:autocannon", "pkg:p-que
 const EDGE_FOLDERS = ["runtime", "run", "cli", "load", "library"];
 /** Pure modules living in an edge folder, which the core may use. */
 const PURE_EDGE_MODULES = new Set(["runtime/labels.ts", "load/load-types.ts", "load/load-record.ts", "load/request-id.ts", "load/arrivals.ts"]);
-const CORE = ["scenario", "plan", "dataplane", "observe", "verdict", "record", "report"];
+const CORE = ["model", "scenario", "plan", "dataplane", "observe", "verdict", "record", "report"];
 
 /** Imports of `modules` that `forbidden` names; type-only ones too unless `loaded` (what runs). */
 function violations(modules: Iterable<string>, forbidden: (target: string) => boolean, loaded = false): string[] {
@@ -88,6 +88,14 @@ describe("the pipeline's layering", () => {
     const reporters = [...graph.keys()].filter((m) => folderOf(m) === "report");
     const pureFaults = new Set(["faults/span.ts", "faults/kinds.ts"]);
     expect(violations(reporters, (t) => ["runtime", "run", "cli", "load", "library"].includes(folderOf(t)) || (folderOf(t) === "faults" && !pureFaults.has(t)))).toEqual([]);
+  });
+
+  it("the report model is the ground floor: it imports only the scenario's types, and no core module imports a reporter", () => {
+    const model = [...graph.keys()].filter((m) => folderOf(m) === "model");
+    expect(model.length).toBeGreaterThan(0);
+    expect(violations(model, (t) => folderOf(t) !== "model" && t !== "scenario/types.ts")).toEqual([]);
+    const core = [...graph.keys()].filter((m) => CORE.includes(folderOf(m)) && folderOf(m) !== "report");
+    expect(violations(core, (t) => folderOf(t) === "report")).toEqual([]);
   });
 
   it("the judge, and `meshquake judge` with it, load no Docker client and no load generator", () => {

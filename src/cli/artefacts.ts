@@ -1,6 +1,6 @@
 // Writing a report's artefacts for `run` and `report`: the reporters' failures on stderr, exit 3 when any failed.
 import { writeArtefacts } from "../report/reporters.js";
-import type { RunReport } from "../report/types.js";
+import type { RunReport } from "../model/run-report.js";
 import { EXIT } from "../verdict/verdict.js";
 import type { CliIo } from "./io.js";
 

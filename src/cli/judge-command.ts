@@ -50,7 +50,7 @@ export async function judgeCommand(target: string, o: JudgeOptions, io: CliIo, c
   // The recording streamed through the run's own observers, into a log on disk: memory stays flat.
   const store = await MeshLogStore.create();
   try {
-    const observers = runObservers(scenario, plan, store);
+    const observers = runObservers(plan, store);
     let end: RecordingEnd | null;
     try {
       ({ end } = await streamRecording(path, { request: (sample) => observers.request(sample), line: (_pod, line) => observers.line(line) }));

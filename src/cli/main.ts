@@ -3,7 +3,7 @@
 // load neither the Docker client nor the load generator nor the reporters.
 import { Command, CommanderError, Option } from "commander";
 import { unknownReporterNames, REPORTER_NAMES } from "../report/reporter-names.js";
-import type { RunReport } from "../report/types.js";
+import type { RunReport } from "../model/run-report.js";
 import { ALLOW_OUTSIDE_FLAG } from "../scenario/allow-outside-flag.js";
 import { DockerHostError, DockerUnavailableError } from "../runtime/docker-errors.js";
 import { configureDebug } from "../util/debug.js";

@@ -3,7 +3,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { serializeReport } from "../report/json.js";
-import type { RepeatSummary, RunReport } from "../report/types.js";
+import type { RepeatSummary, RunReport } from "../model/run-report.js";
 import { readyEngine, runOnEngine } from "../run/engine.js";
 import { renderRepeatSummary, runRepeated } from "../run/repeat.js";
 import type { ResolvedScenario } from "../scenario/types.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { FaultRecord } from "../report/types.js";
+import type { FaultRecord } from "../model/run-report.js";
 import { binomialTolerance, faultLanded } from "./landed.js";
 
 const record = (over: Partial<FaultRecord>): FaultRecord => ({

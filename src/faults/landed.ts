@@ -1,6 +1,6 @@
 // Did a fault act as configured? Pure: reads only its FaultRecord. The verdict step makes every
 // check judged over a fault that did not land `inconclusive`, never `passed`.
-import type { FaultRecord } from "../report/types.js";
+import type { FaultRecord } from "../model/run-report.js";
 
 /**
  * Standard deviations of the binomial tolerance. 4σ: a fault that did land is called "not

@@ -1,7 +1,7 @@
 // When a fault was on. Every reader of a fault's times (the property checks, failure attribution,
 // the observation of what it did, the report's fault bands) takes its span from here, so they
 // agree on a fault that its dead-man switch ended before the harness's revert was confirmed.
-import type { FaultRecord } from "../report/types.js";
+import type { FaultRecord } from "../model/run-report.js";
 import { factsOf } from "./kinds.js";
 
 /** The times a span is read from, in one unit (ms from load start, or epoch ms). */

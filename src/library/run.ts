@@ -2,7 +2,7 @@
 // DOCKER_HOST names, meshquake's image built first when it is missing. `meshquake run` does the
 // same with reporting, --repeat and signal handling around it. The pipeline (Docker client, load
 // generator) is imported on the first call, so importing the package stays cheap.
-import type { RunReport } from "../report/types.js";
+import type { RunReport } from "../model/run-report.js";
 import { formatProblem } from "../scenario/format-problem.js";
 import { readScenario } from "../scenario/load-scenario.js";
 import type { Problem, ResolvedScenario } from "../scenario/types.js";

@@ -1,7 +1,7 @@
 // What the report keeps of a load (RunReport.load): pure, apart from the generators, so the judge
 // (and \`meshquake judge\`) loads neither autocannon nor the open-loop threads.
 import type { GeneratorStats } from "../observe/generator-recorder.js";
-import type { LoadRecord } from "../report/types.js";
+import type { LoadRecord } from "../model/run-report.js";
 import type { ResolvedLoad } from "../scenario/types.js";
 import type { LoadResult } from "./load-types.js";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { AccessLogEntry, AttemptEntry, MeshEvent } from "../dataplane/types.js";
-import type { EdgeStats } from "../report/types.js";
+import type { EdgeStats } from "../model/run-report.js";
 import { edgeAttemptStats, joinAttempts, withAttemptStats, type RequestAttempts } from "./attempts.js";
 import type { MeshRow } from "./mesh-rows.js";
 

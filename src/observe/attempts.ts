@@ -2,7 +2,7 @@
 // tries (the sidecar's attempt lines) and summarises them per caller→callee edge: tries per
 // replica, retries per request, failover, how tries and requests ended. Pure: no I/O.
 import type { AccessLogEntry, AttemptEntry, MeshEvent } from "../dataplane/types.js";
-import type { AttemptTrace, EdgeStats } from "../report/types.js";
+import type { AttemptTrace, EdgeStats } from "../model/run-report.js";
 import type { ResolvedScenario } from "../scenario/types.js";
 import { isEvent, tap, type MeshRow } from "./mesh-rows.js";
 

@@ -9,7 +9,7 @@ import type { AccessLogEntry, AttemptEntry, MeshEvent } from "../dataplane/types
 import { FAULT_KIND_FACTS } from "../faults/kinds.js";
 import { faultSpan, type SpanTimes } from "../faults/span.js";
 import { partitionSides } from "../faults/targets.js";
-import type { AttributedFailure, FailureAttribution } from "../report/types.js";
+import type { AttributedFailure, FailureAttribution } from "../model/run-report.js";
 import type { FaultKind, ResolvedFault, ResolvedScenario } from "../scenario/types.js";
 import type { FailedRequest } from "./client-recorder.js";
 

@@ -1,7 +1,7 @@
 // HDR histograms of client latencies in integer microseconds. One configuration for every
 // histogram the client side produces, so encoded windows can be decoded, merged and re-read.
 import { build, decodeFromCompressedBase64, encodeIntoCompressedBase64, type Histogram } from "hdr-histogram-js";
-import type { LatencySummary } from "../report/types.js";
+import type { LatencySummary } from "../model/run-report.js";
 
 /** 1 µs .. 60 s at 3 significant digits: ±0.1% on every recorded value. */
 export const LATENCY_HISTOGRAM = {

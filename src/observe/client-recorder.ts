@@ -15,7 +15,7 @@
 //   paths it is told about (at most MAX_PATHS).
 import type { Histogram } from "hdr-histogram-js";
 import type { WindowSpan } from "../plan/types.js";
-import type { ClientStats, TimelinePoint } from "../report/types.js";
+import type { ClientStats, TimelinePoint } from "../model/run-report.js";
 import {
   createLatencyHistogram,
   encodeHistogram,

@@ -7,7 +7,7 @@
 // A closed load falls behind its rate by design when the system slows; it is reported, not judged.
 import type { Histogram } from "hdr-histogram-js";
 import type { WindowSpan } from "../plan/types.js";
-import type { GeneratorWindow, LagSummary, LoadSecond } from "../report/types.js";
+import type { GeneratorWindow, LagSummary, LoadSecond } from "../model/run-report.js";
 import type { LoadModel } from "../scenario/types.js";
 import type { ClientSample } from "./client-recorder.js";
 import { createLatencyHistogram, toRecordableUs } from "./client-histogram.js";

@@ -3,7 +3,7 @@ import type { FaultTiming } from "../faults/scheduler.js";
 import { binomialTolerance, faultLanded } from "../faults/landed.js";
 import { observeFault } from "../faults/observe.js";
 import { faultPods, replicaCounter } from "../faults/targets.js";
-import type { EdgeStats, FaultRecord, ReplicaStats } from "../report/types.js";
+import type { EdgeStats, FaultRecord, ReplicaStats } from "../model/run-report.js";
 import type { ResolvedScenario } from "../scenario/types.js";
 
 /** A request-level view of the mesh during load: sidecar access-log entries from [start, end) epoch ms. */

@@ -1,4 +1,4 @@
-import type { EdgeSecond, MeshTimeline } from "../report/types.js";
+import type { EdgeSecond, MeshTimeline } from "../model/run-report.js";
 import type { ResolvedScenario } from "../scenario/types.js";
 import type { MeshLog } from "./mesh-stats.js";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { MeshEvent } from "../dataplane/types.js";
-import type { ReplicaStats } from "../report/types.js";
+import type { ReplicaStats } from "../model/run-report.js";
 import { ejections, healthChanges, withPolicyEvents } from "./policy-events.js";
 
 const T0 = 1_700_000_000_000;

@@ -2,7 +2,7 @@
 // per-replica intervals and changes for the report. Pure: no I/O. Each caller's sidecar keeps its
 // own view (as each Envoy does), so a replica can be out of one caller's rotation and in another's.
 import type { MeshEvent, PolicyEvent } from "../dataplane/types.js";
-import type { ReplicaStats } from "../report/types.js";
+import type { ReplicaStats } from "../model/run-report.js";
 
 export interface Ejection {
   /** The replica, "<service>-<index>". */

@@ -6,7 +6,8 @@ import type { ResolvedScenario, ResolvedService } from "../scenario/types.js";
 import { placementWarnings } from "../faults/placement.js";
 import { runLabels } from "../runtime/labels.js";
 import { lintPolicies } from "./policy-lint.js";
-import { POD_PORTS, SIDECAR_ADMIN_SOCKET, type AppPlan, type ExecutionPlan, type PodPlan } from "./types.js";
+import { percentileThresholds } from "../verdict/properties/thresholds.js";
+import { POD_PORTS, SIDECAR_ADMIN_SOCKET, type AppPlan, type ExecutionPlan, type PodPlan, type RecorderPlan } from "./types.js";
 import { planTimeline, planWindows } from "./windows.js";
 
 export interface PlanInput {
@@ -76,6 +77,16 @@ export function buildPlan({ scenario, runId, image, dataPlane, userImages = {} }
       ...placementWarnings(scenario),
     ],
     meshProbe: { path: meshProbePath(scenario) },
+    recorders: recorderPlan(scenario),
+  };
+}
+
+/** What the observers keep: the latencies the checks judge against, the mix's paths (when several), the generator's schedule. */
+export function recorderPlan(scenario: ResolvedScenario): RecorderPlan {
+  const paths = [...new Set(scenario.load.requests.map((r) => r.path))];
+  return {
+    client: { latencyThresholdsUs: percentileThresholds(scenario), paths: paths.length > 1 ? paths : [] },
+    generator: { model: scenario.load.model, rate: scenario.load.rate, lagToleranceUs: scenario.load.maxLagMs * 1000 },
   };
 }
 

@@ -1,6 +1,6 @@
 // The ExecutionPlan: pure, printable, snapshot-tested. Everything the runtime will create
 // and everything the run will do, decided before Docker is touched.
-import type { Readiness, ResolvedScenario, WindowRef } from "../scenario/types.js";
+import type { LoadModel, Readiness, ResolvedScenario, WindowRef } from "../scenario/types.js";
 
 /** Fixed ports inside every pod's network namespace. */
 export const POD_PORTS = {
@@ -106,6 +106,15 @@ export interface ExecutionPlan {
   warnings: string[];
   /** The request that shows the whole mesh carries traffic before load starts: any answer below 500. */
   meshProbe: { path: string };
+  /** What the run's observers keep as it goes; `meshquake judge` builds the same ones from its plan. */
+  recorders: RecorderPlan;
+}
+
+export interface RecorderPlan {
+  /** The client's requests: latency thresholds (µs) counted per 100 ms for the checks, and paths with their own statistics (a mix of several). */
+  client: { latencyThresholdsUs: number[]; paths: string[] };
+  /** The load generator checking itself. */
+  generator: { model: LoadModel; rate: number; lagToleranceUs: number };
 }
 
 export function windowName(ref: WindowRef): string {

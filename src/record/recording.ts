@@ -13,7 +13,7 @@ import { createGunzip, createGzip } from "node:zlib";
 import type { FaultTiming } from "../faults/scheduler.js";
 import type { LoadResult } from "../load/load-types.js";
 import type { ClientSample } from "../observe/client-recorder.js";
-import type { HarnessError, RunReport } from "../report/types.js";
+import type { HarnessError, RunReport } from "../model/run-report.js";
 import type { ResolvedScenario } from "../scenario/types.js";
 
 export const RECORDING_VERSION = 1;

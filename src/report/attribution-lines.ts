@@ -1,6 +1,6 @@
 // Why client requests failed, in a few lines: the causes by count, where each was decided, and
 // what the last try hit. Shared by the console and Markdown reporters.
-import type { FailureAttribution } from "./types.js";
+import type { FailureAttribution } from "../model/run-report.js";
 
 export function attributionLines(a: FailureAttribution | undefined): string[] {
   if (!a || a.failed === 0) return [];

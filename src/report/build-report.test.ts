@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ResolvedScenario } from "../scenario/types.js";
 import { buildReport, type ReportParts } from "./build-report.js";
-import type { CheckResult, ClientStats } from "./types.js";
+import type { CheckResult, ClientStats } from "../model/run-report.js";
 
 const scenario: ResolvedScenario = {
   name: "payments-abort",

@@ -13,7 +13,7 @@ import type {
   ReplicaStats,
   RunReport,
   WindowRecord,
-} from "./types.js";
+} from "../model/run-report.js";
 
 export interface ReportParts {
   runId: string;

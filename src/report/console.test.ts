@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { ResolvedScenario } from "../scenario/types.js";
 import { buildReport } from "./build-report.js";
 import { renderConsoleSummary } from "./console.js";
-import type { CheckResult, RunReport } from "./types.js";
+import type { CheckResult, RunReport } from "../model/run-report.js";
 
 const scenario: ResolvedScenario = {
   name: "checkout-survives-payment-aborts",

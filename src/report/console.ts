@@ -4,7 +4,7 @@
 import { attributionLines } from "./attribution-lines.js";
 import { formatLatencyUs, formatMs, formatPercent, formatThreshold, formatValue } from "./format-number.js";
 import { safeStrings } from "../util/safe-text.js";
-import type { CheckResult, CheckStatus, RunReport } from "./types.js";
+import type { CheckResult, CheckStatus, RunReport } from "../model/run-report.js";
 
 export interface ConsoleOptions {
   color: boolean;

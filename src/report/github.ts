@@ -5,7 +5,7 @@ import { appendFile } from "node:fs/promises";
 import { formatThreshold, formatValue } from "./format-number.js";
 import { renderMarkdown } from "./markdown.js";
 import { safeStrings } from "../util/safe-text.js";
-import type { RunReport } from "./types.js";
+import type { RunReport } from "../model/run-report.js";
 
 export const MAX_ANNOTATIONS = 10;
 

@@ -7,7 +7,7 @@ import type { ResolvedScenario } from "../scenario/types.js";
 import { buildReport } from "./build-report.js";
 import { fixtures } from "./fixtures/index.js";
 import { parseReport, readReport, ReportFormatError, reportPath, serializeReport, writeReport } from "./json.js";
-import type { RunReport } from "./types.js";
+import type { RunReport } from "../model/run-report.js";
 
 const scenario: ResolvedScenario = {
   name: "checkout-survives",

@@ -8,7 +8,7 @@ import { explainIssues, PARSE_OPTIONS } from "../scenario/explain-issues.js";
 import { error, formatPath } from "../scenario/finding.js";
 import { locate, type DocPath, type LocateOptions } from "../scenario/locate.js";
 import { runReportSchema } from "./report-schema.js";
-import type { RunReport } from "./types.js";
+import type { RunReport } from "../model/run-report.js";
 
 export const REPORT_FILE = "report.json";
 export const SCHEMA_VERSION = 1;

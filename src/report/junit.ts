@@ -3,7 +3,7 @@
 // with its reason. Harness errors become one more errored testcase, so CI never shows green
 // for a run that broke.
 import { formatSeconds, formatThreshold, formatValue } from "./format-number.js";
-import type { CheckResult, RunReport } from "./types.js";
+import type { CheckResult, RunReport } from "../model/run-report.js";
 
 export function renderJunit(report: RunReport): string {
   const suite = report.scenario.name;

@@ -3,7 +3,7 @@
 import { attributionLines } from "./attribution-lines.js";
 import { formatMs, formatPercent, formatThreshold, formatValue } from "./format-number.js";
 import { safeStrings } from "../util/safe-text.js";
-import type { CheckResult, RunReport } from "./types.js";
+import type { CheckResult, RunReport } from "../model/run-report.js";
 
 const ICON: Record<string, string> = { passed: "✅", failed: "❌", inconclusive: "⚠️", error: "💥" };
 

@@ -3,7 +3,7 @@
 // report is a located usage error, never a reporter that throws half-way. Objects are not
 // strict: a newer meshquake may add fields (schemaVersion 1 only ever grows).
 import { z } from "zod";
-import type { RunReport } from "./types.js";
+import type { RunReport } from "../model/run-report.js";
 
 const count = z.number().int().min(0);
 const time = z.number();

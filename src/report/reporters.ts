@@ -9,7 +9,7 @@ import { reportPath, writeReport } from "./json.js";
 import { renderJunit } from "./junit.js";
 import { renderMarkdown } from "./markdown.js";
 import { REPORTER_NAMES, type ReporterName } from "./reporter-names.js";
-import type { RunReport } from "./types.js";
+import type { RunReport } from "../model/run-report.js";
 
 export interface ReporterContext {
   /** <outDir>/<scenario-name>/ holds the files. */

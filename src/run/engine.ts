@@ -1,6 +1,6 @@
 // The engine a run uses: connected (DOCKER_HOST), with meshquake's image built for it. Shared by
 // `meshquake run` and the package's `run()`: connect and build once, then run scenarios on it.
-import type { RunReport } from "../report/types.js";
+import type { RunReport } from "../model/run-report.js";
 import { connectDocker, type Docker } from "../runtime/docker.js";
 import { ensureImages } from "../runtime/images.js";
 import type { ResolvedScenario } from "../scenario/types.js";

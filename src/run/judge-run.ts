@@ -15,12 +15,12 @@ import { withPolicyEvents } from "../observe/policy-events.js";
 import type { ExecutionPlan } from "../plan/types.js";
 import type { RecordingEnd } from "../record/recording.js";
 import { buildReport } from "../report/build-report.js";
-import type { CheckResult, FaultRecord, LoadRecord, RunReport } from "../report/types.js";
+import type { CheckResult, FaultRecord, LoadRecord, RunReport } from "../model/run-report.js";
 import type { ResolvedScenario } from "../scenario/types.js";
 import { evaluateChecks } from "../verdict/evaluate-checks.js";
 import { inconclusiveWhereFaultsDidNotLand } from "../verdict/fault-landing.js";
 import { inconclusiveWhereGeneratorFellBehind } from "../verdict/generator.js";
-import { clientLatencyThresholds, propertyEvaluator } from "../verdict/properties/index.js";
+import { propertyEvaluator } from "../verdict/properties/index.js";
 
 /**
  * What a run keeps as it goes: streaming aggregates of its client requests, fed as they settle,
@@ -39,17 +39,10 @@ export interface MeshLogSink {
   append(row: MeshRow): void;
 }
 
-export function runObservers(scenario: ResolvedScenario, plan: Pick<ExecutionPlan, "windows">, log: MeshLogSink): RunObservers {
-  const dataPlane = dataPlaneFor(scenario.dataPlane);
-  // Paths get their own statistics only when the mix has several (isolation by path).
-  const paths = [...new Set(scenario.load.requests.map((r) => r.path))];
-  const client = new ClientRecorder(plan.windows, { latencyThresholdsUs: clientLatencyThresholds(scenario), paths: paths.length > 1 ? paths : [] });
-  const generator = new GeneratorRecorder({
-    model: scenario.load.model,
-    rate: scenario.load.rate,
-    windows: plan.windows,
-    lagToleranceUs: scenario.load.maxLagMs * 1000,
-  });
+export function runObservers(plan: Pick<ExecutionPlan, "scenario" | "windows" | "recorders">, log: MeshLogSink): RunObservers {
+  const dataPlane = dataPlaneFor(plan.scenario.dataPlane);
+  const client = new ClientRecorder(plan.windows, plan.recorders.client);
+  const generator = new GeneratorRecorder({ ...plan.recorders.generator, windows: plan.windows });
   return {
     client,
     generator,

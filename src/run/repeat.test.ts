@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { CheckResult, CheckStatus, RunReport } from "../report/types.js";
+import type { CheckResult, CheckStatus, RunReport } from "../model/run-report.js";
 import type { ResolvedScenario } from "../scenario/types.js";
 import { bootstrapInterval, renderRepeatSummary, repeatSeed, runRepeated, summarizeRepeat, tInterval, wilson } from "./repeat.js";
 

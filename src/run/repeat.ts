@@ -3,7 +3,7 @@
 // a Wilson score interval for the pass rate, and a 95% interval for the mean of what it observed
 // (Student's t; a percentile bootstrap once there are enough runs for one). Pure except for
 // runRepeated, which only sequences the runs it is given.
-import type { CheckStatus, RepeatCheck, RepeatSummary, RunReport } from "../report/types.js";
+import type { CheckStatus, RepeatCheck, RepeatSummary, RunReport } from "../model/run-report.js";
 import type { ResolvedScenario } from "../scenario/types.js";
 import { formatValue } from "../report/format-number.js";
 import { exitCodeFor, overallVerdict } from "../verdict/verdict.js";

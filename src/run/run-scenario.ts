@@ -7,7 +7,7 @@ import { buildPlan } from "../plan/plan.js";
 import type { ExecutionPlan } from "../plan/types.js";
 import { MeshLogStore } from "../record/mesh-log-store.js";
 import { openRecording } from "../record/recording.js";
-import type { HarnessError, RunReport } from "../report/types.js";
+import type { HarnessError, RunReport } from "../model/run-report.js";
 import type { AdminTransport } from "../runtime/admin-channel.js";
 import { ensureBaseImage } from "../runtime/base-image.js";
 import { cleanLeftovers } from "../runtime/clean.js";
@@ -65,7 +65,7 @@ export async function runScenario(scenario: ResolvedScenario, ctx: RunContext): 
   const plan: ExecutionPlan = buildPlan({ scenario, runId, image: ctx.image, dataPlane, userImages: userImages.images });
   // The sidecars' lines, parsed, go to disk as they arrive; the judge reads them back after.
   const store = await MeshLogStore.create();
-  const observers = runObservers(scenario, plan, store);
+  const observers = runObservers(plan, store);
   // Everything the judge reads, written as it arrives (src/record/recording.ts).
   const recordingPath = ctx.recordingPath;
   const recording = recordingPath

@@ -2,7 +2,7 @@
 // view; property checks (retry_amplification, ejection, ...) need the mesh's observations and
 // are judged by the evaluator the caller passes in — the run passes
 // src/verdict/properties' `propertyEvaluator(context)`, bound to what it observed.
-import type { CheckResult, ClientStats, WindowRecord } from "../report/types.js";
+import type { CheckResult, ClientStats, WindowRecord } from "../model/run-report.js";
 import type { PropertyCheck, ResolvedCheck } from "../scenario/types.js";
 import { evaluateSlo } from "./slo.js";
 

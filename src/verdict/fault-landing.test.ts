@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { CheckResult, FaultRecord } from "../report/types.js";
+import type { CheckResult, FaultRecord } from "../model/run-report.js";
 import type { ResolvedCheck, WindowRef } from "../scenario/types.js";
 import { inconclusiveWhereFaultsDidNotLand } from "./fault-landing.js";
 

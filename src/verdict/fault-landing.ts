@@ -1,5 +1,5 @@
 import { faultLanded } from "../faults/landed.js";
-import type { CheckResult, FaultRecord } from "../report/types.js";
+import type { CheckResult, FaultRecord } from "../model/run-report.js";
 import type { ResolvedCheck } from "../scenario/types.js";
 
 /**

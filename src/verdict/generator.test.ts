@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { CheckResult, LoadRecord } from "../report/types.js";
+import type { CheckResult, LoadRecord } from "../model/run-report.js";
 import type { ResolvedCheck } from "../scenario/types.js";
 import { inconclusiveWhereGeneratorFellBehind } from "./generator.js";
 

@@ -2,7 +2,7 @@
 // judged: the system did not get the load the scenario describes. They become inconclusive,
 // whatever they observed (kept in their evidence) — never passed, and not failed either: the
 // generator's own delay is in every latency it measured there.
-import type { CheckResult, LoadRecord } from "../report/types.js";
+import type { CheckResult, LoadRecord } from "../model/run-report.js";
 import type { ResolvedCheck } from "../scenario/types.js";
 import { windowName } from "../plan/types.js";
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ClientRecorder } from "../observe/client-recorder.js";
 import type { WindowSpan } from "../plan/types.js";
-import type { ClientStats } from "../report/types.js";
+import type { ClientStats } from "../model/run-report.js";
 import type { SloCheck, SloExpression, WindowRef } from "../scenario/types.js";
 import { evaluateChecks } from "./evaluate-checks.js";
 import { minimumRequests, evaluateSlo, servedPercentile } from "./slo.js";

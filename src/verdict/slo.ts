@@ -3,7 +3,7 @@
 // resolvable at all; otherwise it is inconclusive and says how many it would have needed.
 import { windowName } from "../plan/types.js";
 import { percentileOf } from "../observe/client-histogram.js";
-import type { CheckResult, ClientStats, WindowRecord } from "../report/types.js";
+import type { CheckResult, ClientStats, WindowRecord } from "../model/run-report.js";
 import type { Comparator, SloCheck, SloMetric } from "../scenario/types.js";
 
 /**

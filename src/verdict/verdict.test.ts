@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { CheckStatus } from "../report/types.js";
+import type { CheckStatus } from "../model/run-report.js";
 import { EXIT, exitCodeFor, overallVerdict } from "./verdict.js";
 
 const checks = (...statuses: CheckStatus[]) => statuses.map((status) => ({ status }));

@@ -1,6 +1,6 @@
 // The run's verdict and exit code. "The harness broke" is kept apart from "the system failed":
 // a harness error outranks a breach, a breach outranks "could not show it".
-import type { CheckStatus, HarnessError, Verdict } from "../report/types.js";
+import type { CheckStatus, HarnessError, Verdict } from "../model/run-report.js";
 
 /** Process exit codes. `usage` and `interrupted` are decided by the CLI, the rest by the verdict. */
 export const EXIT = {

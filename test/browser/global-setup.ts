@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { withoutMeshSeries } from "../../src/report/fixtures/build.js";
 import { fixtures } from "../../src/report/fixtures/index.js";
 import { renderHtml } from "../../src/report/html/render-html.js";
-import type { RunReport } from "../../src/report/types.js";
+import type { RunReport } from "../../src/model/run-report.js";
 import { BROWSER_REPORTS, EXAMPLE_REPORTS, EXAMPLE_SCENARIOS, legacyExample, PROJECT_ROOT } from "./paths.js";
 
 export default function globalSetup(): void {

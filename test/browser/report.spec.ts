@@ -2,7 +2,7 @@ import { expect, test, type Page } from "@playwright/test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { RunReport } from "../../src/report/types.js";
+import type { RunReport } from "../../src/model/run-report.js";
 import { BROWSER_REPORTS, EXAMPLE_REPORTS, EXAMPLE_SCENARIOS, legacyExample } from "./paths.js";
 
 /** Opens a report from disk with every non-file request refused, collecting console errors and dialogs. */

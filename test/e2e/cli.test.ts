@@ -2,7 +2,7 @@ import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { RunReport } from "../../src/report/types.js";
+import type { RunReport } from "../../src/model/run-report.js";
 import { EXAMPLE_REPORTS } from "../browser/paths.js";
 import { labelled, testDocker, testImage } from "../integration/docker-env.js";
 import { cli } from "./run-cli.js";

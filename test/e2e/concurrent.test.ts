@@ -6,7 +6,7 @@ import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { RunReport } from "../../src/report/types.js";
+import type { RunReport } from "../../src/model/run-report.js";
 import { ownerLabels } from "../../src/runtime/owner.js";
 import { labelled, testDocker, testImage } from "../integration/docker-env.js";
 import { cli, type CliResult } from "./run-cli.js";

@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunReport } from "../../src/report/types.js";
+import type { RunReport } from "../../src/model/run-report.js";
 import { labelled, testDocker, testImage } from "../integration/docker-env.js";
 import { engineProxy, type EngineProxy } from "./engine-proxy.js";
 import { cli } from "./run-cli.js";

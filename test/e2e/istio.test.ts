@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { haproxyDataPlane } from "../../src/dataplane/haproxy/index.js";
 import { buildPlan } from "../../src/plan/plan.js";
-import type { RunReport } from "../../src/report/types.js";
+import type { RunReport } from "../../src/model/run-report.js";
 import { removeRun, runInTest } from "../integration/scenario-runs.js";
 import { parseScenario, readFileOrNull } from "../../src/scenario/load-scenario.js";
 import type { ResolvedScenario } from "../../src/scenario/types.js";

@@ -4,7 +4,7 @@
 // a closed load hides it (fixtures/load/pause-open-vs-closed.yaml). Run ids start "dev-load-";
 // each test removes what it started, whatever happens.
 import { describe, expect, it } from "vitest";
-import type { CheckResult, RunReport } from "../../src/report/types.js";
+import type { CheckResult, RunReport } from "../../src/model/run-report.js";
 import { runScenarioFile, runsOfThisFile } from "../integration/scenario-runs.js";
 
 const runIds = runsOfThisFile();

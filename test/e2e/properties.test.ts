@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { CheckResult, RunReport } from "../../src/report/types.js";
+import type { CheckResult, RunReport } from "../../src/model/run-report.js";
 import { runScenarioFile, runsOfThisFile } from "../integration/scenario-runs.js";
 import { cli } from "./run-cli.js";
 

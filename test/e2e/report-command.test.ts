@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { fixtures } from "../../src/report/fixtures/index.js";
-import type { RunReport } from "../../src/report/types.js";
+import type { RunReport } from "../../src/model/run-report.js";
 import { cli } from "./run-cli.js";
 
 /** Re-rendering must not need Docker: point it at an engine that does not exist, outside GitHub Actions. */

@@ -8,7 +8,7 @@
 // Tolerance: 4 standard errors of the mean tries per request (the model's own spread over the
 // requests measured) + 0.01 for the few requests at the load's edges.
 import { describe, expect, it } from "vitest";
-import type { RunReport } from "../../src/report/types.js";
+import type { RunReport } from "../../src/model/run-report.js";
 import { chainModel, type HopModel } from "../../src/verdict/properties/amplification-model.js";
 import { runScenarioText, runsOfThisFile } from "./scenario-runs.js";
 

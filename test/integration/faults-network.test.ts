@@ -12,7 +12,7 @@ import { FAULT_SCRIPT, execIn, execOk } from "../../src/faults/pod-exec.js";
 import { networkFaultId } from "../../src/faults/network-injectors.js";
 import { faultRecords } from "../../src/observe/mesh-stats.js";
 import { planTimeline } from "../../src/plan/windows.js";
-import type { FaultRecord } from "../../src/report/types.js";
+import type { FaultRecord } from "../../src/model/run-report.js";
 import type { ResolvedFault, ResolvedScenario } from "../../src/scenario/types.js";
 import { logTail } from "../../src/runtime/log-stream.js";
 import { PROJECT_ROOT } from "./docker-env.js";

@@ -12,7 +12,7 @@ import { FAULT_INJECTORS, injectorFor } from "../../src/faults/registry.js";
 import { FaultScheduler } from "../../src/faults/scheduler.js";
 import { faultRecords } from "../../src/observe/mesh-stats.js";
 import { planTimeline } from "../../src/plan/windows.js";
-import type { FaultRecord } from "../../src/report/types.js";
+import type { FaultRecord } from "../../src/model/run-report.js";
 import type { ResolvedFault, ResolvedScenario } from "../../src/scenario/types.js";
 import { destroyAgent, get, inboundAt, loops, percentile, round1, sequential, settleLogs, sleep, startMesh, type Answer, type Mesh } from "./faults-kit.js";
 

@@ -4,7 +4,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect } from "vitest";
-import type { RunReport } from "../../src/report/types.js";
+import type { RunReport } from "../../src/model/run-report.js";
 import { runScenario } from "../../src/run/run-scenario.js";
 import { cleanLeftovers } from "../../src/runtime/clean.js";
 import { parseScenario } from "../../src/scenario/load-scenario.js";

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { haproxyDataPlane } from "../../src/dataplane/haproxy/index.js";
 import type { AccessLogEntry } from "../../src/dataplane/types.js";
 import { buildPlan } from "../../src/plan/plan.js";
-import type { RunReport } from "../../src/report/types.js";
+import type { RunReport } from "../../src/model/run-report.js";
 import { removeRun, runInTest } from "./scenario-runs.js";
 import { ensureBaseImage } from "../../src/runtime/base-image.js";
 import { cleanLeftovers } from "../../src/runtime/clean.js";

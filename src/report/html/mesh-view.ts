@@ -1,7 +1,7 @@
 // What the mesh charts draw, derived from the report's per-second mesh series (meshTimeline):
 // traffic share per replica for each service with more than one, with its ejections, and
 // requests, retries and failed requests per edge. Pure; the page's script only draws it.
-import type { EdgeStats, ReplicaStats, RunReport } from "../types.js";
+import type { EdgeStats, ReplicaStats, RunReport } from "../../model/run-report.js";
 
 /** Replica colours by index: strokes and legend markers; the stacked areas use a lighter mix. */
 export const REPLICA_COLOURS = ["#0969da", "#1b7c83", "#8250df", "#bf8700", "#57606a", "#2da44e", "#e85aad", "#953800"] as const;

@@ -3,7 +3,7 @@
 // correctly even before (or without) its script; the script only draws the timelines.
 import { createHash } from "node:crypto";
 import { faultSpan } from "../../faults/span.js";
-import type { CheckResult, FailureAttribution, RunReport, WindowRecord } from "../types.js";
+import type { CheckResult, FailureAttribution, RunReport, WindowRecord } from "../../model/run-report.js";
 import { loadAssets } from "./assets.js";
 import { CLIENT_JS } from "./client.js";
 import {

@@ -1,6 +1,6 @@
 // What the HTML report counts from the model: error shares from status counts, checks by
 // status. Numbers it prints are formatted by ../format-number.ts.
-import type { CheckResult, CheckStatus } from "../types.js";
+import type { CheckResult, CheckStatus } from "../../model/run-report.js";
 
 /** HTTP 1xx–3xx count as success; every other status, "timeout" and "error" as errors. */
 export function isErrorStatus(status: string): boolean {

@@ -1,7 +1,7 @@
 // The topology as an inline SVG: services as boxes (with replica counts), calls as arrows
 // laid out left to right from the load generator, each arrow coloured by the error share
 // the caller saw on that edge.
-import type { RunReport } from "../types.js";
+import type { RunReport } from "../../model/run-report.js";
 import { formatCount, pagePercent, pageRatio } from "../format-number.js";
 import { errorShare } from "./tallies.js";
 import { html, type SafeHtml } from "./html.js";

@@ -13,9 +13,9 @@
 // A run in which no caller ever reached the limits cannot show a trip: inconclusive.
 import { faultSpan } from "../../faults/span.js";
 import { peakInFlight, timesAtLevel } from "../../observe/concurrency.js";
+import { select } from "../../observe/mesh-rows.js";
 import type { PropertyCheck } from "../../scenario/types.js";
 import { findFault, ms, paramsOf, podService, spanEvidence, type PropertyContext, type PropertyOutcome } from "./context.js";
-import { select } from "../../observe/mesh-rows.js";
 
 export function circuitTrip(check: PropertyCheck, ctx: PropertyContext): PropertyOutcome {
   const params = paramsOf(check);

@@ -12,7 +12,7 @@ import type {
   MeshTimeline,
   ReplicaStats,
   WindowRecord,
-} from "../../report/types.js";
+} from "../../model/run-report.js";
 import type { Endpoint, PropertyCheck, ResolvedFault, ResolvedScenario, SloExpression } from "../../scenario/types.js";
 
 export interface PropertyContext {

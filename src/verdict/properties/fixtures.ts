@@ -4,7 +4,7 @@
 import type { AccessLogEntry, AttemptEntry, MeshEvent, TerminationCause } from "../../dataplane/types.js";
 import { ClientRecorder, type ClientSample } from "../../observe/client-recorder.js";
 import { planWindows } from "../../plan/windows.js";
-import type { FaultRecord, ReplicaStats } from "../../report/types.js";
+import type { FaultRecord, ReplicaStats } from "../../model/run-report.js";
 import type { ResolvedPolicy, ResolvedScenario, ResolvedService, SloExpression } from "../../scenario/types.js";
 import { parseSloExpression } from "../../scenario/slo-expression.js";
 import type { PropertyContext } from "./context.js";

@@ -2,7 +2,7 @@
 // check over a fault that did not land as configured — or over the whole load when any fault did
 // not land — is inconclusive with the fault's reason (src/faults/landed.ts), never passed.
 import { faultLanded } from "../../faults/landed.js";
-import type { CheckResult } from "../../report/types.js";
+import type { CheckResult } from "../../model/run-report.js";
 import type { PropertyCheck, ResolvedScenario } from "../../scenario/types.js";
 import { percentileThresholds } from "./thresholds.js";
 import { toCheckResult, type PropertyContext, type PropertyFn, type PropertyOutcome } from "./context.js";

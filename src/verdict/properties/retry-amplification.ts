@@ -4,6 +4,7 @@
 import type { AccessLogEntry, AttemptEntry } from "../../dataplane/types.js";
 import { faultSpan } from "../../faults/span.js";
 import { isAttempt } from "../../observe/attempts.js";
+import { countOf, select, view } from "../../observe/mesh-rows.js";
 import type { PropertyCheck } from "../../scenario/types.js";
 import { expectedAttempts } from "./amplification-model.js";
 import {
@@ -17,7 +18,6 @@ import {
   type PropertyOutcome,
 } from "./context.js";
 import { Prefix, slotRange } from "./sliding.js";
-import { countOf, select, view } from "../../observe/mesh-rows.js";
 
 /** Fewest requests for an amplification threshold to be told apart: 1/(max − 1) (a step of one retry), and at least 20. */
 export function minimumRequestsForAmplification(max: number): number {

@@ -7,10 +7,10 @@
 // the load generator.
 import type { AccessLogEntry } from "../../dataplane/types.js";
 import { faultSpan } from "../../faults/span.js";
+import { select } from "../../observe/mesh-rows.js";
 import type { PropertyCheck, ResolvedScenario } from "../../scenario/types.js";
 import { findFault, ms, paramsOf, podService, round, spanEvidence, type PropertyContext, type PropertyOutcome } from "./context.js";
 import { Prefix, slotRange } from "./sliding.js";
-import { select } from "../../observe/mesh-rows.js";
 
 /** Slack over a bound: 150 ms plus 10% of the bound. */
 export function timeoutSlackMs(boundMs: number): number {
