@@ -47,7 +47,7 @@ const folderOf = (module: string) => module.split("/")[0]!;
 /** Packages that reach an engine or the network. */
 const IO_PACKAGES = ["pkg:dockerode", "pkg:undici", "pkg:autocannon", "pkg:p-queue"];
 /** The I/O edge: folders the pure core must not import. */
-const EDGE_FOLDERS = ["runtime", "run", "cli", "load", "library"];
+const EDGE_FOLDERS = ["runtime", "run", "cli", "load", "library", "toxiproxy"];
 /** Pure modules living in an edge folder, which the core may use. */
 const PURE_EDGE_MODULES = new Set(["runtime/labels.ts", "load/load-types.ts", "load/load-record.ts", "load/request-id.ts", "load/arrivals.ts"]);
 const CORE = ["model", "scenario", "plan", "dataplane", "observe", "verdict", "record", "report"];
