@@ -14,10 +14,14 @@ class FaultInputError extends Error {
 function fakeMesh() {
   const on = new Map<string, FaultInput>();
   const calls: string[] = [];
+  /** Faults whose inject fails as the engine can (not a refusal of the fault). */
+  const broken = new Set<string>();
   return {
     on,
     calls,
+    broken,
     async inject(fault: FaultInput) {
+      if (broken.has(fault.name)) throw new Error("docker exec failed: no such container");
       const parsed = faultSchema.safeParse(fault);
       if (!parsed.success) throw new FaultInputError(`${fault.name}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
       if (on.has(fault.name)) throw new Error(`fault ${fault.name} is on already`);
@@ -148,6 +152,17 @@ describe("the Toxiproxy API over meshquake faults, through toxiproxy-node-client
     expect(await clientError(toxic.update(latency("slow", { latency: 7_200_000, jitter: 0 })))).toBe("Request failed with status code 400");
     expect((await proxy.getToxic("slow")).attributes).toEqual({ latency: 10, jitter: 0 });
     expect(mesh.on.get("toxiproxy-payments-slow")).toMatchObject({ delay: "10ms" });
+  });
+
+  it("switches on all of a toxic's faults or none, and a fault that will not go on is a 500 naming it", async () => {
+    mesh.broken.add("toxiproxy-payments-disabled-from-checkout");
+    const response = await fetch(`${api.url}/proxies/payments`, { method: "POST", body: JSON.stringify({ enabled: false }) });
+    expect(await response.json()).toEqual({
+      error: "could not switch on fault toxiproxy-payments-disabled-from-checkout: docker exec failed: no such container",
+      status: 500,
+    });
+    expect(mesh.calls).toEqual(["inject toxiproxy-payments-disabled-from-frontend", "revert toxiproxy-payments-disabled-from-frontend"]);
+    expect((await toxiproxy.get("payments")).enabled).toBe(true);
   });
 
   it("creates only the proxies it has: an existing service is answered as it is, another name is refused", async () => {

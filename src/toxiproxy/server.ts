@@ -99,7 +99,14 @@ export async function startToxiproxyApi(options: ToxiproxyApiOptions): Promise<T
     }
     const done: InjectedFault[] = [];
     try {
-      for (const fault of faults) done.push(await options.inject(fault));
+      for (const fault of faults) {
+        done.push(
+          await options.inject(fault).catch((error: unknown) => {
+            if (error instanceof Error && error.name === "FaultInputError") throw error;
+            throw new Error(`could not switch on fault ${fault.name}: ${messageOf(error)}`, { cause: error });
+          }),
+        );
+      }
     } catch (error) {
       await revertAll(done).catch(() => {});
       throw error;
