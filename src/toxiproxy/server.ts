@@ -262,8 +262,12 @@ export async function startToxiproxyApi(options: ToxiproxyApiOptions): Promise<T
     return next;
   };
 
+  let closed: Promise<void> | undefined;
   const server = createServer((request, response) => {
-    void serially(() => handle(routes, request))
+    // Once closing, nothing may switch a fault on behind the revert of everything.
+    const reply = async () =>
+      closed ? errorReply(new ApiError(503, "the Toxiproxy API is closing: its faults are being reverted")) : handle(routes, request);
+    void serially(reply)
       .then((reply) => send(response, reply))
       .catch(() => response.destroy());
   });
@@ -277,7 +281,6 @@ export async function startToxiproxyApi(options: ToxiproxyApiOptions): Promise<T
   const { address, port } = server.address() as AddressInfo;
   const host = address.includes(":") ? `[${address}]` : address;
 
-  let closed: Promise<void> | undefined;
   return {
     url: `http://${host}:${port}`,
     close: () =>
