@@ -9,7 +9,7 @@ export default defineConfig({
       {
         test: {
           name: "docker",
-          include: ["test/**/*.test.ts"],
+          include: ["test/**/*.test.ts", "examples/**/*.test.ts"],
           testTimeout: 180_000,
           hookTimeout: 180_000,
           fileParallelism: false,

@@ -26,5 +26,12 @@ export async function writeArtefacts(report: RunReport, options: ArtefactOptions
   return reporters.writeArtefacts(report, options);
 }
 
-// A mesh held up for a test's own duration (startMesh: a topology to call, without load or
-// verdicts) is being designed separately; when it lands it is exported from here.
+// A mesh held up for a test's own duration: a topology to call, faults on and off at will.
+export { FaultInputError, INJECT_LEASE, type FaultInput } from "./library/fault-input.js";
+export type { InjectedFault, Mesh, MeshOptions } from "./library/start-mesh.js";
+
+/** Builds the scenario's topology (no load, no timeline) and holds it up until closed; `await using` disposes it. */
+export async function startMesh(file: string, options: import("./library/start-mesh.js").MeshOptions = {}): Promise<import("./library/start-mesh.js").Mesh> {
+  const { startMesh: start } = await import("./library/start-mesh.js");
+  return start(file, options);
+}

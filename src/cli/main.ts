@@ -174,6 +174,17 @@ export async function main(argv: string[], rawIo: CliIo = processIo()): Promise<
     });
 
   program
+    .command("up")
+    .description("build a scenario's topology and keep it up (no load, no verdicts): prints its ingress and Toxiproxy API; Ctrl-C tears it down")
+    .argument("<scenario>", "scenario YAML file")
+    .option("--seed <n>", "override the scenario's seed (env MESHQUAKE_SEED)", seedFlag)
+    .addOption(allowOutsideOption())
+    .action(async (file: string, o: { seed?: number; allowOutsideImports?: boolean }) => {
+      const { up } = await import("./up-command.js");
+      exitCode = await up(file, { allowOutsideImports: o.allowOutsideImports, seed: seedValue(o.seed, io.env) }, io);
+    });
+
+  program
     .command("init")
     .description("write a starter scenario and a GitHub Actions workflow that runs it as a gate")
     .argument("[dir]", "the project folder", ".")

@@ -165,6 +165,14 @@ export class FaultScheduler {
     return this.closing;
   }
 
+  /** Applies one fault now, outside the timeline (a fault injected at runtime); resolves once it is on or failed (see its timing's error). */
+  async applyNow(name: string): Promise<FaultTiming> {
+    const state = this.states.get(name);
+    if (!state) throw new Error(`no fault named ${name} here`);
+    await this.apply(state);
+    return state.timing;
+  }
+
   records(): FaultTiming[] {
     return [...this.states.values()].map((s) => s.timing);
   }

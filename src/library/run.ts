@@ -44,7 +44,7 @@ export async function run(scenario: string | ResolvedScenario, options: RunOptio
   return runOnEngine(engine, resolved, { log, signal, toolVersion: packageVersion(), ...(options.recordingPath ? { recordingPath: options.recordingPath } : {}) });
 }
 
-async function readValid(file: string, options: RunOptions): Promise<ResolvedScenario> {
+export async function readValid(file: string, options: RunOptions): Promise<ResolvedScenario> {
   const { scenario, problems } = await readScenario(file, { seed: options.seed, allowOutsideImports: options.allowOutsideImports });
   if (!scenario || problems.some((p) => p.severity === "error")) throw new ScenarioInvalidError(file, problems);
   return scenario;

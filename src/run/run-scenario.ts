@@ -10,15 +10,13 @@ import { openRecording } from "../record/recording.js";
 import type { HarnessError, RunReport } from "../model/run-report.js";
 import type { AdminTransport } from "../runtime/admin-channel.js";
 import { ensureBaseImage } from "../runtime/base-image.js";
-import { cleanLeftovers } from "../runtime/clean.js";
-import { InfrastructureLostError, pingEngine, watchEngine } from "../runtime/engine-watch.js";
-import { currentOwner, type RunOwner } from "../runtime/owner.js";
-import { createRunDir } from "../runtime/run-dir.js";
-import { startTopology, type StartedTopology } from "../runtime/topology.js";
+import type { InfrastructureLostError } from "../runtime/engine-watch.js";
+import type { RunOwner } from "../runtime/owner.js";
+import type { StartedTopology } from "../runtime/topology.js";
 import { ensureUserImages } from "../runtime/user-images.js";
-import { SIDECAR_UID } from "../dataplane/sidecar-user.js";
 import type { ResolvedScenario } from "../scenario/types.js";
 import { judgeRun, runObservers } from "./judge-run.js";
+import { raiseTopology } from "./raise-topology.js";
 import { newRunId } from "./run-id.js";
 import { TeardownStack } from "./teardown-stack.js";
 
@@ -84,27 +82,15 @@ export async function runScenario(scenario: ResolvedScenario, ctx: RunContext): 
 
   try {
     if (userImages.error !== null) throw userImages.error;
-    const owner = ctx.owner ?? currentOwner();
-    // Registered before anything exists: removes every container, network and the host directory of this run, even half-built.
-    teardown.push("remove topology", () => removeRun(ctx.docker, runId, failure.signal.aborted), { essential: true });
-    const transport = ctx.adminTransport ?? "host";
-    const runDir = transport === "host" ? await createRunDir(runId, owner, { sidecarUid: SIDECAR_UID, pods: plan.pods.length }) : undefined;
-    const watch = watchEngine(ctx.docker, { runId });
-    watch.lost.addEventListener("abort", () => failure.abort(watch.lost.reason), { once: true });
-    teardown.push("stop watching the engine", async () => watch.stop(), { essential: true });
-    ctx.log(`building topology ${runId}: ${plan.pods.length} pods`);
-    topology = await startTopology(ctx.docker, plan, {
+    topology = await raiseTopology(ctx, plan, teardown, {
       signal,
-      owner,
-      adminTransport: transport,
-      ...(runDir ? { runDir } : {}),
+      failure,
       onStep: (name, ms) => (steps[`setup.${name}`] = ms),
       onSidecarLine: (pod, line) => {
         recording?.line(pod.id, line);
         observers.line(line);
       },
     });
-    teardown.push("stop log streams", () => topology!.stopLogs());
 
     const prepared = await prepareLoad({
       url: topology.ingressUrl,
@@ -189,29 +175,10 @@ function infrastructureLost(err: InfrastructureLostError, loadStartEpochMs: numb
   return `${err.message}${when}; the run stopped there (what was measured until then is kept)`;
 }
 
-/**
- * The run's containers, networks and host directory, removed (twice: a create the engine finished
- * after its caller gave up on it shows up in the second look). When the engine cannot be reached,
- * says how to finish the job later. After the engine was lost, a quick ping first: a hung engine
- * would otherwise hold every call to its deadline.
- */
-async function removeRun(docker: Docker, runId: string, engineLost: boolean): Promise<void> {
-  let r: Awaited<ReturnType<typeof cleanLeftovers>>;
-  try {
-    if (engineLost) await pingEngine(docker);
-    r = await cleanLeftovers(docker, runId);
-    const late = await cleanLeftovers(docker, runId);
-    r.errors.push(...late.errors);
-  } catch (err) {
-    throw new Error(`${err instanceof Error ? err.message : String(err)}; once the engine answers again, \`meshquake clean\` removes what is left of ${runId}`);
-  }
-  if (r.errors.length) throw new Error(r.errors.join("; "));
-}
-
 /** Builds or finds every user image; a failure is the run's "images" error (exit 3), never a throw. */
-async function prepareUserImages(
+export async function prepareUserImages(
   scenario: ResolvedScenario,
-  ctx: RunContext,
+  ctx: Pick<RunContext, "docker" | "log" | "signal">,
   steps: Record<string, number>,
 ): Promise<{ images: Record<string, string>; error: Error | null }> {
   if (!scenario.services.some((s) => s.image)) return { images: {}, error: null };

@@ -126,7 +126,7 @@ function readBoundedFile(path: string): string {
   return readFileSync(path, "utf8");
 }
 
-function realPathOrNull(path: string): string | null {
+export function realPathOrNull(path: string): string | null {
   try {
     return realpathSync(path);
   } catch {

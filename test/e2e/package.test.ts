@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error: plain JavaScript beside the command, without declarations
 import { buildState } from "../../bin/build-state.js";
-import { PROJECT_ROOT } from "../integration/docker-env.js";
+import { labelled, PROJECT_ROOT, testDocker, testImage } from "../integration/docker-env.js";
 
 interface Result {
   code: number;
@@ -46,7 +46,8 @@ beforeAll(async () => {
   project = join(dir, "project");
   await mkdir(project);
   await writeFile(join(project, "package.json"), JSON.stringify({ name: "uses-meshquake", private: true, type: "module" }));
-  const installed = await npm(["install", "--prefer-offline", join(dir, info!.filename)], project);
+  // toxiproxy-node-client too, as a user's suite has it: the package's Toxiproxy API is driven by it below.
+  const installed = await npm(["install", "--prefer-offline", join(dir, info!.filename), "toxiproxy-node-client@4.1.0"], project);
   expect(installed.code, installed.stderr).toBe(0);
 }, 120_000);
 
@@ -72,7 +73,7 @@ describe("the packed package", () => {
   it('`import("meshquake")` gives the library API', async () => {
     const r = await sh(process.execPath, ["-e", 'import("meshquake").then((m) => console.log(JSON.stringify(Object.keys(m))))'], { cwd: project });
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual(expect.arrayContaining(["run", "validate", "readScenario", "parseScenario", "readReport", "writeArtefacts", "EXIT"]));
+    expect(JSON.parse(r.stdout)).toEqual(expect.arrayContaining(["run", "startMesh", "FaultInputError", "validate", "readScenario", "parseScenario", "readReport", "writeArtefacts", "EXIT"]));
   });
 
   it("`meshquake init` writes a starter whose schema modeline points into the installed package, and it validates", async () => {
@@ -104,4 +105,38 @@ describe("the packed package", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ recorded: 20, aborted: false });
   });
+
+  it("a user's script: startMesh on the demo, an abort through inject and a latency toxic through toxiproxy-node-client, each on and off, then nothing left", async () => {
+    const script = `
+      import { startMesh } from "meshquake";
+      import { Toxiproxy } from "toxiproxy-node-client";
+      const get = async (url) => { const t0 = Date.now(); const r = await fetch(url); await r.text(); return { status: r.status, ms: Date.now() - t0 }; };
+      const mesh = await startMesh("node_modules/meshquake/scenarios/demo.yaml");
+      const seen = { runId: mesh.runId };
+      try {
+        seen.before = (await get(mesh.ingressUrl)).status;
+        const abort = await mesh.inject({ name: "payments-down", kind: "abort", target: "payments", percent: 100, status: 503 });
+        seen.aborted = (await get(mesh.ingressUrl)).status;
+        await abort.revert();
+        seen.reverted = (await get(mesh.ingressUrl)).status;
+        const payments = await new Toxiproxy(mesh.toxiproxyUrl).get("payments");
+        const toxic = await payments.addToxic({ name: "slow", type: "latency", stream: "downstream", toxicity: 1, attributes: { latency: 300, jitter: 0 } });
+        seen.slowMs = (await get(mesh.ingressUrl)).ms;
+        await toxic.remove();
+        seen.fastMs = (await get(mesh.ingressUrl)).ms;
+      } finally {
+        await mesh.close();
+      }
+      console.log(JSON.stringify(seen));
+    `;
+    await testImage();
+    await writeFile(join(project, "held-up.mjs"), script);
+    const r = await sh(process.execPath, ["held-up.mjs"], { cwd: project, timeout: 170_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const seen = JSON.parse(r.stdout) as { runId: string; before: number; aborted: number; reverted: number; slowMs: number; fastMs: number };
+    expect(seen).toMatchObject({ before: 200, aborted: 502, reverted: 200 });
+    expect(seen.slowMs).toBeGreaterThanOrEqual(300);
+    expect(seen.fastMs).toBeLessThan(300);
+    expect(await labelled(testDocker(), seen.runId)).toEqual({ containers: 0, networks: 0 });
+  }, 180_000);
 });

@@ -1,0 +1,134 @@
+/// <reference lib="esnext.disposable" />
+// A mesh held up for a test's own duration, or for `meshquake up`: the scenario's topology built
+// as a run builds it (every replica behind its sidecar, the ingress published on 127.0.0.1), with
+// no load and no timeline. Faults are switched on by `inject` — validated as the scenario file
+// would validate them, applied through the same injectors, each with its dead-man switch — or
+// through the Toxiproxy-compatible API each mesh serves. Disposing it (`await using`, or `close`)
+// reverts what is on and removes everything; a process that dies leaves what `meshquake clean`
+// removes (every container is labelled with the run and its owner).
+import { readFileSync } from "node:fs";
+import { dataPlaneFor } from "../dataplane/registry.js";
+import { FaultScheduler, type FaultTiming } from "../faults/scheduler.js";
+import { buildPlan } from "../plan/plan.js";
+import type { ExecutionPlan } from "../plan/types.js";
+import { readyEngine } from "../run/engine.js";
+import { raiseTopology } from "../run/raise-topology.js";
+import { newRunId } from "../run/run-id.js";
+import { prepareUserImages } from "../run/run-scenario.js";
+import { TeardownStack } from "../run/teardown-stack.js";
+import type { StartedTopology } from "../runtime/topology.js";
+import type { ResolvedScenario } from "../scenario/types.js";
+import { startToxiproxyApi } from "../toxiproxy/server.js";
+import { resolveFaultInput, type FaultInput } from "./fault-input.js";
+import { readValid, type RunOptions } from "./run.js";
+
+export type MeshOptions = Pick<RunOptions, "log" | "signal" | "env" | "seed" | "allowOutsideImports">;
+
+/** A fault switched on by `inject`: on until reverted (or disposed, or its lease ends). */
+export interface InjectedFault extends AsyncDisposable {
+  readonly name: string;
+  /** When it was sent and confirmed on, its pods and the proxy's evidence (epoch ms). */
+  readonly timing: FaultTiming;
+  /** Switches it off; resolves once that is confirmed. Idempotent. */
+  revert(): Promise<void>;
+}
+
+export interface Mesh extends AsyncDisposable {
+  readonly runId: string;
+  readonly scenario: ResolvedScenario;
+  /** http://127.0.0.1:PORT — the load target's inbound side. */
+  readonly ingressUrl: string;
+  /** http://127.0.0.1:PORT — Toxiproxy's HTTP API over this mesh: one proxy per service. */
+  readonly toxiproxyUrl: string;
+  /** The pods, `<service>-<i>`. */
+  readonly pods: string[];
+  /** Switches a fault on now (a scenario `faults:` entry without `at`); throws FaultInputError for a fault the scenario would refuse. */
+  inject(fault: FaultInput): Promise<InjectedFault>;
+  /** Reverts every fault still on, then removes the topology. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Builds the scenario's topology and holds it up until closed. */
+export async function startMesh(file: string, options: MeshOptions = {}): Promise<Mesh> {
+  const scenario = await readValid(file, options);
+  const text = readFileSync(file, "utf8");
+  const log = options.log ?? (() => {});
+  const signal = options.signal ?? new AbortController().signal;
+  const engine = await readyEngine({ env: options.env ?? process.env, log, signal });
+  const runId = newRunId(scenario.name);
+  const teardown = new TeardownStack();
+  const failure = new AbortController();
+  const dataPlane = dataPlaneFor(scenario.dataPlane);
+  const ctx = { docker: engine.docker, log, signal, adminTransport: engine.local ? ("host" as const) : ("exec" as const) };
+  let topology: StartedTopology;
+  let plan: ExecutionPlan;
+  try {
+    const images = await prepareUserImages(scenario, ctx, {});
+    if (images.error) throw images.error;
+    plan = buildPlan({ scenario, runId, image: engine.image, dataPlane, userImages: images.images });
+    topology = await raiseTopology(ctx, plan, teardown, { signal: AbortSignal.any([signal, failure.signal]), failure, onSidecarLine: () => {} });
+  } catch (err) {
+    await teardown.unwind();
+    throw err;
+  }
+
+  const injected: InjectedFault[] = [];
+  let closing: Promise<void> | null = null;
+  const inject = async (input: FaultInput): Promise<InjectedFault> => {
+    if (closing) throw new Error(`mesh ${runId} is closed`);
+    if (failure.signal.aborted) throw new Error(`mesh ${runId} lost its infrastructure: ${String(failure.signal.reason)}`);
+    const fault = resolveFaultInput(file, text, input, { seed: options.seed, allowOutsideImports: options.allowOutsideImports });
+    const scheduler = new FaultScheduler({
+      faults: [fault],
+      timeline: [],
+      pods: topology.pods,
+      dataPlane,
+      docker: engine.docker,
+      network: plan.network,
+      loadStartEpochMs: Date.now(),
+      signal: failure.signal,
+      log,
+    });
+    const timing = await scheduler.applyNow(fault.name);
+    let reverted: Promise<void> | null = null;
+    const revert = () =>
+      (reverted ??= scheduler.revertAll().then((errors) => {
+        injected.splice(injected.indexOf(handle), 1);
+        if (errors.length) throw new Error(`reverting ${fault.name}: ${errors.join("; ")}`);
+      }));
+    const handle: InjectedFault = { name: fault.name, timing, revert, [Symbol.asyncDispose]: revert };
+    injected.push(handle);
+    if (timing.error) {
+      await revert().catch(() => undefined);
+      throw new Error(`fault ${fault.name}: ${timing.error}`);
+    }
+    return handle;
+  };
+
+  const close = () =>
+    (closing ??= (async () => {
+      const errors: string[] = [];
+      for (const f of [...injected].reverse()) await f.revert().catch((err: unknown) => errors.push(String(err instanceof Error ? err.message : err)));
+      errors.push(...(await teardown.unwind()));
+      if (errors.length) throw new Error(`closing mesh ${runId}: ${errors.join("; ")}`);
+    })());
+
+  try {
+    const api = await startToxiproxyApi({ services: scenario.services.map((s) => s.name), inject });
+    teardown.push("stop the Toxiproxy API", () => api.close());
+    signal.addEventListener("abort", () => void close().catch(() => undefined), { once: true });
+    return {
+      runId,
+      scenario,
+      ingressUrl: topology.ingressUrl,
+      toxiproxyUrl: api.url,
+      pods: topology.pods.map((p) => p.plan.id),
+      inject,
+      close,
+      [Symbol.asyncDispose]: close,
+    };
+  } catch (err) {
+    await close().catch(() => undefined);
+    throw err;
+  }
+}

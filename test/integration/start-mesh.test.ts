@@ -1,0 +1,80 @@
+// startMesh, as a test suite uses it: a topology up without load, faults switched on and off by
+// `inject` and through the Toxiproxy API (driven by toxiproxy-node-client), and nothing left
+// behind once disposed — on the real engine, with the real sidecars.
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Toxiproxy, type ICreateToxicBody, type Latency } from "toxiproxy-node-client";
+import { describe, expect, it } from "vitest";
+import { FaultInputError, startMesh } from "../../src/index.js";
+import { labelled, testDocker, testImage } from "./docker-env.js";
+
+const SCENARIO = `name: held-up
+services:
+  frontend: { replicas: 1, calls: [payments] }
+  payments: { replicas: 2 }
+load: { target: frontend, rate: 10, duration: 10s }
+`;
+
+/** Status and time (ms) of one request through the ingress. */
+async function call(url: string): Promise<{ status: number; ms: number }> {
+  const t0 = performance.now();
+  const r = await fetch(url);
+  await r.arrayBuffer();
+  return { status: r.status, ms: performance.now() - t0 };
+}
+
+const statuses = async (url: string, n = 6) => {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) out.push((await call(url)).status);
+  return out;
+};
+
+describe("startMesh", () => {
+  it("holds a mesh up, injects and reverts faults (inject and Toxiproxy), refuses a bad fault with its words, and leaves nothing when disposed", async () => {
+    await testImage();
+    const dir = await mkdtemp(join(tmpdir(), "mq-start-mesh-"));
+    const file = join(dir, "held-up.yaml");
+    await writeFile(file, SCENARIO);
+    let runId = "";
+    {
+      await using mesh = await startMesh(file);
+      runId = mesh.runId;
+      expect(mesh.ingressUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(mesh.pods).toEqual(["frontend-0", "payments-0", "payments-1"]);
+      expect(await statuses(mesh.ingressUrl)).toEqual([200, 200, 200, 200, 200, 200]);
+
+      // inject: the same fault a scenario would hold, on at once.
+      const abort = await mesh.inject({ name: "payments-down", kind: "abort", target: "payments", percent: 100, status: 503 });
+      expect(abort.timing.appliedAt).not.toBeNull();
+      expect(new Set(await statuses(mesh.ingressUrl))).toEqual(new Set([502]));
+      await abort.revert();
+      expect(await statuses(mesh.ingressUrl)).toEqual([200, 200, 200, 200, 200, 200]);
+
+      // A fault the scenario would refuse: thrown, typed, in validation's words.
+      const refused = await mesh.inject({ name: "x", kind: "abort", target: "nope", percent: 100, status: 503 }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(refused).toBeInstanceOf(FaultInputError);
+      expect((refused as FaultInputError).message).toContain('fault.target: unknown service "nope"');
+
+      // Toxiproxy's API, through its own client: a latency toxic on payments, then removed.
+      const toxiproxy = new Toxiproxy(mesh.toxiproxyUrl);
+      const payments = await toxiproxy.get("payments");
+      const before = (await call(mesh.ingressUrl)).ms;
+      const toxic = await payments.addToxic({ name: "slow", type: "latency", stream: "downstream", toxicity: 1, attributes: { latency: 300, jitter: 0 } } as ICreateToxicBody<Latency>);
+      const slow = await call(mesh.ingressUrl);
+      expect(slow.status).toBe(200);
+      expect(slow.ms).toBeGreaterThanOrEqual(300);
+      await toxic.remove();
+      const after = await call(mesh.ingressUrl);
+      expect(after.ms).toBeLessThan(300);
+      expect(before).toBeLessThan(300);
+
+      // Left on: disposal reverts it before the topology goes.
+      await mesh.inject({ name: "left-on", kind: "delay", target: "payments", percent: 100, delay: "50ms" });
+    }
+    expect(await labelled(testDocker(), runId)).toEqual({ containers: 0, networks: 0 });
+  }, 180_000);
+});
