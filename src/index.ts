@@ -12,7 +12,7 @@ export { validateFile as validate, type Validation } from "./cli/validate.js";
 export type { Problem, ResolvedScenario } from "./scenario/types.js";
 
 // Running one scenario end to end (as `meshquake run`, without the CLI's reporting).
-export { run, ScenarioInvalidError, type RunOptions } from "./library/run.js";
+export { run, run as runScenario, loadScenario, ScenarioInvalidError, type RunOptions } from "./library/run.js";
 
 // Reports: the one versioned artefact, its verdict and the exit code the CLI would give.
 export type { CheckResult, CheckStatus, HarnessError, RunReport, Verdict } from "./model/run-report.js";

@@ -2,6 +2,7 @@
 // code. Loaded only when `run` is the command (it pulls in the whole pipeline: Docker, load, reports).
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import type { ProgressSnapshot } from "../observe/progress.js";
 import { serializeReport } from "../report/json.js";
 import type { RepeatSummary, RunReport } from "../model/run-report.js";
 import { readyEngine, runOnEngine } from "../run/engine.js";
@@ -15,6 +16,7 @@ import { writeAll } from "./artefacts.js";
 import { interruptions } from "./interruptions.js";
 import type { CliIo } from "./io.js";
 import { loadOrReport, type LoadOptions } from "./load-or-report.js";
+import { progressLine } from "./progress-line.js";
 
 export interface RunOptions extends LoadOptions {
   out: string;
@@ -34,7 +36,10 @@ export async function runCommand(files: string[], o: RunOptions, io: CliIo, ctx:
     if (!s) return EXIT.usage;
     scenarios.push(s);
   }
+  // Live progress during load (not with --quiet); the run's own lines clear it first.
+  const progress = o.quiet ? null : progressLine(io);
   const log = (l: string) => {
+    progress?.clear();
     if (!o.quiet) io.stderr(`${l}\n`);
   };
   // From here on a signal never kills the process: it stops what runs (an image build too) and
@@ -57,7 +62,9 @@ export async function runCommand(files: string[], o: RunOptions, io: CliIo, ctx:
           hurry: stop.hurry,
           toolVersion: ctx.version,
           recordingPath: recordingPath(s),
+          ...(progress ? { progress: (p: ProgressSnapshot) => progress.show(p) } : {}),
         });
+        progress?.clear();
         debugTimings(report);
         return report;
       };

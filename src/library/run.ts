@@ -44,7 +44,12 @@ export async function run(scenario: string | ResolvedScenario, options: RunOptio
   return runOnEngine(engine, resolved, { log, signal, toolVersion: packageVersion(), ...(options.recordingPath ? { recordingPath: options.recordingPath } : {}) });
 }
 
-export async function readValid(file: string, options: RunOptions): Promise<ResolvedScenario> {
+/** A scenario file read and resolved; one with errors throws ScenarioInvalidError (every problem, located). */
+export async function loadScenario(file: string, options: Pick<RunOptions, "seed" | "allowOutsideImports"> = {}): Promise<ResolvedScenario> {
+  return readValid(file, options);
+}
+
+export async function readValid(file: string, options: Pick<RunOptions, "seed" | "allowOutsideImports">): Promise<ResolvedScenario> {
   const { scenario, problems } = await readScenario(file, { seed: options.seed, allowOutsideImports: options.allowOutsideImports });
   if (!scenario || problems.some((p) => p.severity === "error")) throw new ScenarioInvalidError(file, problems);
   return scenario;

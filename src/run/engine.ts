@@ -5,7 +5,7 @@ import { connectDocker, type Docker } from "../runtime/docker.js";
 import { ensureImages } from "../runtime/images.js";
 import type { ResolvedScenario } from "../scenario/types.js";
 import { PACKAGE_ROOT } from "../util/package-root.js";
-import { runScenario } from "./run-scenario.js";
+import { runScenario, type RunContext } from "./run-scenario.js";
 
 export interface ReadyEngine {
   docker: Docker;
@@ -37,6 +37,8 @@ export interface RunOnEngineOptions {
   toolVersion: string;
   /** Where the run's recording goes (none when absent). */
   recordingPath?: string;
+  /** Once a second while the load plays. */
+  progress?: RunContext["progress"];
 }
 
 /** One scenario on a ready engine (src/run/run-scenario.ts does the work). */
@@ -51,5 +53,6 @@ export function runOnEngine(engine: ReadyEngine, scenario: ResolvedScenario, opt
     hurry: opts.hurry,
     toolVersion: opts.toolVersion,
     ...(opts.recordingPath ? { recordingPath: opts.recordingPath } : {}),
+    ...(opts.progress ? { progress: opts.progress } : {}),
   });
 }

@@ -15,6 +15,7 @@ import type { RunOwner } from "../runtime/owner.js";
 import type { StartedTopology } from "../runtime/topology.js";
 import { ensureUserImages } from "../runtime/user-images.js";
 import type { ResolvedScenario } from "../scenario/types.js";
+import { ProgressMeter, type ProgressSnapshot } from "../observe/progress.js";
 import { judgeRun, runObservers } from "./judge-run.js";
 import { raiseTopology } from "./raise-topology.js";
 import { newRunId } from "./run-id.js";
@@ -40,6 +41,8 @@ export interface RunContext {
   toolVersion: string;
   /** Where the run's recording goes (src/record/recording.ts); none when absent. */
   recordingPath?: string;
+  /** Called once a second while the load plays (src/observe/progress.ts). */
+  progress?: (p: ProgressSnapshot) => void;
 }
 
 /**
@@ -72,6 +75,7 @@ export async function runScenario(scenario: ResolvedScenario, ctx: RunContext): 
       )
     : null;
   let loadStartEpochMs = 0;
+  let meter: ProgressMeter | null = null;
   let scheduler: FaultScheduler | null = null;
   let topology: StartedTopology | null = null;
   let interrupted = false;
@@ -101,6 +105,7 @@ export async function runScenario(scenario: ResolvedScenario, ctx: RunContext): 
         record(sample) {
           recording?.request(sample);
           observers.request(sample);
+          meter?.record(sample);
         },
       },
       clock: now,
@@ -127,6 +132,12 @@ export async function runScenario(scenario: ResolvedScenario, ctx: RunContext): 
       const errs = await s.revertAll();
       if (errs.length) throw new Error(errs.join("; "));
     });
+    if (ctx.progress) {
+      const m = (meter = new ProgressMeter(scenario.load.durationMs, loadStartEpochMs));
+      const on = () => s.records().flatMap((t) => (t.appliedAt !== null && t.revertSentAt === null ? [t.name] : []));
+      const timer = setInterval(() => ctx.progress!(m.snapshot(now(), on())), 1000);
+      teardown.push("stop the progress line", async () => clearInterval(timer));
+    }
     const [load] = await Promise.all([prepared.start(loadStartEpochMs), s.play()]);
     loadResult = load;
     interrupted = ctx.signal.aborted;
