@@ -16,6 +16,11 @@ import { raiseTopology } from "../run/raise-topology.js";
 import { newRunId } from "../run/run-id.js";
 import { prepareUserImages } from "../run/run-scenario.js";
 import { TeardownStack } from "../run/teardown-stack.js";
+import { judgeRun, runObservers } from "../run/judge-run.js";
+import { playLoad, type PlayState } from "../run/play-load.js";
+import { MeshLogStore } from "../record/mesh-log-store.js";
+import type { HarnessError, RunReport } from "../model/run-report.js";
+import { packageVersion } from "../util/package-root.js";
 import type { StartedTopology } from "../runtime/topology.js";
 import type { ResolvedScenario } from "../scenario/types.js";
 import { startToxiproxyApi } from "../toxiproxy/server.js";
@@ -44,6 +49,12 @@ export interface Mesh extends AsyncDisposable {
   readonly pods: string[];
   /** Switches a fault on now (a scenario `faults:` entry without `at`); throws FaultInputError for a fault the scenario would refuse. */
   inject(fault: FaultInput): Promise<InjectedFault>;
+  /**
+   * The scenario's load and fault timeline on this mesh, judged by its checks: the report `run`
+   * would give, but the topology stays up. One at a time; faults injected meanwhile act on the
+   * traffic but are not among the report's faults.
+   */
+  run(): Promise<RunReport>;
   /** Reverts every fault still on, then removes the topology. Idempotent. */
   close(): Promise<void>;
 }
@@ -61,12 +72,14 @@ export async function startMesh(file: string, options: MeshOptions = {}): Promis
   const dataPlane = dataPlaneFor(scenario.dataPlane);
   const ctx = { docker: engine.docker, log, signal, adminTransport: engine.local ? ("host" as const) : ("exec" as const) };
   let topology: StartedTopology;
+  /** Where the sidecars' lines go: to a run's observers while `run` plays, nowhere otherwise. */
+  let sink: ((line: string) => void) | null = null;
   let plan: ExecutionPlan;
   try {
     const images = await prepareUserImages(scenario, ctx, {});
     if (images.error) throw images.error;
     plan = buildPlan({ scenario, runId, image: engine.image, dataPlane, userImages: images.images });
-    topology = await raiseTopology(ctx, plan, teardown, { signal: AbortSignal.any([signal, failure.signal]), failure, onSidecarLine: () => {} });
+    topology = await raiseTopology(ctx, plan, teardown, { signal: AbortSignal.any([signal, failure.signal]), failure, onSidecarLine: (_pod, line) => sink?.(line) });
   } catch (err) {
     await teardown.unwind();
     throw err;
@@ -105,6 +118,64 @@ export async function startMesh(file: string, options: MeshOptions = {}): Promis
     return handle;
   };
 
+  let running = false;
+  const run = async (): Promise<RunReport> => {
+    if (closing) throw new Error(`mesh ${runId} is closed`);
+    if (running) throw new Error(`a run is already playing on mesh ${runId}`);
+    running = true;
+    const t0 = Date.now();
+    const store = await MeshLogStore.create();
+    try {
+      const observers = runObservers(plan, store);
+      sink = (line) => observers.line(line);
+      const errors: HarnessError[] = [];
+      const played: PlayState = { loadStartEpochMs: 0, scheduler: null, load: null };
+      const runTeardown = new TeardownStack();
+      let interrupted = false;
+      try {
+        await playLoad(
+          { plan, topology, dataPlane, docker: engine.docker, signal: AbortSignal.any([signal, failure.signal]), now: Date.now, log, record: (sample) => observers.request(sample), teardown: runTeardown },
+          played,
+        );
+        for (const t of played.scheduler!.records()) if (t.error) errors.push({ stage: "faults", message: `${t.name}: ${t.error}` });
+      } catch (err) {
+        if (signal.aborted) interrupted = true;
+        else errors.push({ stage: "run", message: err instanceof Error ? err.message : String(err) });
+      }
+      const tTeardown = Date.now();
+      for (const e of await runTeardown.unwind()) errors.push({ stage: "teardown", message: e });
+      // The last requests' lines are read from the sidecars' logs a moment after they are written.
+      await new Promise((r) => setTimeout(r, 500));
+      sink = null;
+      await store.finish();
+      if (interrupted) errors.push({ stage: "run", message: "interrupted: the run was stopped before it finished" });
+      const lost = failure.signal.aborted;
+      if (lost) errors.push({ stage: "runtime", message: `the mesh lost its infrastructure: ${String(failure.signal.reason)}` });
+      const loadStart = played.loadStartEpochMs || t0;
+      return judgeRun({
+        loadStartEpochMs: played.loadStartEpochMs,
+        faults: played.scheduler?.records() ?? [],
+        load: played.load,
+        errors,
+        interrupted,
+        lost,
+        timings: { setupMs: loadStart - t0, runMs: tTeardown - loadStart, teardownMs: Date.now() - tTeardown, steps: {} },
+        environment: { node: process.version, platform: `${process.platform}-${process.arch}`, docker: engine.dockerVersion, dataPlane: dataPlane.name, image: engine.image },
+        scenario,
+        plan,
+        runId,
+        toolVersion: packageVersion(),
+        startedAtEpochMs: t0,
+        observers,
+        meshLog: store,
+      });
+    } finally {
+      sink = null;
+      store.dispose();
+      running = false;
+    }
+  };
+
   const close = () =>
     (closing ??= (async () => {
       const errors: string[] = [];
@@ -124,6 +195,7 @@ export async function startMesh(file: string, options: MeshOptions = {}): Promis
       toxiproxyUrl: api.url,
       pods: topology.pods.map((p) => p.plan.id),
       inject,
+      run,
       close,
       [Symbol.asyncDispose]: close,
     };

@@ -1,13 +1,11 @@
 import type Docker from "dockerode";
 import { dataPlaneFor } from "../dataplane/registry.js";
-import { FaultScheduler } from "../faults/scheduler.js";
-import { prepareLoad, type LoadResult } from "../load/load-driver.js";
-import { describeLoad } from "../plan/describe-load.js";
 import { buildPlan } from "../plan/plan.js";
 import type { ExecutionPlan } from "../plan/types.js";
 import { MeshLogStore } from "../record/mesh-log-store.js";
 import { openRecording } from "../record/recording.js";
 import type { HarnessError, RunReport } from "../model/run-report.js";
+import type { ProgressSnapshot } from "../observe/progress.js";
 import type { AdminTransport } from "../runtime/admin-channel.js";
 import { ensureBaseImage } from "../runtime/base-image.js";
 import type { InfrastructureLostError } from "../runtime/engine-watch.js";
@@ -15,8 +13,8 @@ import type { RunOwner } from "../runtime/owner.js";
 import type { StartedTopology } from "../runtime/topology.js";
 import { ensureUserImages } from "../runtime/user-images.js";
 import type { ResolvedScenario } from "../scenario/types.js";
-import { ProgressMeter, type ProgressSnapshot } from "../observe/progress.js";
 import { judgeRun, runObservers } from "./judge-run.js";
+import { playLoad, type PlayState } from "./play-load.js";
 import { raiseTopology } from "./raise-topology.js";
 import { newRunId } from "./run-id.js";
 import { TeardownStack } from "./teardown-stack.js";
@@ -74,12 +72,9 @@ export async function runScenario(scenario: ResolvedScenario, ctx: RunContext): 
         (err: unknown) => (errors.push({ stage: "observe", message: `no recording of this run (${recordingPath}): ${err instanceof Error ? err.message : String(err)}` }), null),
       )
     : null;
-  let loadStartEpochMs = 0;
-  let meter: ProgressMeter | null = null;
-  let scheduler: FaultScheduler | null = null;
+  const played: PlayState = { loadStartEpochMs: 0, scheduler: null, load: null };
   let topology: StartedTopology | null = null;
   let interrupted = false;
-  let loadResult: LoadResult | null = null;
   // The run's own infrastructure failed (the engine went away, a sidecar died): stop, say so.
   const failure = new AbortController();
   const signal = AbortSignal.any([ctx.signal, failure.signal]);
@@ -96,62 +91,37 @@ export async function runScenario(scenario: ResolvedScenario, ctx: RunContext): 
       },
     });
 
-    const prepared = await prepareLoad({
-      url: topology.ingressUrl,
-      load: scenario.load,
-      seed: scenario.seed,
-      signal,
-      recorder: {
+    await playLoad(
+      {
+        plan,
+        topology,
+        dataPlane,
+        docker: ctx.docker,
+        signal,
+        now,
+        log: ctx.log,
+        progress: ctx.progress,
         record(sample) {
           recording?.request(sample);
           observers.request(sample);
-          meter?.record(sample);
         },
+        teardown,
       },
-      clock: now,
-    });
-    teardown.push("stop load generator", () => prepared.dispose());
-
-    tRun = now();
-    ctx.log(`load: ${describeLoad(scenario.load)} for ${scenario.load.durationMs} ms against ${topology.ingressUrl}`);
-    loadStartEpochMs = now();
-    scheduler = new FaultScheduler({
-      faults: scenario.faults,
-      timeline: plan.timeline,
-      pods: topology.pods,
-      dataPlane,
-      docker: ctx.docker,
-      network: plan.network,
-      loadStartEpochMs,
-      now,
-      signal,
-      log: ctx.log,
-    });
-    const s = scheduler;
-    teardown.push("revert faults", async () => {
-      const errs = await s.revertAll();
-      if (errs.length) throw new Error(errs.join("; "));
-    });
-    if (ctx.progress) {
-      const m = (meter = new ProgressMeter(scenario.load.durationMs, loadStartEpochMs));
-      const on = () => s.records().flatMap((t) => (t.appliedAt !== null && t.revertSentAt === null ? [t.name] : []));
-      const timer = setInterval(() => ctx.progress!(m.snapshot(now(), on())), 1000);
-      teardown.push("stop the progress line", async () => clearInterval(timer));
-    }
-    const [load] = await Promise.all([prepared.start(loadStartEpochMs), s.play()]);
-    loadResult = load;
+      played,
+    );
     interrupted = ctx.signal.aborted;
-    await s.revertAll();
-    for (const t of s.records()) if (t.error) errors.push({ stage: "faults", message: `${t.name}: ${t.error}` });
+    for (const t of played.scheduler!.records()) if (t.error) errors.push({ stage: "faults", message: `${t.name}: ${t.error}` });
   } catch (err) {
     if (ctx.signal.aborted) interrupted = true;
     // A lost infrastructure is said once, below: what failed because of it is its echo.
     else if (!failure.signal.aborted) errors.push({ stage: err === userImages.error ? "images" : topology ? "run" : "runtime", message: err instanceof Error ? err.message : String(err) });
   } finally {
+    // Set-up ends when the load starts.
+    if (played.loadStartEpochMs > 0) tRun = played.loadStartEpochMs;
     tTeardown = now();
     ctx.log(`tearing down ${runId}${ctx.signal.aborted ? " (interrupted)" : ""}`);
     const lostAt = failure.signal.aborted ? (failure.signal.reason as InfrastructureLostError) : null;
-    if (lostAt) errors.push({ stage: "runtime", message: infrastructureLost(lostAt, loadStartEpochMs) });
+    if (lostAt) errors.push({ stage: "runtime", message: infrastructureLost(lostAt, played.loadStartEpochMs) });
     for (const e of await teardown.unwind(ctx.hurry)) errors.push({ stage: "teardown", message: e });
   }
   if (interrupted) errors.push({ stage: "run", message: "interrupted: the run was stopped before it finished" });
@@ -166,7 +136,7 @@ export async function runScenario(scenario: ResolvedScenario, ctx: RunContext): 
     dataPlane: dataPlane.name,
     image: ctx.image,
   };
-  const outcome = { loadStartEpochMs, faults: scheduler?.records() ?? [], load: loadResult, errors, interrupted, lost, timings, environment };
+  const outcome = { loadStartEpochMs: played.loadStartEpochMs, faults: played.scheduler?.records() ?? [], load: played.load, errors, interrupted, lost, timings, environment };
   if (recording) {
     await recording.end(outcome);
     if (recording.error) errors.push({ stage: "observe", message: `the run's recording (${recordingPath}) is incomplete: ${recording.error.message}` });

@@ -13,7 +13,10 @@ const SCENARIO = `name: held-up
 services:
   frontend: { replicas: 1, calls: [payments] }
   payments: { replicas: 2 }
-load: { target: frontend, rate: 10, duration: 10s }
+load: { target: frontend, rate: 50, duration: 3s }
+checks:
+  - slo: error_rate < 5%
+    window: whole
 `;
 
 /** Status and time (ms) of one request through the ingress. */
@@ -31,7 +34,7 @@ const statuses = async (url: string, n = 6) => {
 };
 
 describe("startMesh", () => {
-  it("holds a mesh up, injects and reverts faults (inject and Toxiproxy), refuses a bad fault with its words, and leaves nothing when disposed", async () => {
+  it("holds a mesh up, injects and reverts faults (inject and Toxiproxy), refuses a bad fault with its words, runs the scenario's load on it, and leaves nothing when disposed", async () => {
     await testImage();
     const dir = await mkdtemp(join(tmpdir(), "mq-start-mesh-"));
     const file = join(dir, "held-up.yaml");
@@ -71,6 +74,14 @@ describe("startMesh", () => {
       const after = await call(mesh.ingressUrl);
       expect(after.ms).toBeLessThan(300);
       expect(before).toBeLessThan(300);
+
+      // The scenario's own load and checks on this mesh: a judged report, and the mesh still up.
+      const report = await mesh.run();
+      expect(report.checks.map((c) => c.reason)).toEqual([null]);
+      expect(report).toMatchObject({ runId, verdict: "passed", exitCode: 0 });
+      expect(report.client.requests).toBe(150);
+      expect(report.edges.find((e) => e.from === "frontend" && e.to === "payments")?.requests).toBe(150);
+      expect((await call(mesh.ingressUrl)).status).toBe(200);
 
       // Left on: disposal reverts it before the topology goes.
       await mesh.inject({ name: "left-on", kind: "delay", target: "payments", percent: 100, delay: "50ms" });
