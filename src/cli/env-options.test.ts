@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { optionValue, parseSeed, seedValue } from "./env-options.js";
+import { optionValue, parseSeed, pullValue, seedValue } from "./env-options.js";
 import { UsageError } from "./usage-error.js";
 
 describe("options from the environment", () => {
@@ -19,5 +19,14 @@ describe("options from the environment", () => {
 
   it("a seed is a non-negative safe integer", () => {
     expect([parseSeed("0"), parseSeed("42"), parseSeed(" "), parseSeed("1.5"), parseSeed("1e300"), parseSeed("x")]).toEqual([0, 42, null, null, null, null]);
+  });
+});
+
+describe("MESHQUAKE_PULL", () => {
+  it("sets --pull's default; the flag wins; anything else is a usage error naming the policies", () => {
+    expect(pullValue(undefined, {})).toBe("missing");
+    expect(pullValue(undefined, { MESHQUAKE_PULL: "never" })).toBe("never");
+    expect(pullValue("always", { MESHQUAKE_PULL: "never" })).toBe("always");
+    expect(() => pullValue(undefined, { MESHQUAKE_PULL: "sometimes" })).toThrow(new UsageError('MESHQUAKE_PULL must be one of missing, never, always, found "sometimes"'));
   });
 });

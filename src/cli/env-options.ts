@@ -1,12 +1,14 @@
 // Common options from the environment, for CI jobs and shells where adding flags is awkward. A flag
 // given on the command line wins over its variable, which wins over the built-in default; a
 // variable set to the empty string counts as unset.
+import { PULL_POLICIES, type PullPolicy } from "../runtime/pull-image.js";
 import { UsageError } from "./usage-error.js";
 
 export const OPTION_VARIABLES = {
   out: "MESHQUAKE_OUT",
   reporter: "MESHQUAKE_REPORTER",
   seed: "MESHQUAKE_SEED",
+  pull: "MESHQUAKE_PULL",
 } as const;
 
 export type EnvOption = keyof typeof OPTION_VARIABLES;
@@ -35,4 +37,13 @@ export function parseSeed(raw: string): number | null {
 function envValue(env: NodeJS.ProcessEnv, option: EnvOption): string | undefined {
   const raw = env[OPTION_VARIABLES[option]];
   return raw === undefined || raw === "" ? undefined : raw;
+}
+
+/** --pull, else MESHQUAKE_PULL (one of PULL_POLICIES), else "missing". */
+export function pullValue(flag: PullPolicy | undefined, env: NodeJS.ProcessEnv): PullPolicy {
+  if (flag !== undefined) return flag;
+  const raw = envValue(env, "pull");
+  if (raw === undefined) return "missing";
+  if (!(PULL_POLICIES as readonly string[]).includes(raw)) throw new UsageError(`${OPTION_VARIABLES.pull} must be one of ${PULL_POLICIES.join(", ")}, found "${raw}"`);
+  return raw as PullPolicy;
 }

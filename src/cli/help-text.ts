@@ -23,6 +23,7 @@ export function helpFooter(packageRoot: string): string {
     `  ${OPTION_VARIABLES.out.padEnd(19)} default for --out (run, report)`,
     `  ${OPTION_VARIABLES.reporter.padEnd(19)} default for --reporter (run, report)`,
     `  ${OPTION_VARIABLES.seed.padEnd(19)} default for --seed (run, plan)`,
+    `  ${OPTION_VARIABLES.pull.padEnd(19)} default for --pull (run, up): missing, never or always`,
     "  DOCKER_HOST         the engine: unix:///path or tcp://host:port (DOCKER_TLS_VERIFY, DOCKER_CERT_PATH for TLS)",
     "  NO_COLOR            no colour; FORCE_COLOR=1 colour even when not a terminal (--no-color wins over both)",
     "  DEBUG=meshquake:*   debug lines on stderr (Docker calls, probe errors, step timings), as --verbose",

@@ -11,7 +11,8 @@ import { PACKAGE_ROOT, packageVersion } from "../util/package-root.js";
 import { safeJson, safeLine, safeText } from "../util/safe-text.js";
 import { EXIT, exitCodeFor, overallVerdict } from "../verdict/verdict.js";
 import { useColor } from "./color.js";
-import { optionValue, parseSeed, seedValue } from "./env-options.js";
+import { PULL_POLICIES, type PullPolicy } from "../runtime/pull-image.js";
+import { optionValue, parseSeed, pullValue, seedValue } from "./env-options.js";
 import { helpFooter } from "./help-text.js";
 import { message, processIo, type CliIo } from "./io.js";
 import type { LoadOptions } from "./load-or-report.js";
@@ -100,6 +101,7 @@ export async function main(argv: string[], rawIo: CliIo = processIo()): Promise<
     .option("--seed <n>", "override the scenario's seed (env MESHQUAKE_SEED)", seedFlag)
     .addOption(dataPlaneOption())
     .addOption(allowOutsideOption())
+    .addOption(pullOption())
     .option("--quiet", "only the verdict summary")
     .option("--json", "print report.json to stdout instead of the console summary")
     .option("--repeat <n>", "run each scenario n times; a check passes only when it passes in every run (or --quorum)", positiveInt("--repeat"))
@@ -114,6 +116,7 @@ export async function main(argv: string[], rawIo: CliIo = processIo()): Promise<
         out: optionValue(flags.out, io.env, "out", DEFAULT_OUT),
         reporter: checkedReporters(optionValue(flags.reporter, io.env, "reporter", DEFAULT_REPORTERS)),
         seed: seedValue(flags.seed, io.env),
+        pull: pullValue(flags.pull, io.env),
       };
       const { runCommand } = await import("./run-command.js");
       exitCode = await runCommand(files, o, io, { version, color: color() });
@@ -179,9 +182,10 @@ export async function main(argv: string[], rawIo: CliIo = processIo()): Promise<
     .argument("<scenario>", "scenario YAML file")
     .option("--seed <n>", "override the scenario's seed (env MESHQUAKE_SEED)", seedFlag)
     .addOption(allowOutsideOption())
-    .action(async (file: string, o: { seed?: number; allowOutsideImports?: boolean }) => {
+    .addOption(pullOption())
+    .action(async (file: string, o: { seed?: number; allowOutsideImports?: boolean; pull?: PullPolicy }) => {
       const { up } = await import("./up-command.js");
-      exitCode = await up(file, { allowOutsideImports: o.allowOutsideImports, seed: seedValue(o.seed, io.env) }, io);
+      exitCode = await up(file, { allowOutsideImports: o.allowOutsideImports, seed: seedValue(o.seed, io.env), pull: pullValue(o.pull, io.env) }, io);
     });
 
   program
@@ -262,6 +266,10 @@ async function validate(files: string[], io: CliIo, o: { json?: boolean; allowOu
 
 function dataPlaneOption(): Option {
   return new Option("--data-plane <name>", "override the scenario's data plane").choices(["haproxy", "envoy"]);
+}
+
+function pullOption(): Option {
+  return new Option("--pull <policy>", "when a service's image: is pulled, as docker compose --pull (default: missing; env MESHQUAKE_PULL)").choices(PULL_POLICIES);
 }
 
 function allowOutsideOption(): Option {

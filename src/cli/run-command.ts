@@ -7,6 +7,7 @@ import { serializeReport } from "../report/json.js";
 import type { RepeatSummary, RunReport } from "../model/run-report.js";
 import { readyEngine, runOnEngine } from "../run/engine.js";
 import { renderRepeatSummary, runRepeated } from "../run/repeat.js";
+import type { PullPolicy } from "../runtime/pull-image.js";
 import type { ResolvedScenario } from "../scenario/types.js";
 import { debug } from "../util/debug.js";
 import { safeJson, safeText } from "../util/safe-text.js";
@@ -25,6 +26,8 @@ export interface RunOptions extends LoadOptions {
   json?: boolean;
   repeat?: number;
   quorum?: number;
+  /** When a service's image: is pulled (default missing). */
+  pull?: PullPolicy;
 }
 
 const debugSteps = debug("meshquake:steps");
@@ -62,6 +65,7 @@ export async function runCommand(files: string[], o: RunOptions, io: CliIo, ctx:
           hurry: stop.hurry,
           toolVersion: ctx.version,
           recordingPath: recordingPath(s),
+          ...(o.pull ? { pull: o.pull } : {}),
           ...(progress ? { progress: (p: ProgressSnapshot) => progress.show(p) } : {}),
         });
         progress?.clear();

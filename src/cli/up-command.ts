@@ -1,13 +1,14 @@
 // `meshquake up <scenario>`: the scenario's topology held up to poke at — its ingress, the
 // Toxiproxy API over its faults, its pods — until Ctrl-C, then torn down. No load, no verdicts.
 import type { Mesh } from "../library/start-mesh.js";
+import type { PullPolicy } from "../runtime/pull-image.js";
 import { safeLine } from "../util/safe-text.js";
 import { EXIT } from "../verdict/verdict.js";
 import { interruptions } from "./interruptions.js";
 import { message, type CliIo } from "./io.js";
 import { loadOrReport, type LoadOptions } from "./load-or-report.js";
 
-export async function up(file: string, o: Pick<LoadOptions, "allowOutsideImports" | "seed">, io: CliIo): Promise<number> {
+export async function up(file: string, o: Pick<LoadOptions, "allowOutsideImports" | "seed"> & { pull?: PullPolicy }, io: CliIo): Promise<number> {
   // Every problem located, as `validate` says them, before anything is built.
   if (!(await loadOrReport(file, io, o))) return EXIT.usage;
   const stops = interruptions(io);

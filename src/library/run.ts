@@ -3,6 +3,7 @@
 // same with reporting, --repeat and signal handling around it. The pipeline (Docker client, load
 // generator) is imported on the first call, so importing the package stays cheap.
 import type { RunReport } from "../model/run-report.js";
+import type { PullPolicy } from "../runtime/pull-image.js";
 import { formatProblem } from "../scenario/format-problem.js";
 import { readScenario } from "../scenario/load-scenario.js";
 import type { Problem, ResolvedScenario } from "../scenario/types.js";
@@ -21,6 +22,8 @@ export interface RunOptions {
   allowOutsideImports?: boolean;
   /** Write the run's recording there (`meshquake judge` reads it; docs/recording.md); default: none. */
   recordingPath?: string;
+  /** When a service's `image:` is pulled, as `docker compose --pull`: "missing" (default), "never", "always". */
+  pull?: PullPolicy;
 }
 
 /** A scenario file with errors: nothing ran. `problems` holds every one, located. */
@@ -41,7 +44,13 @@ export async function run(scenario: string | ResolvedScenario, options: RunOptio
   const signal = options.signal ?? new AbortController().signal;
   const { readyEngine, runOnEngine } = await import("../run/engine.js");
   const engine = await readyEngine({ env: options.env ?? process.env, log, signal });
-  return runOnEngine(engine, resolved, { log, signal, toolVersion: packageVersion(), ...(options.recordingPath ? { recordingPath: options.recordingPath } : {}) });
+  return runOnEngine(engine, resolved, {
+    log,
+    signal,
+    toolVersion: packageVersion(),
+    ...(options.recordingPath ? { recordingPath: options.recordingPath } : {}),
+    ...(options.pull ? { pull: options.pull } : {}),
+  });
 }
 
 /** A scenario file read and resolved; one with errors throws ScenarioInvalidError (every problem, located). */

@@ -27,7 +27,7 @@ import { startToxiproxyApi } from "../toxiproxy/server.js";
 import { resolveFaultInput, type FaultInput } from "./fault-input.js";
 import { readValid, type RunOptions } from "./run.js";
 
-export type MeshOptions = Pick<RunOptions, "log" | "signal" | "env" | "seed" | "allowOutsideImports">;
+export type MeshOptions = Pick<RunOptions, "log" | "signal" | "env" | "seed" | "allowOutsideImports" | "pull">;
 
 /** A fault switched on by `inject`: on until reverted (or disposed, or its lease ends). */
 export interface InjectedFault extends AsyncDisposable {
@@ -70,7 +70,7 @@ export async function startMesh(file: string, options: MeshOptions = {}): Promis
   const teardown = new TeardownStack();
   const failure = new AbortController();
   const dataPlane = dataPlaneFor(scenario.dataPlane);
-  const ctx = { docker: engine.docker, log, signal, adminTransport: engine.local ? ("host" as const) : ("exec" as const) };
+  const ctx = { docker: engine.docker, log, signal, pull: options.pull, adminTransport: engine.local ? ("host" as const) : ("exec" as const) };
   let topology: StartedTopology;
   /** Where the sidecars' lines go: to a run's observers while `run` plays, nowhere otherwise. */
   let sink: ((line: string) => void) | null = null;

@@ -39,6 +39,7 @@ export interface RunOnEngineOptions {
   recordingPath?: string;
   /** Once a second while the load plays. */
   progress?: RunContext["progress"];
+  pull?: RunContext["pull"];
 }
 
 /** One scenario on a ready engine (src/run/run-scenario.ts does the work). */
@@ -54,5 +55,6 @@ export function runOnEngine(engine: ReadyEngine, scenario: ResolvedScenario, opt
     toolVersion: opts.toolVersion,
     ...(opts.recordingPath ? { recordingPath: opts.recordingPath } : {}),
     ...(opts.progress ? { progress: opts.progress } : {}),
+    ...(opts.pull ? { pull: opts.pull } : {}),
   });
 }

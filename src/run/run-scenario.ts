@@ -11,6 +11,7 @@ import { ensureBaseImage } from "../runtime/base-image.js";
 import type { InfrastructureLostError } from "../runtime/engine-watch.js";
 import type { RunOwner } from "../runtime/owner.js";
 import type { StartedTopology } from "../runtime/topology.js";
+import type { PullPolicy } from "../runtime/pull-image.js";
 import { ensureUserImages } from "../runtime/user-images.js";
 import type { ResolvedScenario } from "../scenario/types.js";
 import { judgeRun, runObservers } from "./judge-run.js";
@@ -41,6 +42,8 @@ export interface RunContext {
   recordingPath?: string;
   /** Called once a second while the load plays (src/observe/progress.ts). */
   progress?: (p: ProgressSnapshot) => void;
+  /** When a service's `image:` is pulled (default "missing"). */
+  pull?: PullPolicy;
 }
 
 /**
@@ -159,7 +162,7 @@ function infrastructureLost(err: InfrastructureLostError, loadStartEpochMs: numb
 /** Builds or finds every user image; a failure is the run's "images" error (exit 3), never a throw. */
 export async function prepareUserImages(
   scenario: ResolvedScenario,
-  ctx: Pick<RunContext, "docker" | "log" | "signal">,
+  ctx: Pick<RunContext, "docker" | "log" | "signal" | "pull">,
   steps: Record<string, number>,
 ): Promise<{ images: Record<string, string>; error: Error | null }> {
   if (!scenario.services.some((s) => s.image)) return { images: {}, error: null };
@@ -168,6 +171,7 @@ export async function prepareUserImages(
       log: ctx.log,
       base: () => ensureBaseImage(ctx.docker, { log: ctx.log, signal: ctx.signal }),
       signal: ctx.signal,
+      ...(ctx.pull ? { pull: ctx.pull } : {}),
     });
     steps["setup.user-images"] = Math.round(r.ms);
     return { images: r.images, error: null };

@@ -9,6 +9,7 @@ import type Docker from "dockerode";
 import { userClaimsUid } from "../dataplane/sidecar-user.js";
 import type { ImageSource, ResolvedService } from "../scenario/types.js";
 import { inspectImageId, type BaseImage } from "./base-image.js";
+import { pullImage, type PullPolicy } from "./pull-image.js";
 import { dockerBuild } from "./docker-build.js";
 import { IMAGE_LABEL, USER_IMAGE_LABEL } from "./labels.js";
 import { tarArchive, type TarEntry } from "./tar.js";
@@ -33,6 +34,8 @@ export interface EnsureUserImagesOptions {
   force?: boolean;
   /** Stops a build in progress. */
   signal?: AbortSignal | undefined;
+  /** When an `image:` is pulled (default "missing": when it is not here). */
+  pull?: PullPolicy;
 }
 
 export interface EnsuredUserImages {
@@ -61,12 +64,19 @@ export async function ensureUserImages(docker: Docker, services: readonly Resolv
     const where = `${user.origin.file}:${user.origin.line}:${user.origin.col} services.${service.name}`;
     if (user.source.kind === "image") {
       const ref = user.source.ref;
-      if ((await inspectImageId(docker, ref)) === null) {
-        missing.push(
-          `${where}.image: image "${ref}" does not exist locally, and nothing can be pulled here (meshquake never pulls, and this ` +
-            `machine may reach no registry). Build or load it first (docker build -t ${ref} <folder>, or docker load -i <file>), ` +
-            `or give the service build: <folder> instead.`,
+      const policy = opts.pull ?? "missing";
+      const here = (await inspectImageId(docker, ref)) !== null;
+      const wayOut = `Build or load it first (docker build -t ${ref} <folder>, or docker load -i <file>), or give the service build: <folder> instead.`;
+      if (policy === "always" || (!here && policy === "missing")) {
+        const failed = await pullImage(docker, ref, opts.log, opts.signal).then(
+          () => null,
+          (err: unknown) => (err instanceof Error ? err.message : String(err)),
         );
+        if (failed === null) images[service.name] = ref;
+        else if (here) missing.push(`${where}.image: image "${ref}" could not be pulled (--pull always): ${failed}. --pull missing uses the local copy.`);
+        else missing.push(`${where}.image: image "${ref}" does not exist locally, and pulling it failed: ${failed}. ${wayOut}`);
+      } else if (!here) {
+        missing.push(`${where}.image: image "${ref}" does not exist locally, and --pull never forbids pulling it. ${wayOut}`);
       } else {
         images[service.name] = ref;
       }

@@ -177,7 +177,7 @@ describe("images that cannot be had", () => {
     expect(report.errors).toHaveLength(1);
     expect(report.errors[0]!.stage).toBe("images");
     expect(report.errors[0]!.message).toMatch(
-      /^scenarios\/absent\.yaml:5:5 services\.ledger\.image: image "meshquake-test\/absent-ledger:1\.4" does not exist locally, and nothing can be pulled here/,
+      /^scenarios\/absent\.yaml:5:5 services\.ledger\.image: image "meshquake-test\/absent-ledger:1\.4" does not exist locally, and pulling it failed: .+\. Build or load it first/,
     );
     expect(await labelled(docker, id)).toEqual({ containers: 0, networks: 0 });
   });
