@@ -47,6 +47,13 @@ export interface Mesh extends AsyncDisposable {
   readonly toxiproxyUrl: string;
   /** The pods, `<service>-<i>`. */
   readonly pods: string[];
+  /**
+   * The mesh's Docker network: a container of your own started on it (testcontainers'
+   * `withNetworkMode`) reaches each service by name, through that service's sidecar.
+   */
+  readonly network: string;
+  /** The mesh image's reference (Node 18 and the fixture app): a ready image for helpers of your own. */
+  readonly image: string;
   /** Switches a fault on now (a scenario `faults:` entry without `at`); throws FaultInputError for a fault the scenario would refuse. */
   inject(fault: FaultInput): Promise<InjectedFault>;
   /**
@@ -194,6 +201,8 @@ export async function startMesh(file: string, options: MeshOptions = {}): Promis
       ingressUrl: topology.ingressUrl,
       toxiproxyUrl: api.url,
       pods: topology.pods.map((p) => p.plan.id),
+      network: plan.network,
+      image: engine.image,
       inject,
       run,
       close,

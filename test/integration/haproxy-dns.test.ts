@@ -1,11 +1,13 @@
 // The outbound side finds replicas through Docker's embedded DNS, not only at start-up: a replica
 // that goes away leaves rotation, and one recreated with a new address is found again, without
-// a reload. Two "ledger" replica containers and one sidecar on a labelled run network.
+// a reload. Two "ledger" replica containers (started with testcontainers: plain containers under a
+// DNS alias) and one sidecar (dockerode: its user, mounts and tmpfs) on a labelled run network.
 import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type Docker from "dockerode";
+import { GenericContainer, type StartedTestContainer } from "testcontainers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderHaproxySidecar } from "../../src/dataplane/haproxy/index.js";
 import { POD_PORTS, SIDECAR_ADMIN_SOCKET, SIDECAR_DIR } from "../../src/plan/types.js";
@@ -44,18 +46,16 @@ let sidecar: Docker.Container;
 let logs: { stop(): void; done: Promise<void> } | null = null;
 const lines: string[] = [];
 
-async function startLedger(index: number, id: string): Promise<Docker.Container> {
-  const c = await docker.createContainer({
-    name: `${runId}-${id}`,
-    Image: image,
-    Cmd: ["node", "-e", LEDGER],
-    Env: [`MQ_ID=${id}`],
-    Labels: labels,
-    HostConfig: { NetworkMode: network },
-    NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [`ledger-${index}`] } } },
-  });
-  await c.start();
-  return c;
+/** A plain replica on the run network under its DNS alias: what testcontainers says in one expression. */
+function startLedger(index: number, id: string): Promise<StartedTestContainer> {
+  return new GenericContainer(image)
+    .withName(`${runId}-${id}`)
+    .withCommand(["node", "-e", LEDGER])
+    .withEnvironment({ MQ_ID: id })
+    .withLabels(labels)
+    .withNetworkMode(network)
+    .withNetworkAliases(`ledger-${index}`)
+    .start();
 }
 
 /** Which replica answered GET / through the outbound listener with Host: ledger, or the status. */
@@ -128,8 +128,7 @@ describe("outbound replicas through Docker's DNS", () => {
 
     await docker.getContainer(`${runId}-ledger-0-a`).remove({ force: true });
     // Take the freed address, so the recreated replica must get a new one.
-    const filler = await docker.createContainer({ name: `${runId}-filler`, Image: image, Cmd: ["sleep", "300"], Labels: labels, HostConfig: { NetworkMode: network } });
-    await filler.start();
+    await new GenericContainer(image).withName(`${runId}-filler`).withCommand(["sleep", "300"]).withLabels(labels).withNetworkMode(network).start();
     const goneAt = Date.now();
     await waitFor(async () => [...(await answersFrom(6))].every((a) => a === "ledger-1-a"), {
       what: "ledger-0 leaving rotation after its container was removed",
