@@ -22,9 +22,10 @@ import { MeshLogStore } from "../record/mesh-log-store.js";
 import type { HarnessError, RunReport } from "../model/run-report.js";
 import { packageVersion } from "../util/package-root.js";
 import type { StartedTopology } from "../runtime/topology.js";
-import type { ResolvedScenario } from "../scenario/types.js";
+import type { ResolvedFault, ResolvedScenario } from "../scenario/types.js";
 import { startToxiproxyApi } from "../toxiproxy/server.js";
-import { resolveFaultInput, type FaultInput } from "./fault-input.js";
+import { FaultInputError, resolveFaultInput, type FaultInput } from "./fault-input.js";
+import { injectedDuring } from "./injected-during.js";
 import { readValid, type RunOptions } from "./run.js";
 
 export type MeshOptions = Pick<RunOptions, "log" | "signal" | "env" | "seed" | "allowOutsideImports" | "pull">;
@@ -58,8 +59,9 @@ export interface Mesh extends AsyncDisposable {
   inject(fault: FaultInput): Promise<InjectedFault>;
   /**
    * The scenario's load and fault timeline on this mesh, judged by its checks: the report `run`
-   * would give, but the topology stays up. One at a time; faults injected meanwhile act on the
-   * traffic but are not among the report's faults.
+   * would give, but the topology stays up. One at a time. Faults injected (or set through the
+   * Toxiproxy API) while it plays are among the report's faults, as on from when they were applied
+   * to when they were reverted (or the load ended), and attribution names them.
    */
   run(): Promise<RunReport>;
   /** Reverts every fault still on, then removes the topology. Idempotent. */
@@ -93,11 +95,16 @@ export async function startMesh(file: string, options: MeshOptions = {}): Promis
   }
 
   const injected: InjectedFault[] = [];
+  /** Every fault injected on this mesh, with what it was and when it was switched: a run reports those that were on during it. */
+  const history: { fault: ResolvedFault; timing: FaultTiming }[] = [];
   let closing: Promise<void> | null = null;
   const inject = async (input: FaultInput): Promise<InjectedFault> => {
     if (closing) throw new Error(`mesh ${runId} is closed`);
     if (failure.signal.aborted) throw new Error(`mesh ${runId} lost its infrastructure: ${String(failure.signal.reason)}`);
     const fault = resolveFaultInput(file, text, input, { seed: options.seed, allowOutsideImports: options.allowOutsideImports });
+    if (injected.some((f) => f.name === fault.name)) {
+      throw new FaultInputError(fault.name, [{ severity: "error", file: `inject(${fault.name})`, line: 0, col: 0, path: "fault.name", message: `a fault named ${fault.name} is on already: revert it first` }]);
+    }
     const scheduler = new FaultScheduler({
       faults: [fault],
       timeline: [],
@@ -110,6 +117,7 @@ export async function startMesh(file: string, options: MeshOptions = {}): Promis
       log,
     });
     const timing = await scheduler.applyNow(fault.name);
+    history.push({ fault, timing });
     let reverted: Promise<void> | null = null;
     const revert = () =>
       (reverted ??= scheduler.revertAll().then((errors) => {
@@ -159,16 +167,17 @@ export async function startMesh(file: string, options: MeshOptions = {}): Promis
       const lost = failure.signal.aborted;
       if (lost) errors.push({ stage: "runtime", message: `the mesh lost its infrastructure: ${String(failure.signal.reason)}` });
       const loadStart = played.loadStartEpochMs || t0;
+      const extra = played.loadStartEpochMs > 0 ? injectedDuring(history, played.loadStartEpochMs, tTeardown, scenario.load.durationMs) : [];
       return judgeRun({
         loadStartEpochMs: played.loadStartEpochMs,
-        faults: played.scheduler?.records() ?? [],
+        faults: [...(played.scheduler?.records() ?? []), ...extra.map((e) => e.timing)],
         load: played.load,
         errors,
         interrupted,
         lost,
         timings: { setupMs: loadStart - t0, runMs: tTeardown - loadStart, teardownMs: Date.now() - tTeardown, steps: {} },
         environment: { node: process.version, platform: `${process.platform}-${process.arch}`, docker: engine.dockerVersion, dataPlane: dataPlane.name, image: engine.image },
-        scenario,
+        scenario: extra.length ? { ...scenario, faults: [...scenario.faults, ...extra.map((e) => e.fault)] } : scenario,
         plan,
         runId,
         toolVersion: packageVersion(),

@@ -83,6 +83,23 @@ describe("startMesh", () => {
       expect(report.edges.find((e) => e.from === "frontend" && e.to === "payments")?.requests).toBe(150);
       expect((await call(mesh.ingressUrl)).status).toBe(200);
 
+      // Faults switched on while a run plays, by inject and through the Toxiproxy API, are among its faults.
+      const playing = mesh.run();
+      await new Promise((r) => setTimeout(r, 800));
+      const midRun = await mesh.inject({ name: "mid-run", kind: "abort", target: "payments", percent: 100, status: 503 });
+      const lag = await payments.addToxic({ name: "lag", type: "latency", stream: "downstream", toxicity: 1, attributes: { latency: 20, jitter: 0 } } as ICreateToxicBody<Latency>);
+      await new Promise((r) => setTimeout(r, 1000));
+      await midRun.revert();
+      await lag.remove();
+      const second = await playing;
+      // The abort answered first, so the delay under it could not show: that check is not judged on it.
+      expect(["failed", "inconclusive"]).toContain(second.verdict);
+      const faults = new Map(second.faults.map((f) => [f.name, f]));
+      expect([...faults.keys()]).toEqual(["mid-run", "toxiproxy-payments-lag"]);
+      expect(faults.get("mid-run")!.affected).toBeGreaterThan(0);
+      expect(faults.get("mid-run")!.scheduledAt).toBeGreaterThan(0);
+      expect(second.attribution?.byFault["mid-run"]).toBeGreaterThan(0);
+
       // Left on: disposal reverts it before the topology goes.
       await mesh.inject({ name: "left-on", kind: "delay", target: "payments", percent: 100, delay: "50ms" });
     }
