@@ -19,6 +19,7 @@ import { TeardownStack } from "../run/teardown-stack.js";
 import { judgeRun, runObservers } from "../run/judge-run.js";
 import { playLoad, type PlayState } from "../run/play-load.js";
 import { MeshLogStore } from "../record/mesh-log-store.js";
+import { currentOwner } from "../runtime/owner.js";
 import type { HarnessError, RunReport } from "../model/run-report.js";
 import { packageVersion } from "../util/package-root.js";
 import type { StartedTopology } from "../runtime/topology.js";
@@ -95,6 +96,7 @@ export async function startMesh(file: string, options: MeshOptions = {}): Promis
   }
 
   const injected: InjectedFault[] = [];
+  const onNow = new Set<string>();
   /** Every fault injected on this mesh, with what it was and when it was switched: a run reports those that were on during it. */
   const history: { fault: ResolvedFault; timing: FaultTiming }[] = [];
   let closing: Promise<void> | null = null;
@@ -102,9 +104,11 @@ export async function startMesh(file: string, options: MeshOptions = {}): Promis
     if (closing) throw new Error(`mesh ${runId} is closed`);
     if (failure.signal.aborted) throw new Error(`mesh ${runId} lost its infrastructure: ${String(failure.signal.reason)}`);
     const fault = resolveFaultInput(file, text, input, { seed: options.seed, allowOutsideImports: options.allowOutsideImports });
-    if (injected.some((f) => f.name === fault.name)) {
+    // Claimed before the apply, so two injections of one name at once cannot both go on.
+    if (onNow.has(fault.name)) {
       throw new FaultInputError(fault.name, [{ severity: "error", file: `inject(${fault.name})`, line: 0, col: 0, path: "fault.name", message: `a fault named ${fault.name} is on already: revert it first` }]);
     }
+    onNow.add(fault.name);
     const scheduler = new FaultScheduler({
       faults: [fault],
       timeline: [],
@@ -116,12 +120,16 @@ export async function startMesh(file: string, options: MeshOptions = {}): Promis
       signal: failure.signal,
       log,
     });
-    const timing = await scheduler.applyNow(fault.name);
+    const timing = await scheduler.applyNow(fault.name).catch((err: unknown) => {
+      onNow.delete(fault.name);
+      throw err;
+    });
     history.push({ fault, timing });
     let reverted: Promise<void> | null = null;
     const revert = () =>
       (reverted ??= scheduler.revertAll().then((errors) => {
         injected.splice(injected.indexOf(handle), 1);
+        onNow.delete(fault.name);
         if (errors.length) throw new Error(`reverting ${fault.name}: ${errors.join("; ")}`);
       }));
     const handle: InjectedFault = { name: fault.name, timing, revert, [Symbol.asyncDispose]: revert };
@@ -139,7 +147,7 @@ export async function startMesh(file: string, options: MeshOptions = {}): Promis
     if (running) throw new Error(`a run is already playing on mesh ${runId}`);
     running = true;
     const t0 = Date.now();
-    const store = await MeshLogStore.create();
+    const store = await MeshLogStore.create({ owner: currentOwner() });
     try {
       const observers = runObservers(plan, store);
       sink = (line) => observers.line(line);
@@ -159,8 +167,13 @@ export async function startMesh(file: string, options: MeshOptions = {}): Promis
       }
       const tTeardown = Date.now();
       for (const e of await runTeardown.unwind()) errors.push({ stage: "teardown", message: e });
-      // The last requests' lines are read from the sidecars' logs a moment after they are written.
-      await new Promise((r) => setTimeout(r, 500));
+      // The last requests' lines are read from the sidecars' logs a moment after they are written:
+      // wait until none has arrived for 300 ms (at most 5 s).
+      for (let last = -1, quiet = 0, waited = 0; quiet < 3 && waited < 5000; waited += 100) {
+        await new Promise((r) => setTimeout(r, 100));
+        quiet = store.rows === last ? quiet + 1 : 0;
+        last = store.rows;
+      }
       sink = null;
       await store.finish();
       if (interrupted) errors.push({ stage: "run", message: "interrupted: the run was stopped before it finished" });

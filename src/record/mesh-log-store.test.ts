@@ -1,9 +1,12 @@
 import { existsSync } from "node:fs";
-import { dirname } from "node:path";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { basename, dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { AccessLogEntry, MeshEvent } from "../dataplane/types.js";
 import type { MeshRow } from "../observe/mesh-rows.js";
 import { meshRows, select } from "../observe/mesh-rows.js";
+import { removeStaleRunDirs } from "../runtime/run-dir.js";
 import { BLOCK_ROWS, MeshLogStore } from "./mesh-log-store.js";
 
 const entry = (i: number): AccessLogEntry => ({
@@ -57,3 +60,20 @@ describe("the mesh log store", () => {
   });
 });
 
+
+describe("a store left behind", () => {
+  it("carries its harness as a run directory does, so `meshquake clean` removes it once that process is gone", async () => {
+    const parent = await mkdtemp(join(tmpdir(), "mq-log-parent-"));
+    try {
+      const store = await MeshLogStore.create({ parent, owner: { pid: 999_999, host: "this-host", started: "boot:1" } });
+      const gone = { host: "this-host", startedOf: () => null };
+      const alive = { host: "this-host", startedOf: () => "boot:1" };
+      expect(await removeStaleRunDirs({ base: parent, processes: alive })).toEqual([]);
+      expect(existsSync(store.path)).toBe(true);
+      expect(await removeStaleRunDirs({ base: parent, processes: gone })).toEqual([basename(dirname(store.path)).slice("meshquake-".length)]);
+      expect(existsSync(dirname(store.path))).toBe(false);
+    } finally {
+      await rm(parent, { recursive: true, force: true });
+    }
+  });
+});

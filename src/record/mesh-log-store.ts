@@ -6,9 +6,9 @@
 // unit tests), and each loop holds one block (≤ BLOCK_ROWS rows) besides what it keeps itself.
 // The file is a scratch copy (the run's recording is the durable one) and is removed by `dispose`.
 import { closeSync, openSync, readSync, rmSync } from "node:fs";
-import { mkdtemp, open, type FileHandle } from "node:fs/promises";
+import { mkdtemp, open, writeFile, type FileHandle } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { promisify } from "node:util";
 import { gunzipSync, gzip as gzipCb } from "node:zlib";
 import type { MeshRow } from "../observe/mesh-rows.js";
@@ -37,9 +37,16 @@ export class MeshLogStore implements Iterable<MeshRow> {
     this.#file.catch(() => undefined);
   }
 
-  /** A store in a fresh folder under `parent` (default the system's temporary folder). */
-  static async create(parent = tmpdir()): Promise<MeshLogStore> {
-    return new MeshLogStore(await mkdtemp(join(parent, "meshquake-log-")));
+  /**
+   * A store in a fresh folder `meshquake-log-*` under `parent` (default the system's temporary
+   * folder). With `owner` (the harness process, as runs record it), the folder holds an owner file
+   * as a run directory does, so `meshquake clean` removes it once that process is gone (a harness
+   * killed before it could).
+   */
+  static async create(opts: { parent?: string; owner?: object } = {}): Promise<MeshLogStore> {
+    const dir = await mkdtemp(join(opts.parent ?? tmpdir(), "meshquake-log-"));
+    if (opts.owner) await writeFile(join(dir, "owner.json"), `${JSON.stringify({ runId: basename(dir).slice("meshquake-".length), ...opts.owner })}\n`, { mode: 0o600 });
+    return new MeshLogStore(dir);
   }
 
   /** The file the rows are kept in. */

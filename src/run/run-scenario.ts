@@ -9,7 +9,7 @@ import type { ProgressSnapshot } from "../observe/progress.js";
 import type { AdminTransport } from "../runtime/admin-channel.js";
 import { ensureBaseImage } from "../runtime/base-image.js";
 import type { InfrastructureLostError } from "../runtime/engine-watch.js";
-import type { RunOwner } from "../runtime/owner.js";
+import { currentOwner, type RunOwner } from "../runtime/owner.js";
 import type { StartedTopology } from "../runtime/topology.js";
 import type { PullPolicy } from "../runtime/pull-image.js";
 import { ensureUserImages } from "../runtime/user-images.js";
@@ -66,7 +66,7 @@ export async function runScenario(scenario: ResolvedScenario, ctx: RunContext): 
   const userImages = await prepareUserImages(scenario, ctx, steps);
   const plan: ExecutionPlan = buildPlan({ scenario, runId, image: ctx.image, dataPlane, userImages: userImages.images });
   // The sidecars' lines, parsed, go to disk as they arrive; the judge reads them back after.
-  const store = await MeshLogStore.create();
+  const store = await MeshLogStore.create({ owner: ctx.owner ?? currentOwner() });
   const observers = runObservers(plan, store);
   // Everything the judge reads, written as it arrives (src/record/recording.ts).
   const recordingPath = ctx.recordingPath;
