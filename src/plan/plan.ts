@@ -6,8 +6,8 @@ import type { ResolvedScenario, ResolvedService } from "../scenario/types.js";
 import { placementWarnings } from "../faults/placement.js";
 import { runLabels } from "../runtime/labels.js";
 import { lintPolicies } from "./policy-lint.js";
-import { percentileThresholds } from "../verdict/properties/thresholds.js";
-import { POD_PORTS, SIDECAR_ADMIN_SOCKET, type AppPlan, type ExecutionPlan, type PodPlan, type RecorderPlan } from "./types.js";
+import { POD_PORTS, SIDECAR_ADMIN_SOCKET, type AppPlan, type ExecutionPlan, type PodPlan } from "./types.js";
+import { recorderPlan } from "./recorder-plan.js";
 import { planTimeline, planWindows } from "./windows.js";
 
 export interface PlanInput {
@@ -81,14 +81,6 @@ export function buildPlan({ scenario, runId, image, dataPlane, userImages = {} }
   };
 }
 
-/** What the observers keep: the latencies the checks judge against, the mix's paths (when several), the generator's schedule. */
-export function recorderPlan(scenario: ResolvedScenario): RecorderPlan {
-  const paths = [...new Set(scenario.load.requests.map((r) => r.path))];
-  return {
-    client: { latencyThresholdsUs: percentileThresholds(scenario), paths: paths.length > 1 ? paths : [] },
-    generator: { model: scenario.load.model, rate: scenario.load.rate, lagToleranceUs: scenario.load.maxLagMs * 1000 },
-  };
-}
 
 function appPlan(
   service: ResolvedService,

@@ -3,12 +3,12 @@
 // attribution can be tested without Docker, on the same data shapes. Not used by the product.
 import type { AccessLogEntry, AttemptEntry, MeshEvent, TerminationCause } from "../../dataplane/types.js";
 import { ClientRecorder, type ClientSample } from "../../observe/client-recorder.js";
+import { recorderPlan } from "../../plan/recorder-plan.js";
 import { planWindows } from "../../plan/windows.js";
 import type { FaultRecord, ReplicaStats } from "../../model/run-report.js";
 import type { ResolvedPolicy, ResolvedScenario, ResolvedService, SloExpression } from "../../scenario/types.js";
 import { parseSloExpression } from "../../scenario/slo-expression.js";
 import type { PropertyContext } from "./context.js";
-import { clientLatencyThresholds } from "./index.js";
 import { mulberry32 } from "../../util/seeded-random.js";
 
 export const T0 = 1_700_000_000_000;
@@ -236,8 +236,7 @@ export function landedFault(name: string, startMs: number, endMs: number, over: 
 /** The PropertyContext of a simulated run, as run-scenario builds it. */
 export function contextOf(sc: ResolvedScenario, run: SimRun, extra: Partial<PropertyContext> = {}): PropertyContext {
   const windows = planWindows(sc);
-  const paths = [...new Set(sc.load.requests.map((r) => r.path))];
-  const recorder = new ClientRecorder(windows, { latencyThresholdsUs: clientLatencyThresholds(sc), paths: paths.length > 1 ? paths : [] });
+  const recorder = new ClientRecorder(windows, recorderPlan(sc).client);
   for (const s of run.samples) recorder.record(s);
   const replicas: ReplicaStats[] = sc.services.flatMap((s) =>
     Array.from({ length: s.replicas }, (_, index) => ({ service: s.name, index, requests: 0, statusCounts: {}, ejections: [] })),

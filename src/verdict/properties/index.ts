@@ -80,8 +80,3 @@ function unlessFaultsDidNotLand(outcome: PropertyOutcome, ctx: PropertyContext):
   if (reasons.length === 0) return outcome;
   return { ...outcome, status: "inconclusive", reason: reasons.join("; "), evidence: { ...outcome.evidence, observedStatus: outcome.status } };
 }
-
-/** Latency thresholds (µs) the client recorder must count against for a scenario's checks. */
-export function clientLatencyThresholds(scenario: ResolvedScenario): number[] {
-  return percentileThresholds(scenario);
-}
