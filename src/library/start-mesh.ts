@@ -13,6 +13,7 @@ import { buildPlan } from "../plan/plan.js";
 import type { ExecutionPlan } from "../plan/types.js";
 import { readyEngine } from "../run/engine.js";
 import { raiseTopology } from "../run/raise-topology.js";
+import { faultErrors, interruptedError, meshLogError, runEnvironment } from "../run/run-outcome.js";
 import { newRunId } from "../run/run-id.js";
 import { prepareUserImages } from "../run/run-scenario.js";
 import { TeardownStack } from "../run/teardown-stack.js";
@@ -160,7 +161,7 @@ export async function startMesh(file: string, options: MeshOptions = {}): Promis
           { plan, topology, dataPlane, docker: engine.docker, signal: AbortSignal.any([signal, failure.signal]), now: Date.now, log, record: (sample) => observers.request(sample), teardown: runTeardown },
           played,
         );
-        for (const t of played.scheduler!.records()) if (t.error) errors.push({ stage: "faults", message: `${t.name}: ${t.error}` });
+        errors.push(...faultErrors(played.scheduler!.records()));
       } catch (err) {
         if (signal.aborted) interrupted = true;
         else errors.push({ stage: "run", message: err instanceof Error ? err.message : String(err) });
@@ -176,7 +177,8 @@ export async function startMesh(file: string, options: MeshOptions = {}): Promis
       }
       sink = null;
       await store.finish();
-      if (interrupted) errors.push({ stage: "run", message: "interrupted: the run was stopped before it finished" });
+      errors.push(...meshLogError(store));
+      if (interrupted) errors.push(interruptedError());
       const lost = failure.signal.aborted;
       if (lost) errors.push({ stage: "runtime", message: `the mesh lost its infrastructure: ${String(failure.signal.reason)}` });
       const loadStart = played.loadStartEpochMs || t0;
@@ -189,7 +191,7 @@ export async function startMesh(file: string, options: MeshOptions = {}): Promis
         interrupted,
         lost,
         timings: { setupMs: loadStart - t0, runMs: tTeardown - loadStart, teardownMs: Date.now() - tTeardown, steps: {} },
-        environment: { node: process.version, platform: `${process.platform}-${process.arch}`, docker: engine.dockerVersion, dataPlane: dataPlane.name, image: engine.image },
+        environment: runEnvironment(engine, dataPlane),
         scenario: extra.length ? { ...scenario, faults: [...scenario.faults, ...extra.map((e) => e.fault)] } : scenario,
         plan,
         runId,

@@ -17,6 +17,7 @@ import type { ResolvedScenario } from "../scenario/types.js";
 import { judgeRun, runObservers } from "./judge-run.js";
 import { playLoad, type PlayState } from "./play-load.js";
 import { raiseTopology } from "./raise-topology.js";
+import { faultErrors, interruptedError, meshLogError, runEnvironment } from "./run-outcome.js";
 import { newRunId } from "./run-id.js";
 import { TeardownStack } from "./teardown-stack.js";
 
@@ -113,7 +114,7 @@ export async function runScenario(scenario: ResolvedScenario, ctx: RunContext): 
       played,
     );
     interrupted = ctx.signal.aborted;
-    for (const t of played.scheduler!.records()) if (t.error) errors.push({ stage: "faults", message: `${t.name}: ${t.error}` });
+    errors.push(...faultErrors(played.scheduler!.records()));
   } catch (err) {
     if (ctx.signal.aborted) interrupted = true;
     // A lost infrastructure is said once, below: what failed because of it is its echo.
@@ -127,18 +128,12 @@ export async function runScenario(scenario: ResolvedScenario, ctx: RunContext): 
     if (lostAt) errors.push({ stage: "runtime", message: infrastructureLost(lostAt, played.loadStartEpochMs) });
     for (const e of await teardown.unwind(ctx.hurry)) errors.push({ stage: "teardown", message: e });
   }
-  if (interrupted) errors.push({ stage: "run", message: "interrupted: the run was stopped before it finished" });
+  if (interrupted) errors.push(interruptedError());
   const lost = failure.signal.aborted;
   const tEnd = now();
 
   const timings = { setupMs: tRun - t0, runMs: tTeardown - tRun, teardownMs: tEnd - tTeardown, steps };
-  const environment = {
-    node: process.version,
-    platform: `${process.platform}-${process.arch}`,
-    docker: ctx.dockerVersion,
-    dataPlane: dataPlane.name,
-    image: ctx.image,
-  };
+  const environment = runEnvironment(ctx, dataPlane);
   const outcome = { loadStartEpochMs: played.loadStartEpochMs, faults: played.scheduler?.records() ?? [], load: played.load, errors, interrupted, lost, timings, environment };
   if (recording) {
     await recording.end(outcome);
@@ -146,7 +141,7 @@ export async function runScenario(scenario: ResolvedScenario, ctx: RunContext): 
   }
   try {
     await store.finish();
-    if (store.error) errors.push({ stage: "observe", message: `the sidecars' log could not be kept on disk (${store.error.message}): what follows judges only what was written before` });
+    errors.push(...meshLogError(store));
     return judgeRun({ ...outcome, scenario, plan, runId, toolVersion: ctx.toolVersion, startedAtEpochMs: t0, observers, meshLog: store });
   } finally {
     store.dispose();
