@@ -5,6 +5,7 @@ import type { AccessLogEntry, AttemptEntry, MeshEvent } from "../dataplane/types
 import type { AttemptTrace, EdgeStats } from "../model/run-report.js";
 import type { ResolvedScenario } from "../scenario/types.js";
 import { isEvent, tap, type MeshRow } from "./mesh-rows.js";
+import { pushTo } from "../util/map-of-lists.js";
 
 /** One outbound request and its tries, in the order they were sent. */
 export interface RequestAttempts {
@@ -65,7 +66,7 @@ export function joinAttempts(rows: Iterable<MeshRow>, each: (joined: RequestAtte
       const key = `${row.pod}\u0000${row.requestId}`;
       const w = waiting.get(key);
       if (w) w.joined.attempts.push(row);
-      else push(early, key, row);
+      else pushTo(early, key, row);
       continue;
     }
     const end = row.ts + row.durationMs;
@@ -97,11 +98,6 @@ export const JOIN_GRACE_MS = 2000;
 const ORPHAN_MS = 120_000;
 const SWEEP_EVERY = 1000;
 
-function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
-  const list = map.get(key);
-  if (list) list.push(value);
-  else map.set(key, [value]);
-}
 
 /**
  * Per caller→callee edge of the scenario: what the caller's sidecars did try by try. Requests

@@ -12,6 +12,7 @@ import { partitionSides } from "../faults/targets.js";
 import type { AttributedFailure, FailureAttribution } from "../model/run-report.js";
 import type { FaultKind, ResolvedFault, ResolvedScenario } from "../scenario/types.js";
 import type { FailedRequest } from "./client-recorder.js";
+import { pushTo } from "../util/map-of-lists.js";
 
 /**
  * What a failure is put down to. The first group is the caller sidecar's own decision, the second
@@ -313,7 +314,7 @@ class TraceIndex {
       if (e.traceId) {
         this.hasTraceIds = true;
         if (traces.has(e.traceId)) {
-          push(this.#byTrace, e.traceId, e);
+          pushTo(this.#byTrace, e.traceId, e);
           if (e.direction === "outbound" && e.requestId) calls.add(e.requestId);
         }
       }
@@ -321,10 +322,10 @@ class TraceIndex {
     }
     if (calls.size === 0) return;
     for (const e of entries) {
-      if (!e.healthCheck && e.direction === "inbound" && e.requestId && calls.has(e.requestId)) push(this.#inbound, `${e.pod}\u0000${e.requestId}`, e);
+      if (!e.healthCheck && e.direction === "inbound" && e.requestId && calls.has(e.requestId)) pushTo(this.#inbound, `${e.pod}\u0000${e.requestId}`, e);
     }
     for (const e of events) {
-      if (e.kind === "attempt" && e.requestId && calls.has(e.requestId)) push(this.#tries, `${e.pod}\u0000${e.requestId}`, e);
+      if (e.kind === "attempt" && e.requestId && calls.has(e.requestId)) pushTo(this.#tries, `${e.pod}\u0000${e.requestId}`, e);
     }
     for (const list of this.#tries.values()) list.sort((a, b) => a.ts - b.ts);
   }
@@ -361,11 +362,6 @@ class TraceIndex {
   }
 }
 
-function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
-  const list = map.get(key);
-  if (list) list.push(value);
-  else map.set(key, [value]);
-}
 
 function nearest(entries: readonly AccessLogEntry[], atEpochMs: number): AccessLogEntry | undefined {
   let best: AccessLogEntry | undefined;

@@ -9,6 +9,7 @@ import { ejections, healthChanges } from "../../observe/policy-events.js";
 import type { AccessLogEntry, AttemptEntry } from "../types.js";
 import { drive, sleep, type Shot } from "./drive.js";
 import type { ConformanceCase, Measurements, RunningMesh } from "./harness.js";
+import { pushTo } from "../../util/map-of-lists.js";
 
 /** How long the sidecars' last log lines take to reach the harness. */
 const SETTLE_MS = 500;
@@ -28,12 +29,7 @@ function tries(mesh: RunningMesh, from: string, to: string, since = 0): AttemptE
 
 function groupBy<T>(xs: readonly T[], key: (x: T) => string): Map<string, T[]> {
   const out = new Map<string, T[]>();
-  for (const x of xs) {
-    const k = key(x);
-    const list = out.get(k);
-    if (list) list.push(x);
-    else out.set(k, [x]);
-  }
+  for (const x of xs) pushTo(out, key(x), x);
   return out;
 }
 

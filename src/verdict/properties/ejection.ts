@@ -8,6 +8,7 @@ import { faultSpan } from "../../faults/span.js";
 import { isAttempt } from "../../observe/attempts.js";
 import type { PropertyCheck } from "../../scenario/types.js";
 import { findFault, ms, paramsOf, podIndex, podService, type PropertyContext, type PropertyOutcome } from "./context.js";
+import { pushTo } from "../../util/map-of-lists.js";
 
 /** A try sent just before the caller took the replica out may still arrive after it. */
 export const GRACE_MS = 100;
@@ -60,11 +61,8 @@ export function ejection(check: PropertyCheck, ctx: PropertyContext): PropertyOu
   }
   for (const e of ctx.entries) {
     if (e.direction !== "inbound" || e.healthCheck || !replicaPods.has(e.pod) || e.from === null || e.fromReplica == null) continue;
-    const key = `${e.pod}|${e.from}-${e.fromReplica}`;
     if (!callerPods.has(`${e.from}-${e.fromReplica}`)) continue;
-    const list = inboundBy.get(key);
-    if (list) list.push(rel(e.ts));
-    else inboundBy.set(key, [rel(e.ts)]);
+    pushTo(inboundBy, `${e.pod}|${e.from}-${e.fromReplica}`, rel(e.ts));
   }
 
   const views: CallerView[] = [];

@@ -14,6 +14,7 @@ import { DEFAULTS } from "../../scenario/defaults.js";
 import type { PropertyCheck, ResolvedRetryBudget } from "../../scenario/types.js";
 import { findFault, paramsOf, podService, round, spanEvidence, type PropertyContext, type PropertyOutcome } from "./context.js";
 import { Prefix } from "./sliding.js";
+import { pushTo } from "../../util/map-of-lists.js";
 
 const SLOT_MS = 100;
 export const BUDGET_TOLERANCE_RATIO = 0.2;
@@ -55,10 +56,7 @@ export function retryBudget(check: PropertyCheck, ctx: PropertyContext): Propert
   const tries = new Map<string, AttemptEntry[]>();
   for (const e of ctx.events) {
     if (!isAttempt(e) || e.route !== edge.to || podService(e.pod) !== edge.from || e.outcome === "not-sent" || !e.requestId) continue;
-    const key = `${e.pod}\u0000${e.requestId}`;
-    const list = tries.get(key);
-    if (list) list.push(e);
-    else tries.set(key, [e]);
+    pushTo(tries, `${e.pod}\u0000${e.requestId}`, e);
   }
   let fromTries = 0;
   let fromLog = 0;
