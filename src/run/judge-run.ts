@@ -60,7 +60,7 @@ export function runObservers(plan: Pick<ExecutionPlan, "scenario" | "windows" | 
 /** Everything a run knew when its topology was gone: what it ran, what it observed, how it ended. */
 export interface RunFacts extends Omit<RecordingEnd, "t"> {
   scenario: ResolvedScenario;
-  plan: Pick<ExecutionPlan, "windows" | "warnings">;
+  plan: Pick<ExecutionPlan, "windows" | "warnings" | "recorders">;
   runId: string;
   toolVersion: string;
   startedAtEpochMs: number;
@@ -117,8 +117,7 @@ export function judgeRun(f: RunFacts): RunReport {
     loadDurationMs: f.load ? Math.min(scenario.load.durationMs, f.load.durationMs) : scenario.load.durationMs,
     attribution: attribution ?? null,
   });
-  const lagToleranceUs = scenario.load.maxLagMs * 1000;
-  const load = f.load ? loadRecord(f.load, scenario.load, observers.generator.stats(scenario.load.durationMs), lagToleranceUs) : undefined;
+  const load = f.load ? loadRecord(f.load, scenario.load, observers.generator.stats(scenario.load.durationMs), plan.recorders.generator.lagToleranceUs) : undefined;
   const checks: CheckResult[] = ran
     ? judge(scenario, evaluateChecks(scenario.checks, client, plan.windows, evaluateProperty), faults, load)
     : evaluateChecks(scenario.checks, client, plan.windows).map((c) => ({
