@@ -21,6 +21,8 @@ export interface JudgeOptions extends Pick<LoadOptions, "allowOutsideImports"> {
   scenario?: string;
   out: string;
   reporter: string;
+  /** Only the verdict summary: the artefacts written go unsaid. */
+  quiet?: boolean;
 }
 
 export async function judgeCommand(target: string, o: JudgeOptions, io: CliIo, ctx: { color: boolean }): Promise<number> {
@@ -74,7 +76,7 @@ export async function judgeCommand(target: string, o: JudgeOptions, io: CliIo, c
       observers,
       meshLog: store,
     });
-    const artefactCode = await writeAll(report, o.out, o.reporter, io, ctx.color);
+    const artefactCode = await writeAll(report, o.out, o.reporter, io, ctx.color, o.quiet);
     return worstExit([report.exitCode, artefactCode]);
   } finally {
     store.dispose();

@@ -102,7 +102,7 @@ export async function main(argv: string[], rawIo: CliIo = processIo()): Promise<
     .addOption(dataPlaneOption())
     .addOption(allowOutsideOption())
     .addOption(pullOption())
-    .option("--quiet", "only the verdict summary")
+    .option("--quiet", "only the verdict summary: no progress, no step log, no list of artefacts")
     .option("--json", "print report.json to stdout instead of the console summary")
     .option("--repeat <n>", "run each scenario n times; a check passes only when it passes in every run (or --quorum)", positiveInt("--repeat"))
     .option("--quorum <m>", "with --repeat: runs a check must pass in (default: all of them)", positiveInt("--quorum"))
@@ -161,8 +161,9 @@ export async function main(argv: string[], rawIo: CliIo = processIo()): Promise<
     .option("--scenario <file>", "judge with this scenario instead of the recorded one (only checks: and description: may differ)")
     .option("--out <dir>", `where the fresh artefacts go: <dir>/<scenario-name>/ (default: ${DEFAULT_OUT}; env MESHQUAKE_OUT)`)
     .option("--reporter <names>", `comma list of ${REPORTER_NAMES.join(", ")} (default: all; env MESHQUAKE_REPORTER)`)
+    .option("--quiet", "only the verdict summary: no list of artefacts")
     .addOption(allowOutsideOption())
-    .action(async (target: string, flags: { scenario?: string; out?: string; reporter?: string; allowOutsideImports?: boolean }) => {
+    .action(async (target: string, flags: { scenario?: string; out?: string; reporter?: string; allowOutsideImports?: boolean; quiet?: boolean }) => {
       const { judgeCommand } = await import("./judge-command.js");
       exitCode = await judgeCommand(
         target,

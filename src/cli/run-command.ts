@@ -76,7 +76,7 @@ export async function runCommand(files: string[], o: RunOptions, io: CliIo, ctx:
       const report = repeated?.report ?? (await runOnce(scenario));
       if (o.json) io.stdout(`${safeJson(JSON.stringify(report, null, 2))}\n`);
       const reporters = o.json ? o.reporter.split(",").filter((r) => r !== "console").join(",") : o.reporter;
-      const artefactCode = await writeAll(report, o.out, reporters, io, ctx.color);
+      const artefactCode = await writeAll(report, o.out, reporters, io, ctx.color, o.quiet);
       if (repeated && !o.json) io.stdout(safeText(renderRepeatSummary(repeated.summary)));
       codes.push(repeated?.summary.exitCode ?? report.exitCode, artefactCode);
     }

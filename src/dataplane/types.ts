@@ -4,6 +4,7 @@
 // mesh's reserved uid (sidecar-user.ts), which the pods' interception lets through.
 import type { FileSpec } from "../plan/types.js";
 import type { DataPlaneName, ResolvedFault, ResolvedPolicy, ResolvedService } from "../scenario/types.js";
+import type { WarningId } from "../scenario/warnings.js";
 
 /** Where a destination's replicas listen (their sidecars' inbound listeners). */
 export interface UpstreamRef {
@@ -24,6 +25,16 @@ export interface SidecarRenderInput {
   seed: number;
 }
 
+/** A policy field for calls to `upstream` the proxy cannot express exactly. */
+export interface DataPlaneWarning {
+  id: WarningId;
+  /** The destination service whose policy it is about. */
+  upstream: string;
+  /** The policy field, dotted: "retries.retryOn". */
+  field: string;
+  message: string;
+}
+
 export interface SidecarRendering {
   files: FileSpec[];
   /** Command the sidecar container runs. */
@@ -34,7 +45,7 @@ export interface SidecarRendering {
    */
   accessLogEnv: string;
   /** Fields the proxy cannot express exactly, said out loud. */
-  warnings: string[];
+  warnings: DataPlaneWarning[];
 }
 
 /** One request as a sidecar saw it. */
@@ -216,6 +227,14 @@ export interface DataPlaneImage {
   contextDir: string;
 }
 
+/** A proxy's counters: a row per listener, route and upstream server, and the proxy's own text. */
+export interface ProxyStats {
+  columns: string[];
+  rows: string[][];
+  /** The answer as the proxy gave it (HAProxy: `show stat` CSV). */
+  raw: string;
+}
+
 export interface DataPlane {
   name: DataPlaneName;
   image: DataPlaneImage;
@@ -232,6 +251,8 @@ export interface DataPlane {
    * requests were eligible (a header match).
    */
   faultCounters?(admin: AdminChannel, faultName: string): Promise<{ seen: number; hits: number } | null>;
+  /** Optional: the proxy's own counters, as a table (each sidecar's stats page in `meshquake up`). */
+  stats?(admin: AdminChannel): Promise<ProxyStats>;
   /** Optional: applyFault honours RuntimeFault.sinceEpochMs, so the scheduler may send a fault ahead of its start. */
   startsFaultsOnTime?: boolean;
   /** One line of the sidecar's stdout → an access-log entry, or null for anything else. */

@@ -19,8 +19,9 @@ ${faults}
 
 describe("placementWarnings", () => {
   it("warns about a fault on the service the load generator calls directly: nothing in the mesh can retry it", () => {
-    const warnings = placementWarnings(scenario(`  - { name: edge-abort, kind: abort, target: frontend, percent: 50, duration: 5s }`));
-    expect(warnings).toEqual([
+    const found = placementWarnings(scenario(`  - { name: edge-abort, kind: abort, target: frontend, percent: 50, duration: 5s }`));
+    expect(found.map((w) => [w.id, w.path])).toEqual([["fault-at-ingress", ["faults", 0, "target"]]]);
+    expect(found.map((w) => w.text)).toEqual([
       'fault edge-abort: abort on "frontend", the service the load generator calls directly. No caller\'s sidecar stands in front of it, ' +
         "so no mesh retry, timeout or circuit breaker can react: the load generator sees the raw fault, as a fault placed in the caller's " +
         'own proxy skips that proxy\'s retries. To see how the mesh reacts, target a service "frontend" calls ("checkout").',
@@ -28,12 +29,12 @@ describe("placementWarnings", () => {
   });
 
   it("warns about a header the fixture does not pass on to the target", () => {
-    const warnings = placementWarnings(
+    const found = placementWarnings(
       scenario(`  - { name: vip, kind: abort, target: payments, match: { header: x-user, value: vip }, duration: 5s }
   - { name: ok, kind: abort, target: payments, match: { header: x-mq-tenant, value: blue }, duration: 5s }`),
     );
-    expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/^fault vip: matches header "x-user", but requests reach "payments" from "checkout", and the built-in fixture passes on only/);
+    expect(found.map((w) => [w.id, w.path])).toEqual([["match-header-not-forwarded", ["faults", 0, "match"]]]);
+    expect(found[0]!.text).toMatch(/^fault vip: matches header "x-user", but requests reach "payments" from "checkout", and the built-in fixture passes on only/);
   });
 
   it("is quiet for server-side faults the mesh can react to", () => {

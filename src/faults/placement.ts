@@ -5,6 +5,7 @@
 // scenarios that end up with a fault no caller's proxy stands in front of, or one that can never
 // match. Pure; the plan prints them.
 import type { ResolvedScenario } from "../scenario/types.js";
+import type { PlanWarning, WarningId } from "../scenario/warnings.js";
 import { FAULT_KIND_FACTS } from "./kinds.js";
 
 /** Headers the built-in fixture passes on to the services it calls (fixtures/service/server.js). */
@@ -13,14 +14,17 @@ export function fixtureForwards(header: string): boolean {
   return h === "x-request-id" || h.startsWith("x-mq-");
 }
 
-export function placementWarnings(scenario: ResolvedScenario): string[] {
-  const warnings: string[] = [];
+export function placementWarnings(scenario: ResolvedScenario): PlanWarning[] {
+  const warnings: PlanWarning[] = [];
   const ingress = scenario.load.target;
   const callers = (service: string) => scenario.services.filter((s) => s.calls.includes(service)).map((s) => s.name);
-  for (const f of scenario.faults) {
+  for (const [i, f] of scenario.faults.entries()) {
+    const warn = (id: WarningId, field: string, text: string) => warnings.push({ id, path: ["faults", i, field], text });
     if (FAULT_KIND_FACTS[f.kind].actsAt === "target" && f.target === ingress) {
       const downstream = scenario.services.find((s) => s.name === ingress)?.calls ?? [];
-      warnings.push(
+      warn(
+        "fault-at-ingress",
+        "target",
         `fault ${f.name}: ${f.kind} on "${ingress}", the service the load generator calls directly. No caller's ` +
           `sidecar stands in front of it, so no mesh retry, timeout or circuit breaker can react: the load ` +
           `generator sees the raw fault, as a fault placed in the caller's own proxy skips that proxy's retries. ` +
@@ -31,7 +35,9 @@ export function placementWarnings(scenario: ResolvedScenario): string[] {
     }
     if (f.match !== null && f.target !== ingress && !fixtureForwards(f.match.header)) {
       const via = callers(f.target);
-      warnings.push(
+      warn(
+        "match-header-not-forwarded",
+        "match",
         `fault ${f.name}: matches header "${f.match.header}", but requests reach "${f.target}" from ` +
           `${via.length ? via.map((c) => `"${c}"`).join(", ") : "its callers"}, and the built-in fixture passes on only ` +
           `x-request-id and x-mq-* headers: unless the caller is your own service that forwards "${f.match.header}", ` +

@@ -26,6 +26,7 @@ import { packageVersion } from "../util/package-root.js";
 import type { StartedTopology } from "../runtime/topology.js";
 import type { ResolvedFault, ResolvedScenario } from "../scenario/types.js";
 import { startToxiproxyApi } from "../toxiproxy/server.js";
+import { startStatsPages } from "./stats-pages.js";
 import { FaultInputError, resolveFaultInput, type FaultInput } from "./fault-input.js";
 import { injectedDuring } from "./injected-during.js";
 import { readValid, type RunOptions } from "./run.js";
@@ -50,6 +51,11 @@ export interface Mesh extends AsyncDisposable {
   readonly toxiproxyUrl: string;
   /** The pods, `<service>-<i>`. */
   readonly pods: string[];
+  /**
+   * http://127.0.0.1:PORT — each sidecar's counters (`${statsUrl}/<pod>`, its CSV at
+   * `${statsUrl}/<pod>.csv`), read through the runtime API when the page is opened.
+   */
+  readonly statsUrl: string;
   /**
    * The mesh's Docker network: a container of your own started on it (testcontainers'
    * `withNetworkMode`) reaches each service by name, through that service's sidecar.
@@ -218,12 +224,17 @@ export async function startMesh(file: string, options: MeshOptions = {}): Promis
   try {
     const api = await startToxiproxyApi({ services: scenario.services.map((s) => s.name), inject });
     teardown.push("stop the Toxiproxy API", () => api.close());
+    const stats = await startStatsPages(
+      topology.pods.map((p) => ({ id: p.plan.id, stats: () => (dataPlane.stats ? dataPlane.stats(p.admin) : Promise.reject(new Error(`the ${dataPlane.name} data plane has no stats`))) })),
+    );
+    teardown.push("stop the stats pages", () => stats.close());
     signal.addEventListener("abort", () => void close().catch(() => undefined), { once: true });
     return {
       runId,
       scenario,
       ingressUrl: topology.ingressUrl,
       toxiproxyUrl: api.url,
+      statsUrl: stats.url,
       pods: topology.pods.map((p) => p.plan.id),
       network: plan.network,
       image: engine.image,

@@ -1,9 +1,10 @@
 import { join } from "node:path";
-import type { DataPlane, UpstreamRef } from "../dataplane/types.js";
+import type { DataPlane, DataPlaneWarning, UpstreamRef } from "../dataplane/types.js";
 import { DEFAULTS } from "../scenario/defaults.js";
 import { parseMemorySize } from "../scenario/memory-size.js";
 import type { ResolvedScenario, ResolvedService } from "../scenario/types.js";
 import { placementWarnings } from "../faults/placement.js";
+import { applyAcknowledgements, type PlanWarning } from "../scenario/warnings.js";
 import { runLabels } from "../runtime/labels.js";
 import { lintPolicies } from "./policy-lint.js";
 import { POD_PORTS, SIDECAR_ADMIN_SOCKET, type AppPlan, type ExecutionPlan, type PodPlan } from "./types.js";
@@ -29,7 +30,7 @@ export const FIXTURE_COMMAND = ["node", "/opt/meshquake/service/server.js"];
 export function buildPlan({ scenario, runId, image, dataPlane, userImages = {} }: PlanInput): ExecutionPlan {
   const services = new Map(scenario.services.map((s) => [s.name, s]));
   /** Warning → the services whose sidecars it concerns: user images route every service, so one upstream's warning repeats. */
-  const warnings = new Map<string, string[]>();
+  const warnings = new Map<string, { warning: DataPlaneWarning; services: string[] }>();
   const pods: PodPlan[] = [];
   for (const service of scenario.services) {
     // The fixture calls exactly its `calls`; a user's app may call anything, so its sidecar routes every service.
@@ -44,7 +45,14 @@ export function buildPlan({ scenario, runId, image, dataPlane, userImages = {} }
         adminSocket: SIDECAR_ADMIN_SOCKET,
         seed: scenario.seed,
       });
-      if (index === 0) for (const w of rendering.warnings) warnings.set(w, [...(warnings.get(w) ?? []), service.name]);
+      if (index === 0) {
+        for (const w of rendering.warnings) {
+          const key = JSON.stringify([w.id, w.upstream, w.field, w.message]);
+          const seen = warnings.get(key);
+          if (seen) seen.services.push(service.name);
+          else warnings.set(key, { warning: w, services: [service.name] });
+        }
+      }
       pods.push({
         service: service.name,
         index,
@@ -71,16 +79,25 @@ export function buildPlan({ scenario, runId, image, dataPlane, userImages = {} }
     pods,
     timeline: planTimeline(scenario),
     windows: planWindows(scenario),
-    warnings: [
-      ...[...warnings].map(([w, services]) => `${services.join(", ")}: ${w}`),
+    ...planWarnings(scenario, [
+      ...[...warnings.values()].map(({ warning: w, services }) => ({
+        id: w.id,
+        path: ["policies", w.upstream, ...w.field.split(".")],
+        text: `${services.join(", ")}: calls to ${w.upstream}: ${w.message}`,
+      })),
       ...lintPolicies(scenario),
       ...placementWarnings(scenario),
-    ],
+    ]),
     meshProbe: { path: meshProbePath(scenario) },
     recorders: recorderPlan(scenario),
   };
 }
 
+/** The plan's warnings: those the scenario acknowledges set apart, the rest said as the report has always said them. */
+function planWarnings(scenario: ResolvedScenario, all: PlanWarning[]): Pick<ExecutionPlan, "warnings" | "warningDetails"> {
+  const details = applyAcknowledgements(all, scenario.acknowledge ?? []);
+  return { warnings: details.shown.map((w) => w.text), warningDetails: details };
+}
 
 function appPlan(
   service: ResolvedService,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseScenario } from "../scenario/load-scenario.js";
 import { lintPolicies } from "./policy-lint.js";
+import type { PlanWarning } from "../scenario/warnings.js";
 
 function lint(policies: string, extra = ""): string[] {
   const text = `
@@ -15,8 +16,10 @@ policies:
 `;
   const { scenario, problems } = parseScenario("lint.yaml", text);
   expect(problems.filter((p) => p.severity === "error")).toEqual([]);
-  return lintPolicies(scenario!);
+  return texts(lintPolicies(scenario!));
 }
+
+const texts = (warnings: PlanWarning[]) => warnings.map((w) => w.text);
 
 describe("lintPolicies", () => {
   it("is quiet about a sensible policy", () => {
@@ -42,8 +45,8 @@ describe("lintPolicies", () => {
 
   it("open load: estimates what reaches the breaker from the rate and the latency under the scenario's faults", () => {
     const open = (policies: string, faults = "") =>
-      lintPolicies(
-        parseScenario(
+      texts(
+        lintPolicies(parseScenario(
           "open.yaml",
           `
 name: open
@@ -54,7 +57,7 @@ load: { target: frontend, rate: 100, duration: 20s }
 policies:
   payments: ${policies}
 ${faults}`,
-        ).scenario!,
+        ).scenario!),
       );
     // No fault: 100 req/s × 4 ms ≈ 0.4 in flight — 10 is never reached.
     expect(open("{ timeout: 2s, circuitBreaker: { maxConnections: 10, maxPending: 4 } }")).toEqual([
@@ -85,7 +88,12 @@ load: { target: frontend, duration: 20s }
 policies:
   payments: { outlierDetection: { baseEjectionTime: 30s, maxEjectionPercent: 50 } }
 `;
-    expect(lintPolicies(parseScenario("one.yaml", one).scenario!)).toEqual([
+    const warnings = lintPolicies(parseScenario("one.yaml", one).scenario!);
+    expect(warnings.map((w) => [w.id, w.path.join(".")])).toEqual([
+      ["ejection-impossible", "policies.payments.outlierDetection"],
+      ["ejection-never-returns", "policies.payments.outlierDetection.baseEjectionTime"],
+    ]);
+    expect(texts(warnings)).toEqual([
       "policies.payments.outlierDetection: can never eject: there is one replica, and ejecting it would take 100% of them out",
       "policies.payments.outlierDetection.baseEjectionTime: 30s is not shorter than the load (20s): an ejected replica never returns during the run",
     ]);

@@ -4,19 +4,28 @@
 import { FAULT_KIND_FACTS } from "../faults/kinds.js";
 import { formatDuration as ms } from "../scenario/duration.js";
 import type { ResolvedPolicy, ResolvedScenario } from "../scenario/types.js";
+import type { PlanWarning, WarningId } from "../scenario/warnings.js";
+
+/** A warning about one field of a destination's policy. */
+type At = (id: WarningId, field: string, message: string) => PlanWarning;
+
+/** Warnings about `policies.<service>.<field>`: the text starts with that path, as the report has always shown it. */
+export function policyField(service: string): At {
+  return (id, field, message) => ({ id, path: ["policies", service, ...field.split(".")], text: `policies.${service}.${field}: ${message}` });
+}
 
 /** attempts × perTryTimeout at or beyond this multiple of the timeout is "far beyond". */
 const FAR_BEYOND = 2;
 
-export function lintPolicies(scenario: ResolvedScenario): string[] {
-  const out: string[] = [];
+export function lintPolicies(scenario: ResolvedScenario): PlanWarning[] {
+  const out: PlanWarning[] = [];
   const traffic = trafficModel(scenario);
   for (const dest of scenario.services) {
     const policy = scenario.policies[dest.name];
     if (!policy) continue;
     const callers = scenario.services.filter((s) => s.calls.includes(dest.name));
     if (callers.length === 0) continue;
-    const at = (field: string) => `policies.${dest.name}.${field}`;
+    const at = policyField(dest.name);
     out.push(...lintTimeouts(policy, at));
     out.push(
       ...(scenario.load.model === "open"
@@ -30,8 +39,8 @@ export function lintPolicies(scenario: ResolvedScenario): string[] {
   return out;
 }
 
-function lintTimeouts(p: ResolvedPolicy, at: (f: string) => string): string[] {
-  const out: string[] = [];
+function lintTimeouts(p: ResolvedPolicy, at: At): PlanWarning[] {
+  const out: PlanWarning[] = [];
   const r = p.retries;
   if (!r) return out;
   const perTry = r.perTryTimeoutMs;
@@ -39,38 +48,38 @@ function lintTimeouts(p: ResolvedPolicy, at: (f: string) => string): string[] {
   if (perTry !== null && p.timeoutMs > perTry && r.attempts > 1 && r.attempts * perTry >= FAR_BEYOND * p.timeoutMs) {
     const fit = Math.ceil(p.timeoutMs / perTry);
     out.push(
-      `${at("retries")}: ${r.attempts} attempts × perTryTimeout ${ms(perTry)} = ${ms(r.attempts * perTry)} is far beyond ` +
-        `the timeout ${ms(p.timeoutMs)}: when tries time out, at most ${fit} of them start before the timeout ends the request`,
+      at("retry-tries-beyond-timeout", "retries", `${r.attempts} attempts × perTryTimeout ${ms(perTry)} = ${ms(r.attempts * perTry)} is far beyond ` +
+        `the timeout ${ms(p.timeoutMs)}: when tries time out, at most ${fit} of them start before the timeout ends the request`),
     );
   }
   if (perTry === null && r.attempts > 1 && r.retryOn.includes("timeout")) {
     out.push(
-      `${at("retries.retryOn")}: "timeout" without a perTryTimeout never retries: each try may use the whole ` +
-        `timeout ${ms(p.timeoutMs)}, so one that times out leaves no time for another`,
+      at("retry-timeout-without-per-try", "retries.retryOn", `"timeout" without a perTryTimeout never retries: each try may use the whole ` +
+        `timeout ${ms(p.timeoutMs)}, so one that times out leaves no time for another`),
     );
   }
   return out;
 }
 
-function lintBreaker(p: ResolvedPolicy, at: (f: string) => string, connections: number): string[] {
-  const out: string[] = [];
+function lintBreaker(p: ResolvedPolicy, at: At, connections: number): PlanWarning[] {
+  const out: PlanWarning[] = [];
   const cb = p.circuitBreaker;
   if (!cb) return out;
   // Each load connection carries one request at a time, and the fixture calls its callees one
   // after the other: no caller's sidecar ever has more than load.connections calls in flight.
   if (cb.maxConnections !== null && cb.maxConnections >= connections) {
     out.push(
-      `${at("circuitBreaker.maxConnections")}: ${cb.maxConnections} can never be reached at this load: at most ` +
-        `${connections} requests are in flight at once (load.connections), so the breaker never trips`,
+      at("breaker-never-reached", "circuitBreaker.maxConnections", `${cb.maxConnections} can never be reached at this load: at most ` +
+        `${connections} requests are in flight at once (load.connections), so the breaker never trips`),
     );
   } else if (cb.maxConnections !== null && cb.maxPending !== null && cb.maxConnections + cb.maxPending >= connections) {
     out.push(
-      `${at("circuitBreaker.maxPending")}: ${cb.maxPending} can never overflow at this load: at most ` +
-        `${connections - cb.maxConnections} requests ever wait (load.connections ${connections} − maxConnections ${cb.maxConnections})`,
+      at("breaker-pending-never-overflows", "circuitBreaker.maxPending", `${cb.maxPending} can never overflow at this load: at most ` +
+        `${connections - cb.maxConnections} requests ever wait (load.connections ${connections} − maxConnections ${cb.maxConnections})`),
     );
   }
   if (cb.maxPending !== null && cb.maxConnections === null) {
-    out.push(`${at("circuitBreaker.maxPending")}: has no effect without maxConnections: nothing ever waits for a connection`);
+    out.push(at("breaker-pending-inert", "circuitBreaker.maxPending", `has no effect without maxConnections: nothing ever waits for a connection`));
   }
   return out;
 }
@@ -82,8 +91,8 @@ function lintBreaker(p: ResolvedPolicy, at: (f: string) => string, connections: 
  * faults, and three standard deviations of Poisson-like arrivals on top: if even that stays under
  * a limit, the limit never acts.
  */
-function lintOpenBreaker(p: ResolvedPolicy, at: (f: string) => string, ratePerSidecar: number, latencyMs: number): string[] {
-  const out: string[] = [];
+function lintOpenBreaker(p: ResolvedPolicy, at: At, ratePerSidecar: number, latencyMs: number): PlanWarning[] {
+  const out: PlanWarning[] = [];
   const cb = p.circuitBreaker;
   if (!cb) return out;
   const latency = Math.min(p.timeoutMs, latencyMs);
@@ -91,12 +100,12 @@ function lintOpenBreaker(p: ResolvedPolicy, at: (f: string) => string, ratePerSi
   const peak = Math.ceil(mean + 3 * Math.sqrt(mean) + 1);
   const how = `about ${round(mean)} requests are in flight from the busiest caller's sidecar (${round(ratePerSidecar)} req/s × ${ms(latency)}, its slowest under the scenario's faults), ${peak} at a peak`;
   if (cb.maxConnections !== null && cb.maxConnections >= peak) {
-    out.push(`${at("circuitBreaker.maxConnections")}: ${cb.maxConnections} can never be reached at this load: ${how}, so the breaker never trips`);
+    out.push(at("breaker-never-reached", "circuitBreaker.maxConnections", `${cb.maxConnections} can never be reached at this load: ${how}, so the breaker never trips`));
   } else if (cb.maxConnections !== null && cb.maxPending !== null && cb.maxConnections + cb.maxPending >= peak) {
-    out.push(`${at("circuitBreaker.maxPending")}: ${cb.maxPending} can never overflow at this load: ${how}, within maxConnections ${cb.maxConnections} + maxPending ${cb.maxPending}`);
+    out.push(at("breaker-pending-never-overflows", "circuitBreaker.maxPending", `${cb.maxPending} can never overflow at this load: ${how}, within maxConnections ${cb.maxConnections} + maxPending ${cb.maxPending}`));
   }
   if (cb.maxPending !== null && cb.maxConnections === null) {
-    out.push(`${at("circuitBreaker.maxPending")}: has no effect without maxConnections: nothing ever waits for a connection`);
+    out.push(at("breaker-pending-inert", "circuitBreaker.maxPending", `has no effect without maxConnections: nothing ever waits for a connection`));
   }
   return out;
 }
@@ -141,8 +150,8 @@ export function worstLatencyMs(scenario: ResolvedScenario, service: string): num
   return memo.get(service) ?? 0;
 }
 
-function lintOutlier(p: ResolvedPolicy, at: (f: string) => string, replicas: number, durationMs: number): string[] {
-  const out: string[] = [];
+function lintOutlier(p: ResolvedPolicy, at: At, replicas: number, durationMs: number): PlanWarning[] {
+  const out: PlanWarning[] = [];
   const od = p.outlierDetection;
   if (!od) return out;
   // A replica is ejected only while 100 × (ejected + 1) / replicas ≤ maxEjectionPercent (Envoy ≥ 1.27).
@@ -151,44 +160,44 @@ function lintOutlier(p: ResolvedPolicy, at: (f: string) => string, replicas: num
       replicas === 1
         ? "there is one replica, and ejecting it would take 100% of them out"
         : `ejecting one of ${replicas} replicas would take ${pct(1 / replicas)} out, over maxEjectionPercent ${pct(od.maxEjectionPercent)}`;
-    out.push(`${at("outlierDetection")}: can never eject: ${why}`);
+    out.push(at("ejection-impossible", "outlierDetection", `can never eject: ${why}`));
   }
   if (od.baseEjectionTimeMs >= durationMs) {
     out.push(
-      `${at("outlierDetection.baseEjectionTime")}: ${ms(od.baseEjectionTimeMs)} is not shorter than the load ` +
-        `(${ms(durationMs)}): an ejected replica never returns during the run`,
+      at("ejection-never-returns", "outlierDetection.baseEjectionTime", `${ms(od.baseEjectionTimeMs)} is not shorter than the load ` +
+        `(${ms(durationMs)}): an ejected replica never returns during the run`),
     );
   }
   return out;
 }
 
-function lintBudget(p: ResolvedPolicy, at: (f: string) => string, callerRates: number[]): string[] {
+function lintBudget(p: ResolvedPolicy, at: At, callerRates: number[]): PlanWarning[] {
   const b = p.retries?.budget;
   if (!b || !p.retries) return [];
   const retriesPerRequest = p.retries.attempts - 1;
-  if (retriesPerRequest <= 0) return [`${at("retries.budget")}: has nothing to limit: attempts ${p.retries.attempts} allows no retry`];
+  if (retriesPerRequest <= 0) return [at("retry-budget-unused", "retries.budget", `has nothing to limit: attempts ${p.retries.attempts} allows no retry`)];
   // Each caller's sidecar keeps its own budget; it binds only if that sidecar could retry more than it allows.
   const busiest = Math.max(0, ...callerRates);
   const maxRetries = busiest * retriesPerRequest;
   const allowed = b.ratio * busiest + b.minPerSecond;
   if (maxRetries <= allowed) {
     return [
-      `${at("retries.budget")}: can never bind at this load: the busiest caller's sidecar sends about ${round(busiest)} ` +
+      at("retry-budget-never-binds", "retries.budget", `can never bind at this load: the busiest caller's sidecar sends about ${round(busiest)} ` +
         `requests/s and could retry ${round(maxRetries)}/s at most, within the ${round(allowed)}/s the budget allows ` +
-        `(ratio ${b.ratio} × requests + minPerSecond ${b.minPerSecond})`,
+        `(ratio ${b.ratio} × requests + minPerSecond ${b.minPerSecond})`),
     ];
   }
   return [];
 }
 
-function lintHealth(p: ResolvedPolicy, at: (f: string) => string, durationMs: number): string[] {
+function lintHealth(p: ResolvedPolicy, at: At, durationMs: number): PlanWarning[] {
   const hc = p.healthCheck;
   if (!hc) return [];
   const toDown = hc.intervalMs * hc.unhealthyAfter;
   if (toDown >= durationMs) {
     return [
-      `${at("healthCheck")}: ${hc.unhealthyAfter} failed checks every ${ms(hc.intervalMs)} take ${ms(toDown)}, not shorter ` +
-        `than the load (${ms(durationMs)}): a failing replica is never taken out during the run`,
+      at("health-check-too-slow", "healthCheck", `${hc.unhealthyAfter} failed checks every ${ms(hc.intervalMs)} take ${ms(toDown)}, not shorter ` +
+        `than the load (${ms(durationMs)}): a failing replica is never taken out during the run`),
     ];
   }
   return [];

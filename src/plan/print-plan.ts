@@ -33,10 +33,15 @@ export function printPlan(plan: ExecutionPlan, opts: { configs: boolean } = { co
   out.push("");
   out.push("Checks:");
   for (const c of s.checks) out.push(`  ${c.name}`);
-  if (plan.warnings.length) {
+  const { shown, acknowledged } = plan.warningDetails;
+  if (shown.length) {
     out.push("");
     out.push("Warnings:");
-    for (const w of plan.warnings) out.push(`  warning: ${w}`);
+    for (const w of shown) out.push(`  warning: ${w.text} [${w.id}]`);
+  }
+  if (acknowledged.length) {
+    out.push("");
+    out.push(`Acknowledged in the scenario (${acknowledged.length}): ${[...new Set(acknowledged.map((w) => w.id))].join(", ")}`);
   }
   if (opts.configs) {
     const seen = new Set<string>();

@@ -1,6 +1,7 @@
 // The ExecutionPlan: pure, printable, snapshot-tested. Everything the runtime will create
 // and everything the run will do, decided before Docker is touched.
 import type { LoadModel, Readiness, ResolvedScenario, WindowRef } from "../scenario/types.js";
+import type { PlanWarning } from "../scenario/warnings.js";
 
 /** Fixed ports inside every pod's network namespace. */
 export const POD_PORTS = {
@@ -102,8 +103,13 @@ export interface ExecutionPlan {
   pods: PodPlan[];
   timeline: TimelineEntry[];
   windows: WindowSpan[];
-  /** Things the plan could not express exactly or that look wrong; never silent. */
+  /**
+   * Things the plan could not express exactly or that look wrong; never silent unless the
+   * scenario's `acknowledge:` names them (report.json's `warnings`).
+   */
   warnings: string[];
+  /** The same warnings with their ids and where they point, and those the scenario acknowledged. */
+  warningDetails: { shown: PlanWarning[]; acknowledged: PlanWarning[] };
   /** The request that shows the whole mesh carries traffic before load starts: any answer below 500. */
   meshProbe: { path: string };
   /** What the run's observers keep as it goes; `meshquake judge` builds the same ones from its plan. */

@@ -11,7 +11,8 @@ import { resolveScenario } from "./resolve.js";
 import { asMap, scenarioParts } from "./scenario-parts.js";
 import { parseYamlFile, ReadRefusedError, sizeProblem, SourceMap, type FileReader } from "./source-file.js";
 import { scenarioSchema } from "./spec.js";
-import type { Problem, ResolvedScenario } from "./types.js";
+import type { DocPath } from "./locate.js";
+import type { Problem, ResolvedScenario, SourceLocation } from "./types.js";
 
 export interface ScenarioOptions extends BoundaryOptions {
   /** Overrides the scenario's seed (the --seed option). */
@@ -30,6 +31,8 @@ export interface ScenarioResult {
   scenario: ResolvedScenario | null;
   /** Errors and warnings, by file (the scenario first), in the order they appear in each. */
   problems: Problem[];
+  /** Where a path of the merged scenario is written (its own file for an imported part); with a scenario. */
+  locate?: (path: DocPath) => SourceLocation;
 }
 
 export function parseScenario(file: string, text: string, options: ScenarioOptions = {}): ScenarioResult {
@@ -70,7 +73,7 @@ export function parseScenario(file: string, text: string, options: ScenarioOptio
     seed: options.seed,
     locate: (path) => sources.location(path),
   });
-  return { scenario, problems };
+  return { scenario, problems, locate: (path) => sources.location(path) };
 }
 
 /** `services` may be left out only when a compose file provides them. */

@@ -51,6 +51,7 @@ describe("resolveScenario", () => {
       },
       faults: [],
       checks: [],
+      acknowledge: [],
     });
   });
 

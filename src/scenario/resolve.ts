@@ -61,6 +61,7 @@ export function resolveScenario(spec: ScenarioSpec, context: ResolveContext): Re
     load,
     faults: (spec.faults ?? []).map((fault, i) => resolveFault(fault, byName, load.durationMs, context.locate(["faults", i]))),
     checks: (spec.checks ?? []).map((check, i) => resolveCheck(check, context.locate(["checks", i]))),
+    acknowledge: (spec.acknowledge ?? []).map((a) => (typeof a === "string" ? { warning: a, at: null } : { warning: a.warning, at: a.at ?? null })),
   };
 }
 

@@ -16,7 +16,8 @@ import { MEMORY_MAX_BYTES, MEMORY_MIN_BYTES, parseMemorySize } from "./memory-si
 import { SIDECAR_UID, userClaimsUid } from "../dataplane/sidecar-user.js";
 import type { DataPlaneName, FaultKind } from "./types.js";
 import { LIMITS, MESH_HEADER_PREFIX, RESERVED_NAMES, SIDECAR_PORTS } from "./limits.js";
-import { describeValue } from "./wording.js";
+import { describeValue, withSuggestion } from "./wording.js";
+import { WARNING_IDS } from "./warnings.js";
 
 type IssueInput = { input?: unknown };
 
@@ -664,6 +665,33 @@ export const policiesSchema = z
   .catchall(policySchema)
   .meta({ description: "Mesh policy per destination service." });
 
+const unknownWarning = (id: string) =>
+  withSuggestion(`unknown warning id "${id}"`, id, WARNING_IDS, `Allowed: ${WARNING_IDS.map((w) => JSON.stringify(w)).join(", ")}.`);
+/** What an `acknowledge:` entry that is neither a known id nor `{ warning, at }` gets told. */
+function acknowledgementProblem(input: unknown): string {
+  const written = typeof input === "string" ? input : typeof input === "object" && input !== null ? (input as { warning?: unknown }).warning : undefined;
+  if (typeof written === "string" && !(WARNING_IDS as readonly string[]).includes(written)) return unknownWarning(written);
+  return `expected a warning id, or { warning: <id>, at: <path such as policies.payments> }, found ${describeValue(input)}`;
+}
+const warningId = z.enum(WARNING_IDS, { error: (iss: IssueInput) => (typeof iss.input === "string" ? unknownWarning(iss.input) : undefined) });
+
+/** `acknowledge:`: plan warnings the author has read and accepts, so they stop being said. */
+export const acknowledgeSchema = z
+  .array(
+    z.union(
+      [
+        warningId,
+        z.strictObject({
+          warning: warningId,
+          at: z.string().min(1).optional().meta({ description: "Only warnings about this path or below it, e.g. policies.payments." }),
+        }),
+      ],
+      { error: (iss: IssueInput) => acknowledgementProblem(iss.input) },
+    ),
+  )
+  .max(WARNING_IDS.length * 8)
+  .meta({ description: "Warning ids (shown in brackets by `meshquake validate`) the author accepts; each silences that warning, everywhere or only `at` a path." });
+
 export const scenarioSchema = z
   .strictObject({
     name: scenarioName,
@@ -683,6 +711,7 @@ export const scenarioSchema = z
     load: loadSchema.optional(),
     faults: z.array(faultSchema).max(LIMITS.faults, { error: (iss: IssueInput) => `${countOf(iss.input)} faults; a scenario has at most ${LIMITS.faults}` }).optional(),
     checks: z.array(checkSchema).max(LIMITS.checks, { error: (iss: IssueInput) => `${countOf(iss.input)} checks; a scenario has at most ${LIMITS.checks}` }).optional(),
+    acknowledge: acknowledgeSchema.optional(),
   })
   .meta({
     title: "meshquake scenario (v1)",

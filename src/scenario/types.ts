@@ -2,6 +2,8 @@
 // milliseconds, percents and rates are fractions (0.5, not 50), names have been checked.
 // It is produced in exactly one place (resolve.ts) from the ScenarioSpec the user wrote.
 
+import type { Acknowledgement } from "./warnings.js";
+
 export type DataPlaneName = "haproxy" | "envoy";
 
 export interface SourceLocation {
@@ -255,6 +257,8 @@ export interface ResolvedScenario {
   load: ResolvedLoad;
   faults: ResolvedFault[];
   checks: ResolvedCheck[];
+  /** Plan warnings the author has read and accepts (absent in recordings made before it existed). */
+  acknowledge?: Acknowledgement[];
 }
 
 /** A problem found in a scenario: always located, always says what is allowed. */

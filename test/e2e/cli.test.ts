@@ -75,8 +75,11 @@ describe("meshquake CLI", () => {
     // No engine: every judge below would fail at its first Docker call.
     const env = { DOCKER_HOST: `unix://${join(dir, "no-engine.sock")}` };
 
-    const again = await cli(["judge", join(out, "judge-me"), "--out", join(dir, "again"), "--reporter", "json"], { env });
+    const again = await cli(["judge", join(out, "judge-me"), "--out", join(dir, "again"), "--reporter", "json,console", "--quiet"], { env });
     expect(again.code, again.stderr).toBe(0);
+    // --quiet: the verdict summary, and no list of the artefacts written.
+    expect(again.stdout).toMatch(/^meshquake {2}judge-me {2}PASSED/);
+    expect(again.stderr).toBe("");
     expect(await readFile(join(dir, "again", "judge-me", "report.json"), "utf8")).toBe(recorded);
 
     const tighter = join(dir, "tighter.yaml");

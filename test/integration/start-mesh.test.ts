@@ -47,6 +47,17 @@ describe("startMesh", () => {
       expect(mesh.pods).toEqual(["frontend-0", "payments-0", "payments-1"]);
       expect(await statuses(mesh.ingressUrl)).toEqual([200, 200, 200, 200, 200, 200]);
 
+      // Each sidecar's stats page, read through its runtime API: frontend-0 routed those six calls to payments.
+      const index = await (await fetch(`${mesh.statsUrl}/`)).text();
+      expect(mesh.pods.every((p) => index.includes(`href="/${p}"`))).toBe(true);
+      const page = await (await fetch(`${mesh.statsUrl}/frontend-0`)).text();
+      expect(page).toContain("<th>2xx</th>");
+      const csv = await (await fetch(`${mesh.statsUrl}/frontend-0.csv`)).text();
+      const header = csv.split("\n")[0]!.slice(2).split(",");
+      const routed = csv.split("\n").map((l) => l.split(",")).find((c) => c[0] === "payments" && c[1] === "BACKEND")!;
+      expect(Number(routed[header.indexOf("hrsp_2xx")])).toBeGreaterThanOrEqual(6);
+      expect((await fetch(`${mesh.statsUrl}/nope-0`)).status).toBe(404);
+
       // inject: the same fault a scenario would hold, on at once.
       const abort = await mesh.inject({ name: "payments-down", kind: "abort", target: "payments", percent: 100, status: 503 });
       expect(abort.timing.appliedAt).not.toBeNull();
@@ -84,8 +95,14 @@ describe("startMesh", () => {
       expect((await call(mesh.ingressUrl)).status).toBe(200);
 
       // Faults switched on while a run plays, by inject and through the Toxiproxy API, are among its faults.
+      const served = async () => {
+        const rows = (await (await fetch(`${mesh.statsUrl}/frontend-0.csv`)).text()).split("\n").map((l) => l.split(","));
+        return Number(rows.find((c) => c[0] === "mq_inbound" && c[1] === "FRONTEND")![header.indexOf("req_tot")]);
+      };
+      const servedBefore = await served();
       const playing = mesh.run();
-      await new Promise((r) => setTimeout(r, 800));
+      // Once the load has reached the ingress (its stats page counts it), on a busy machine too.
+      while ((await served()) < servedBefore + 40) await new Promise((r) => setTimeout(r, 100));
       const midRun = await mesh.inject({ name: "mid-run", kind: "abort", target: "payments", percent: 100, status: 503 });
       const lag = await payments.addToxic({ name: "lag", type: "latency", stream: "downstream", toxicity: 1, attributes: { latency: 20, jitter: 0 } } as ICreateToxicBody<Latency>);
       await new Promise((r) => setTimeout(r, 1000));

@@ -5,6 +5,7 @@ import type { AdminChannel, DataPlane, RuntimeFault } from "../types.js";
 import { HAPROXY_RUNTIME_FAULT_KINDS, expectOk, faultDelCommand, faultSetCommand, haproxyFaultCounters } from "./faults.js";
 import { parseHaproxyEventLine, parseHaproxyLogLine } from "./log.js";
 import { renderHaproxySidecar } from "./render.js";
+import { haproxyStats } from "./stats.js";
 
 async function run(admin: AdminChannel, command: string): Promise<string> {
   return expectOk(command, await admin.send(command));
@@ -29,6 +30,7 @@ export const haproxyDataPlane: DataPlane = {
   },
   parseLogLine: parseHaproxyLogLine,
   faultCounters: haproxyFaultCounters,
+  stats: haproxyStats,
   // Runtime faults are sent ahead of their start with since=: the proxy switches them on by its own clock.
   startsFaultsOnTime: true,
   parseEventLine: parseHaproxyEventLine,

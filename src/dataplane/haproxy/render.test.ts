@@ -2,7 +2,17 @@ import { describe, expect, it } from "vitest";
 import type { ResolvedPolicy, ResolvedService, RetryOn } from "../../scenario/types.js";
 import type { SidecarRenderInput, UpstreamRef } from "../types.js";
 import { POD_PORTS, SIDECAR_ADMIN_SOCKET } from "../../plan/types.js";
-import { HAPROXY_CONFIG_PATH, renderHaproxyConfig, renderHaproxySidecar } from "./render.js";
+import type { DataPlaneWarning } from "../types.js";
+import { HAPROXY_CONFIG_PATH, renderHaproxyConfig as renderConfig, renderHaproxySidecar } from "./render.js";
+
+/** A warning as the plan words it for one caller ("calls to payments: …"). */
+const said = (w: DataPlaneWarning) => `calls to ${w.upstream}: ${w.message}`;
+
+/** renderHaproxyConfig with its warnings as text, and as they are (id and field). */
+function renderHaproxyConfig(...args: Parameters<typeof renderConfig>) {
+  const r = renderConfig(...args);
+  return { text: r.text, warnings: r.warnings.map(said), raw: r.warnings };
+}
 
 const plainPolicy: ResolvedPolicy = {
   timeoutMs: 30_000,
@@ -73,7 +83,14 @@ describe("renderHaproxySidecar", () => {
     expect(r.accessLogEnv).toBe("MQ_ACCESS_LOG");
     expect(r.files.map((f) => f.path)).toEqual([HAPROXY_CONFIG_PATH]);
     await expect(r.files[0]!.content).toMatchFileSnapshot("__snapshots__/checkout-0.haproxy.cfg");
-    expect(r.warnings).toMatchInlineSnapshot(`
+    expect(r.warnings.map((w) => `${w.id} ${w.field}`)).toEqual([
+      "retry-5xx-statuses retries.retryOn",
+      "retry-previous-host retries.attempts",
+      "retry-budget-at-start retries.budget",
+      "breaker-per-replica circuitBreaker.maxConnections",
+      "ejection-with-health-check outlierDetection",
+    ]);
+    expect(r.warnings.map(said)).toMatchInlineSnapshot(`
       [
         "calls to payments: retryOn 5xx retries replica statuses 500-504 only (HAProxy 2.6 cannot retry other 5xx)",
         "calls to payments: each retry avoids the replica the previous try used, not every replica tried before: with 3 attempts a later retry may return to an earlier replica (Envoy's previous_hosts avoids them all)",

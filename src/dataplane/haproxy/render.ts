@@ -15,7 +15,8 @@
 // everything that must see each try lives in the attempt listener. Its local failures travel back to the routing backend as statuses chosen so that
 // `retry-on` retries exactly what the policy's `retryOn` asks for (see localFailures below).
 import type { ResolvedPolicy, ResolvedRetryBudget, RetryOn } from "../../scenario/types.js";
-import type { SidecarRenderInput, SidecarRendering, UpstreamRef } from "../types.js";
+import type { WarningId } from "../../scenario/warnings.js";
+import type { DataPlaneWarning, SidecarRenderInput, SidecarRendering, UpstreamRef } from "../types.js";
 import { START_VAR, attemptLogFormat, inboundLogFormat, outboundLogFormat } from "./log.js";
 import {
   HaproxyInputError,
@@ -119,7 +120,7 @@ interface Section {
 /** What one destination contributes: sections, warnings, and its settings for policy.lua. */
 interface UpstreamRendering {
   sections: Section[];
-  warnings: string[];
+  warnings: DataPlaneWarning[];
   policy: PolicyLuaSettings;
 }
 
@@ -142,7 +143,7 @@ export function renderHaproxySidecar(input: SidecarRenderInput, options: Haproxy
   };
 }
 
-export function renderHaproxyConfig(input: SidecarRenderInput, options: HaproxyRenderOptions = {}): { text: string; warnings: string[] } {
+export function renderHaproxyConfig(input: SidecarRenderInput, options: HaproxyRenderOptions = {}): { text: string; warnings: DataPlaneWarning[] } {
   const service = serviceName("service", input.service.name);
   const index = integer(`${service}: replica index`, input.index, 0, 9999);
   const pod = `${service}-${index}`;
@@ -339,6 +340,9 @@ interface Replica {
   port: number;
 }
 
+/** Says what HAProxy cannot apply exactly: which warning, about which policy field. */
+type Warn = (id: WarningId, field: string, message: string) => void;
+
 /** The policy as HAProxy will apply it, every value checked. */
 interface Plan {
   service: string;
@@ -361,8 +365,8 @@ interface RetryPlan {
 
 /** Routing backend, attempt listeners and budget table for calls to one destination service. */
 function upstreamSections(up: UpstreamRef, pod: string, caller: string, dockerDns: boolean): UpstreamRendering {
-  const warnings: string[] = [];
-  const warn = (msg: string) => warnings.push(`calls to ${up.service}: ${msg}`);
+  const warnings: DataPlaneWarning[] = [];
+  const warn: Warn = (id, field, message) => warnings.push({ id, upstream: up.service, field, message });
   const p = up.policy;
   const replicas: Replica[] = up.replicas.map((r) => ({
     index: integer(`${up.service}: replica index`, r.index, 0, 9999),
@@ -373,12 +377,12 @@ function upstreamSections(up: UpstreamRef, pod: string, caller: string, dockerDn
 
   const timeoutMs = durationMs(`${up.service}: timeout`, p.timeoutMs);
   const attempts = p.retries ? Math.max(1, integer(`${up.service}: retries.attempts`, p.retries.attempts, 0, 100)) : 1;
-  if (p.retries && p.retries.attempts === 0) warn("retries.attempts 0 is read as a single try (attempts counts every try, the first included)");
+  if (p.retries && p.retries.attempts === 0) warn("retry-attempts-zero", "retries.attempts", "retries.attempts 0 is read as a single try (attempts counts every try, the first included)");
   let perTryMs = timeoutMs;
   if (p.retries?.perTryTimeoutMs != null) {
     perTryMs = durationMs(`${up.service}: retries.perTryTimeout`, p.retries.perTryTimeoutMs);
     if (perTryMs > timeoutMs) {
-      warn(`retries.perTryTimeout ${perTryMs} ms is longer than timeout ${timeoutMs} ms; each try is cut at ${timeoutMs} ms`);
+      warn("per-try-timeout-cut", "retries.perTryTimeout", `retries.perTryTimeout ${perTryMs} ms is longer than timeout ${timeoutMs} ms; each try is cut at ${timeoutMs} ms`);
       perTryMs = timeoutMs;
     }
   }
@@ -394,10 +398,12 @@ function upstreamSections(up: UpstreamRef, pod: string, caller: string, dockerDn
     maxconn: connectionLimits(p, replicas.length, warn),
     maxPending: pendingLimit(p, warn),
   };
-  if (p.retries?.budget && !retry) warn("retries.budget has nothing to limit: no request is retried");
+  if (p.retries?.budget && !retry) warn("retry-budget-unused", "retries.budget", "retries.budget has nothing to limit: no request is retried");
   const outlier = outlierPlan(p, plan, warn);
   if (p.loadBalancer === "least-request") {
     warn(
+      "least-request-all-replicas",
+      "loadBalancer",
       "loadBalancer least-request is HAProxy's leastconn: the replica with the fewest requests in flight among all " +
         "(Envoy's LEAST_REQUEST compares two random picks)",
     );
@@ -599,29 +605,31 @@ function balanceAlgorithm(lb: ResolvedPolicy["loadBalancer"]): string {
   }
 }
 
-function retryPlan(p: ResolvedPolicy, attempts: number, replicaCount: number, warn: (m: string) => void): RetryPlan | null {
+function retryPlan(p: ResolvedPolicy, attempts: number, replicaCount: number, warn: Warn): RetryPlan | null {
   if (!p.retries || attempts <= 1) return null;
   const retryOn = p.retries.retryOn;
   const statuses = new Set<number>();
   for (const on of retryOn) {
     if (on === "5xx") {
       for (const s of RETRYABLE_STATUSES) if (s >= 500) statuses.add(s);
-      warn("retryOn 5xx retries replica statuses 500-504 only (HAProxy 2.6 cannot retry other 5xx)");
+      warn("retry-5xx-statuses", "retries.retryOn", "retryOn 5xx retries replica statuses 500-504 only (HAProxy 2.6 cannot retry other 5xx)");
     } else if (on !== "connect-failure" && on !== "reset" && on !== "timeout") {
       const status = Number(on);
       if ((RETRYABLE_STATUSES as readonly number[]).includes(status)) statuses.add(status);
-      else warn(`retryOn ${on} cannot be retried by HAProxy 2.6 (allowed statuses: ${RETRYABLE_STATUSES.join(", ")}); ignored`);
+      else warn("retry-status-unsupported", "retries.retryOn", `retryOn ${on} cannot be retried by HAProxy 2.6 (allowed statuses: ${RETRYABLE_STATUSES.join(", ")}); ignored`);
     }
   }
   const local = (Object.keys(LOCAL_FAILURES) as LocalFailure[]).filter((f) =>
     (LOCAL_FAILURES[f].retriedBy as readonly RetryOn[]).some((on) => retryOn.includes(on)),
   );
   if (statuses.size === 0 && local.length === 0) {
-    warn(`retries.attempts ${attempts} with nothing HAProxy can retry on: no request is retried`);
+    warn("retry-nothing-retriable", "retries.retryOn", `retries.attempts ${attempts} with nothing HAProxy can retry on: no request is retried`);
     return null;
   }
   if (attempts >= 3 && replicaCount >= 3) {
     warn(
+      "retry-previous-host",
+      "retries.attempts",
       `each retry avoids the replica the previous try used, not every replica tried before: with ${attempts} attempts a later ` +
         "retry may return to an earlier replica (Envoy's previous_hosts avoids them all)",
     );
@@ -629,13 +637,15 @@ function retryPlan(p: ResolvedPolicy, attempts: number, replicaCount: number, wa
   return { statuses: [...statuses].sort((a, b) => a - b), local };
 }
 
-function budgetPlan(p: ResolvedPolicy, attempts: number, warn: (m: string) => void): ResolvedRetryBudget | null {
+function budgetPlan(p: ResolvedPolicy, attempts: number, warn: Warn): ResolvedRetryBudget | null {
   const b = p.retries?.budget;
   if (!b) return null;
   if (!(b.ratio >= 0 && b.ratio <= 1)) throw new HaproxyInputError(`retries.budget.ratio: ${b.ratio} is not in 0..1`);
   integer("retries.budget.minPerSecond", b.minPerSecond, 0, 1_000_000);
   durationMs("retries.budget.window", b.windowMs);
   warn(
+    "retry-budget-at-start",
+    "retries.budget",
     `retries.budget is checked when a request starts: one admitted while budget remains may still use all ${attempts - 1} ` +
       `of its retries, so retries can overshoot ratio × requests + minPerSecond × window by a few; rates are HAProxy's ` +
       `sliding estimates over ${b.windowMs} ms`,
@@ -644,7 +654,7 @@ function budgetPlan(p: ResolvedPolicy, attempts: number, warn: (m: string) => vo
 }
 
 /** circuitBreaker.maxConnections is one pool in Envoy; HAProxy limits each server: split it. */
-function connectionLimits(p: ResolvedPolicy, replicaCount: number, warn: (m: string) => void): number[] | null {
+function connectionLimits(p: ResolvedPolicy, replicaCount: number, warn: Warn): number[] | null {
   const max = p.circuitBreaker?.maxConnections;
   if (max == null) return null;
   integer("circuitBreaker.maxConnections", max, 1, 1_000_000);
@@ -653,6 +663,8 @@ function connectionLimits(p: ResolvedPolicy, replicaCount: number, warn: (m: str
   const total = split.reduce((a, b) => a + b, 0);
   if (replicaCount > 1 || total !== max) {
     warn(
+      "breaker-per-replica",
+      "circuitBreaker.maxConnections",
       `circuitBreaker.maxConnections ${max} is split per replica as maxconn ${split.join("/")}` +
         `${total !== max ? ` (${total} in all: at least 1 each)` : ""}; HAProxy limits concurrent requests per server and queues the excess`,
     );
@@ -660,15 +672,15 @@ function connectionLimits(p: ResolvedPolicy, replicaCount: number, warn: (m: str
   return split;
 }
 
-function pendingLimit(p: ResolvedPolicy, warn: (m: string) => void): number | null {
+function pendingLimit(p: ResolvedPolicy, warn: Warn): number | null {
   const pending = p.circuitBreaker?.maxPending;
   if (pending == null) return null;
   integer("circuitBreaker.maxPending", pending, 0, 1_000_000);
   if (p.circuitBreaker?.maxConnections == null) {
-    warn("circuitBreaker.maxPending has no effect without maxConnections: nothing ever waits for a connection");
+    warn("breaker-pending-inert", "circuitBreaker.maxPending", "circuitBreaker.maxPending has no effect without maxConnections: nothing ever waits for a connection");
     return null;
   }
-  if (pending === 0) warn("circuitBreaker.maxPending 0 behaves as 1: HAProxy can only refuse a request while another one waits");
+  if (pending === 0) warn("breaker-pending-zero", "circuitBreaker.maxPending", "circuitBreaker.maxPending 0 behaves as 1: HAProxy can only refuse a request while another one waits");
   return pending;
 }
 
@@ -676,7 +688,7 @@ function pendingLimit(p: ResolvedPolicy, warn: (m: string) => void): number | nu
  * Settings for images/haproxy/policy.lua, one word per destination:
  * `<service>:<consecutive5xx>:<interval ms>:<base ejection ms>:<max ejection %>:<max ejection ms>`.
  */
-function outlierPlan(p: ResolvedPolicy, plan: Plan, warn: (m: string) => void): string | null {
+function outlierPlan(p: ResolvedPolicy, plan: Plan, warn: Warn): string | null {
   const od = p.outlierDetection;
   if (!od) return null;
   const consecutive = integer(`${plan.service}: outlierDetection.consecutive5xx`, od.consecutive5xx, 1, 1_000_000);
@@ -688,6 +700,8 @@ function outlierPlan(p: ResolvedPolicy, plan: Plan, warn: (m: string) => void): 
   const pct = Number((od.maxEjectionPercent * 100).toFixed(3));
   if (p.healthCheck) {
     warn(
+      "ejection-with-health-check",
+      "outlierDetection",
       "outlierDetection with healthCheck: an ejected replica stays out until its ejection time ends, even if its health " +
         "checks pass (Envoy re-admits it on the next passing check)",
     );
