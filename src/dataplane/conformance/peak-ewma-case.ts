@@ -1,7 +1,10 @@
 // Conformance case for `loadBalancer: peak-ewma`: with one of three replicas 150 ms slow, a
 // latency-aware balancer sends it far less than round-robin's third. Both destinations get the
 // same paced load (each frontend request calls both), so the two shares are measured side by side.
+// Then a fast replica's app stops: once the caller takes it out (ejected or marked down), the Lua
+// pick must never choose it.
 import assert from "node:assert/strict";
+import { ejections, healthChanges } from "../../observe/policy-events.js";
 import type { AttemptEntry } from "../types.js";
 import { drive, sleep } from "./drive.js";
 import type { ConformanceCase } from "./harness.js";
@@ -9,6 +12,8 @@ import type { ConformanceCase } from "./harness.js";
 const SLOW_MS = 150;
 const RATE = 100;
 const DURATION_MS = 6000;
+/** A try already on its way when the replica left may still be logged after. */
+const GRACE_MS = 100;
 
 export const peakEwma: ConformanceCase = {
   name: "peak-ewma-avoids-slow-replica",
@@ -21,7 +26,10 @@ services:
 load: { target: frontend }
 policies:
   rr: { loadBalancer: round-robin }
-  ewma: { loadBalancer: peak-ewma }
+  ewma:
+    loadBalancer: peak-ewma
+    outlierDetection: { consecutive5xx: 3, interval: 250ms, baseEjectionTime: 10s, maxEjectionPercent: 50 }
+    healthCheck: { interval: 300ms, unhealthyAfter: 2, healthyAfter: 1 }
 `,
   // Replica 0 of each answers in 150 ms, the others in 1 ms.
   podEnv: {
@@ -48,6 +56,19 @@ policies:
     // replicas' cost, so over a few seconds it gets a handful of requests.
     assert.ok(ewmaShare < 0.05, `peak-ewma sent ${ewmaShare} of its tries to the slow replica (round-robin ${rrShare})`);
     const p50 = [...shots].sort((a, b) => a.ms - b.ms)[Math.floor(shots.length / 2)]!.ms;
+
+    const stoppedAt = Date.now();
+    await mesh.stopApp("ewma-1");
+    await drive(mesh.ingressUrl, { concurrency: 64, rate: RATE, durationMs: 2500 });
+    await sleep(500);
+    const outAt = [
+      ...ejections(mesh.events(), 0).filter((e) => e.replica === "ewma-1" && e.by === "frontend-0").map((e) => e.at),
+      ...healthChanges(mesh.events(), 0).filter((h) => h.replica === "ewma-1" && h.by === "frontend-0" && !h.healthy).map((h) => h.at),
+    ].filter((t) => t >= stoppedAt);
+    assert.ok(outAt.length > 0, "frontend-0 never took ewma-1 out");
+    const out = Math.min(...outAt);
+    const afterOut = tries("ewma").filter((a) => a.replica === 1 && a.ts > out + GRACE_MS).length;
+    assert.equal(afterOut, 0, `ewma-1 got ${afterOut} tries after it was taken out`);
     return {
       requests: shots.length,
       roundRobinSlowShare: Math.round(rrShare * 1000) / 1000,
@@ -55,6 +76,8 @@ policies:
       roundRobinTries: byReplica(rr),
       peakEwmaTries: byReplica(ewma),
       clientP50Ms: Math.round(p50),
+      outAfterStopMs: Math.round(out - stoppedAt),
+      triesAfterOut: afterOut,
     };
   },
 };
