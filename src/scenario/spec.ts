@@ -609,6 +609,7 @@ export const PROPERTY_NAMES = [
   "recovery",
   "timeout_bound",
   "isolation",
+  "slow_replica_share",
 ] as const;
 export type PropertyName = (typeof PROPERTY_NAMES)[number];
 
