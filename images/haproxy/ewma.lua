@@ -38,33 +38,12 @@
 -- and when its answer left): the try's response time. A try that was never sent (the request's
 -- deadline had passed) or never reached the replica (connect failure) is not a sample.
 
-local POD_SEED = math.tointeger(tonumber(os.getenv("MQ_POD_SEED") or "0")) or 0
-
-local function split(s, sep)
-  local out = {}
-  for part in string.gmatch(s, "[^" .. sep .. "]+") do out[#out + 1] = part end
-  return out
-end
-
-local function int(s, what)
-  local n = math.tointeger(tonumber(s or ""))
-  if n == nil or n < 0 then error("MQ_EWMA: " .. what .. ": not a non-negative integer: " .. tostring(s)) end
-  return n
-end
-
--- splitmix64 (as faults.lua's dice), seeded from the pod: a replay of the same request order
--- draws the same pairs.
-local GOLDEN = 0x9E3779B97F4A7C15
-local function mix64(z)
-  z = (z ~ (z >> 30)) * 0xBF58476D1CE4E5B9
-  z = (z ~ (z >> 27)) * 0x94D049BB133111EB
-  return z ~ (z >> 31)
-end
-local die_state = mix64(POD_SEED ~ 0x65776D61) -- "ewma"
+-- faults.lua's die (splitmix64 mixed with the pod's seed; faults.lua is loaded first): a replay
+-- of the same request order draws the same pairs.
+local die = mq_new_die(0x65776D61) -- "ewma"
 -- An integer in 1..n.
 local function roll(n)
-  die_state = die_state + GOLDEN
-  return (mix64(die_state) >> 11) % n + 1
+  return math.floor(die() * n) + 1
 end
 
 -- HAProxy's internal clock in µs: monotonic, which is all the decay needs.
@@ -76,21 +55,18 @@ end
 -- destination -> { decay = µs, replicas = { state... } (in index order), by_index = { [i] = state },
 --                  usable / inflight: scratch tables the pick reuses }
 local dests = {}
-for _, word in ipairs(split(os.getenv("MQ_EWMA") or "", " ")) do
-  local f = split(word, ":")
-  if #f ~= 4 then error("MQ_EWMA: malformed entry " .. word) end
-  local decay = int(f[3], "decay") * 1000
-  local default_rtt = int(f[4], "default RTT")
-  if decay <= 0 then error("MQ_EWMA: decay must be positive: " .. word) end
-  local d = { decay = decay, replicas = {}, by_index = {}, usable = {}, inflight = {} }
+for word in string.gmatch(os.getenv("MQ_EWMA") or "", "%S+") do
+  local route, indexes, decay_ms, default_rtt = string.match(word, "^([a-z][a-z0-9-]*):([0-9.]+):([1-9]%d*):(%d+)$")
+  if route == nil then error("MQ_EWMA: malformed entry " .. word) end
+  local d = { decay = tonumber(decay_ms) * 1000, replicas = {}, by_index = {}, usable = {}, inflight = {} }
   local start = now_us()
-  for _, i in ipairs(split(f[2], ".")) do
-    local index = int(i, "replica index")
-    local r = { name = "r" .. index, inflight_var = "txn.mq_inflight_" .. index, rtt = default_rtt + 0.0, at = start }
+  for i in string.gmatch(indexes, "%d+") do
+    local index = math.tointeger(tonumber(i))
+    local r = { name = "r" .. index, inflight_var = "txn.mq_inflight_" .. index, rtt = tonumber(default_rtt) + 0.0, at = start }
     d.replicas[#d.replicas + 1] = r
     d.by_index[index] = r
   end
-  dests[f[1]] = d
+  dests[route] = d
 end
 
 -- tower's RttEstimate::update: a sample above the estimate is the new estimate (peak); one below

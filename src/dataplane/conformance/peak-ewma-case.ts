@@ -53,8 +53,9 @@ policies:
     assert.ok(Math.abs(rrShare - 1 / 3) < 0.05, `round-robin sent ${rrShare} to the slow replica, not a third`);
     // Each new replica starts at Linkerd's default RTT (30 ms) and the slow one's first answer
     // lifts it to 150 ms: it is tried again only when that has decayed (τ = 10 s) below the fast
-    // replicas' cost, so over a few seconds it gets a handful of requests.
-    assert.ok(ewmaShare < 0.05, `peak-ewma sent ${ewmaShare} of its tries to the slow replica (round-robin ${rrShare})`);
+    // replicas' cost, so over a few seconds it gets a handful of requests: 0.003–0.015 measured,
+    // 0.042 on a machine loaded far beyond its cores (fast replicas slow too, their costs near it).
+    assert.ok(ewmaShare < rrShare / 4, `peak-ewma sent ${ewmaShare} of its tries to the slow replica (round-robin ${rrShare})`);
     const p50 = [...shots].sort((a, b) => a.ms - b.ms)[Math.floor(shots.length / 2)]!.ms;
 
     const stoppedAt = Date.now();
