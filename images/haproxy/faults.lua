@@ -46,6 +46,8 @@ local function new_die(seed)
     return (mix64(state) >> 11) * (1.0 / 9007199254740992.0)
   end
 end
+-- The one die for the other Lua files of this shared state (ewma.lua), loaded after this one.
+mq_new_die = new_die
 
 -- Wall-clock epoch ms, from HAProxy's `date` (the clock the access log's dates use) through the
 -- sample fetches of a transaction or CLI applet. Not core.now(): in 2.6 that is start_date plus

@@ -72,7 +72,7 @@ const policy = z.object({
   ),
   circuitBreaker: nullable(z.object({ maxConnections: nullable(count), maxPending: nullable(count) })),
   outlierDetection: nullable(z.object({ consecutive5xx: count, intervalMs: time, baseEjectionTimeMs: time, maxEjectionPercent: z.number() })),
-  loadBalancer: z.enum(["round-robin", "least-request", "random"]),
+  loadBalancer: z.enum(["round-robin", "least-request", "random", "peak-ewma"]),
   healthCheck: nullable(z.object({ path: text, intervalMs: time, unhealthyAfter: count, healthyAfter: count })),
 });
 

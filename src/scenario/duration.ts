@@ -56,7 +56,7 @@ export function parseDurationOrRange(text: string): LatencyRange {
 /** 90000 → "1m30s", 250 → "250ms", 1500 → "1.5s". */
 export function formatDuration(ms: number): string {
   if (ms === 0) return "0s";
-  if (ms < 1000) return `${ms}ms`;
+  if (ms < 1000) return `${Math.round(ms * 100) / 100}ms`;
   const parts: string[] = [];
   let rest = ms;
   for (const { unit, ms: factor } of UNITS.slice(0, 2)) {

@@ -409,7 +409,9 @@ export const policySchema = z
         maxEjectionPercent: percent.meta({ default: DEFAULTS.outlierDetection.maxEjectionPercent }),
       })
       .partial(),
-    loadBalancer: z.enum(["round-robin", "least-request", "random"]).meta({ default: DEFAULTS.policy.loadBalancer }),
+    loadBalancer: z
+      .enum(["round-robin", "least-request", "random", "peak-ewma"])
+      .meta({ default: DEFAULTS.policy.loadBalancer, description: "peak-ewma: Linkerd's latency-aware balancer (the cheaper of two random replicas by a peak-sensitive EWMA of response time × requests in flight)." }),
     healthCheck: z
       .strictObject({
         path: healthPath.meta({ description: "Default: the service's health path." }),
@@ -608,6 +610,7 @@ export const PROPERTY_NAMES = [
   "recovery",
   "timeout_bound",
   "isolation",
+  "slow_replica_share",
 ] as const;
 export type PropertyName = (typeof PROPERTY_NAMES)[number];
 

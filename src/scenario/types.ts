@@ -104,7 +104,7 @@ export interface ResolvedPolicy {
     /** A fraction 0..1 despite the name: the scenario's percent, divided by 100. */
     maxEjectionPercent: number;
   } | null;
-  loadBalancer: "round-robin" | "least-request" | "random";
+  loadBalancer: "round-robin" | "least-request" | "random" | "peak-ewma";
   healthCheck: { path: string; intervalMs: number; unhealthyAfter: number; healthyAfter: number } | null;
 }
 

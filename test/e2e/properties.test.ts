@@ -124,6 +124,23 @@ describe("timeout_bound and isolation (scenarios/slow-payments-bulkhead.yaml)", 
   });
 });
 
+describe("slow_replica_share (scenarios/slow-replica-peak-ewma.yaml)", () => {
+  it("peak-ewma sends the 150 ms replica a small share of the calls and the client's p95 stays low", async () => {
+    const report = await run("slow-replica-peak-ewma.yaml", "ewma-as-written");
+    expect(report.checks.map((c) => [c.name, c.status])).toEqual(report.checks.map((c) => [c.name, "passed"]));
+    const share = byName(report)("slow_replica_share");
+    expect(share.evidence).toMatchObject({ slowed: ["payments-0"], fault: "payments-0-slow", loadBalancer: "peak-ewma" });
+    expect(share.observed).toBeLessThan(0.05);
+  });
+
+  it("with round-robin, the slow replica keeps its third and both checks fail", async () => {
+    const report = await run("slow-replica-peak-ewma.yaml", "ewma-round-robin", (t) => t.replace("loadBalancer: peak-ewma", "loadBalancer: round-robin"));
+    const check = byName(report);
+    expect(check("slow_replica_share").status).toBe("failed");
+    expect(Math.abs(check("slow_replica_share").observed! - 1 / 3)).toBeLessThan(0.03);
+    expect(check("p(95)").status).toBe("failed");
+  });
+});
 
 const UNLANDED = `name: fault-that-never-lands
 seed: 2

@@ -58,11 +58,13 @@ async function haproxyCheck(config: string): Promise<{ code: number; output: str
 describe("rendered policy configs load in HAProxy 2.6", () => {
   it("accepts every policy field at once, next to a plain destination", async () => {
     const r = renderHaproxySidecar({
-      service: { name: "checkout", replicas: 2, calls: ["payments", "ledger-db"], latency: { minMs: 1, maxMs: 1 }, errorRate: 0, port: 8080, health: "/healthz" },
+      service: { name: "checkout", replicas: 2, calls: ["payments", "ledger-db", "fraud"], latency: { minMs: 1, maxMs: 1 }, errorRate: 0, port: 8080, health: "/healthz" },
       index: 1,
       upstreams: [
         { service: "payments", replicas: [0, 1, 2].map((index) => ({ index, host: `payments-${index}`, port: POD_PORTS.inbound })), policy: full },
         { service: "ledger-db", replicas: [{ index: 0, host: "ledger-db-0", port: POD_PORTS.inbound }], policy: plain },
+        // The same policy balanced by images/haproxy/ewma.lua.
+        { service: "fraud", replicas: [0, 1].map((index) => ({ index, host: `fraud-${index}`, port: POD_PORTS.inbound })), policy: { ...full, loadBalancer: "peak-ewma" } },
       ],
       ports: { ...POD_PORTS, app: 8080 },
       adminSocket: SIDECAR_ADMIN_SOCKET,

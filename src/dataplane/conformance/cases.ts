@@ -10,6 +10,7 @@ import type { AccessLogEntry, AttemptEntry } from "../types.js";
 import { drive, sleep, type Shot } from "./drive.js";
 import type { ConformanceCase, Measurements, RunningMesh } from "./harness.js";
 import { pushTo } from "../../util/map-of-lists.js";
+import { peakEwma } from "./peak-ewma-case.js";
 
 /** How long the sidecars' last log lines take to reach the harness. */
 const SETTLE_MS = 500;
@@ -412,5 +413,6 @@ export const POLICY_CASES: readonly ConformanceCase[] = [
   outlierWithRetries,
   breakerOverflow,
   leastRequest,
+  peakEwma,
   healthChecks,
 ];

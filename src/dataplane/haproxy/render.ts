@@ -31,6 +31,7 @@ import {
   replicaServer,
   serviceName,
 } from "./names.js";
+import { PEAK_EWMA_FALLBACK_BALANCE, PEAK_EWMA_TRY_START, peakEwmaObserveLines, peakEwmaRoutingLines, peakEwmaWord } from "./peak-ewma.js";
 import { podSeed } from "./seed.js";
 
 export const HAPROXY_CONFIG_PATH = "/etc/meshquake/haproxy.cfg";
@@ -124,11 +125,12 @@ interface UpstreamRendering {
   policy: PolicyLuaSettings;
 }
 
-/** One destination's words in policy.lua's environment (see images/haproxy/policy.lua). */
+/** One destination's words in policy.lua's and ewma.lua's environment (see images/haproxy/). */
 interface PolicyLuaSettings {
   replicas: string;
   health: string | null;
   outlier: string | null;
+  ewma: string | null;
 }
 
 export function renderHaproxySidecar(input: SidecarRenderInput, options: HaproxyRenderOptions = {}): SidecarRendering {
@@ -217,6 +219,8 @@ function globalSection(pod: string, seed: bigint, adminSocket: string, supportDi
             `lua-load ${supportDir}/policy.lua`,
           ]
         : []),
+      // images/haproxy/ewma.lua: picks the replica of destinations with loadBalancer: peak-ewma.
+      ...(words((p) => p.ewma).length ? [...env("MQ_EWMA", words((p) => p.ewma)), `lua-load ${supportDir}/ewma.lua`] : []),
     ],
   };
 }
@@ -408,6 +412,14 @@ function upstreamSections(up: UpstreamRef, pod: string, caller: string, dockerDn
         "(Envoy's LEAST_REQUEST compares two random picks)",
     );
   }
+  if (p.loadBalancer === "peak-ewma" && plan.retry && replicas.length > 1) {
+    warn(
+      "peak-ewma-retries-by-load",
+      "loadBalancer",
+      `loadBalancer peak-ewma picks each request's first try by latency; a retry goes to another replica chosen by HAProxy's ` +
+        `${PEAK_EWMA_FALLBACK_BALANCE} (fewer requests in flight of two), not by latency`,
+    );
+  }
 
   const sections: Section[] = [
     routingBackend(plan, p),
@@ -418,6 +430,7 @@ function upstreamSections(up: UpstreamRef, pod: string, caller: string, dockerDn
     replicas: `${up.service}:${replicas.map((r) => r.index).join(".")}`,
     health: p.healthCheck ? up.service : null,
     outlier,
+    ewma: p.loadBalancer === "peak-ewma" ? peakEwmaWord(peakEwmaTarget(plan, p)) : null,
   };
   return { sections, warnings, policy };
 }
@@ -440,6 +453,7 @@ function routingBackend(plan: Plan, p: ResolvedPolicy): Section {
     ...breakerLines(plan),
     ...(plan.budget ? budgetLines(service, plan.budget) : []),
     ...retryLines(plan),
+    ...(p.loadBalancer === "peak-ewma" ? peakEwmaRoutingLines(peakEwmaTarget(plan, p)) : []),
     // The final response: what the caller gets. Local failures get their real status back.
     `http-response set-var(txn.mq_local) res.hdr(${MESH_HEADERS.local})`,
     "http-response set-var(txn.mq_fault) res.hdr(x-mq-fault)",
@@ -550,6 +564,7 @@ function attemptListener(plan: Plan, r: Replica, p: ResolvedPolicy, pod: string,
     `http-request set-var(txn.${START_VAR}) date(0,ms)`,
     `http-request set-var(txn.mq_left) req.hdr(${MESH_HEADERS.deadline}),sub(txn.${START_VAR})`,
     `http-request del-header ${MESH_HEADERS.deadline}`,
+    ...(p.loadBalancer === "peak-ewma" ? [PEAK_EWMA_TRY_START] : []),
     "http-request set-var(txn.mq_cut) str(per-try-timeout)",
     `http-request set-var(txn.mq_cut) str(overall-timeout) if { var(txn.mq_left),sub(${plan.perTryMs}) lt 0 }`,
     "http-request set-var(txn.mq_unsent) int(1) if { var(txn.mq_left) -m int le 0 }",
@@ -572,6 +587,7 @@ function attemptListener(plan: Plan, r: Replica, p: ResolvedPolicy, pod: string,
         ]
       : []),
     `http-after-response set-var(txn.mq_local) res.hdr(${MESH_HEADERS.local})`,
+    ...(p.loadBalancer === "peak-ewma" ? peakEwmaObserveLines(plan.service, r.index) : []),
     // policy.lua: outlier detection sees the try, and its clock is set to the wall clock.
     ...(p.outlierDetection || hc
       ? ["http-after-response set-var(txn.mq_t1) date(0,ms)", `http-after-response set-var(txn.mq_od) lua.mq_attempt(${plan.service},${r.index})`]
@@ -602,7 +618,14 @@ function balanceAlgorithm(lb: ResolvedPolicy["loadBalancer"]): string {
     case "random":
       // Power of two choices: the less loaded of two random replicas, meshquake's meaning of `random`.
       return "random(2)";
+    case "peak-ewma":
+      // images/haproxy/ewma.lua picks first tries (see peak-ewma.ts); this chooses the rest.
+      return PEAK_EWMA_FALLBACK_BALANCE;
   }
+}
+
+function peakEwmaTarget(plan: Plan, p: ResolvedPolicy) {
+  return { service: plan.service, replicas: plan.replicas.map((r) => r.index), healthChecked: p.healthCheck !== null, limited: plan.maxconn !== null };
 }
 
 function retryPlan(p: ResolvedPolicy, attempts: number, replicaCount: number, warn: Warn): RetryPlan | null {

@@ -12,6 +12,7 @@ import { failover, recovery } from "./failover.js";
 import { isolation } from "./isolation.js";
 import { retryAmplification } from "./retry-amplification.js";
 import { retryBudget } from "./retry-budget.js";
+import { slowReplicaShare } from "./slow-replica-share.js";
 import { timeoutBound } from "./timeout-bound.js";
 
 export type { PropertyContext } from "./context.js";
@@ -26,6 +27,7 @@ export const PROPERTY_EVALUATORS = {
   recovery,
   timeout_bound: timeoutBound,
   isolation,
+  slow_replica_share: slowReplicaShare,
 } satisfies Record<string, PropertyFn>;
 
 export type ImplementedProperty = keyof typeof PROPERTY_EVALUATORS;
