@@ -43,6 +43,7 @@ export function buildPlan({ scenario, runId, image, dataPlane, userImages = {} }
         ports: { ...POD_PORTS, app: service.port },
         adminSocket: SIDECAR_ADMIN_SOCKET,
         seed: scenario.seed,
+        rateLimit: scenario.policies[service.name]?.rateLimit ?? null,
       });
       if (index === 0) for (const w of rendering.warnings) warnings.set(w, [...(warnings.get(w) ?? []), service.name]);
       pods.push({

@@ -74,6 +74,8 @@ const policy = z.object({
   outlierDetection: nullable(z.object({ consecutive5xx: count, intervalMs: time, baseEjectionTimeMs: time, maxEjectionPercent: z.number() })),
   loadBalancer: z.enum(["round-robin", "least-request", "random"]),
   healthCheck: nullable(z.object({ path: text, intervalMs: time, unhealthyAfter: count, healthyAfter: count })),
+  // Absent in reports written before rate limits.
+  rateLimit: nullable(z.object({ requestsPerSecond: z.number(), burst: count })).default(null),
 });
 
 const faultBase = {

@@ -34,7 +34,7 @@ describe("resolveScenario", () => {
       source: undefined,
       services: [{ name: "frontend", replicas: 1, calls: [], latency: { minMs: 1, maxMs: 1 }, errorRate: 0, port: 8080, health: "/healthz" }],
       policies: {
-        frontend: { timeoutMs: 30_000, retries: null, circuitBreaker: null, outlierDetection: null, loadBalancer: "round-robin", healthCheck: null },
+        frontend: { timeoutMs: 30_000, retries: null, circuitBreaker: null, outlierDetection: null, loadBalancer: "round-robin", healthCheck: null, rateLimit: null },
       },
       load: {
         target: "frontend",
@@ -89,6 +89,7 @@ policies:
     circuitBreaker: { maxConnections: 10 }
     outlierDetection: {}
     healthCheck: {}
+    rateLimit: { requestsPerSecond: 12.5 }
 `);
     expect(scenario.policies.payments).toEqual({
       timeoutMs: 30_000,
@@ -102,6 +103,8 @@ policies:
       outlierDetection: { consecutive5xx: 5, intervalMs: 10_000, baseEjectionTimeMs: 30_000, maxEjectionPercent: 0.1 },
       loadBalancer: "round-robin",
       healthCheck: { path: "/ready", intervalMs: 2000, unhealthyAfter: 3, healthyAfter: 2 },
+      // Burst defaults to one second's worth, rounded up.
+      rateLimit: { requestsPerSecond: 12.5, burst: 13 },
     });
   });
 

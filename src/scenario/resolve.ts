@@ -122,7 +122,7 @@ function buildSource(build: BuildSpec, scenarioFile: string): ImageSource {
 }
 
 function resolvePolicy(spec: PolicySpec, service: ResolvedService): ResolvedPolicy {
-  const { retries, circuitBreaker, outlierDetection, healthCheck } = spec;
+  const { retries, circuitBreaker, outlierDetection, healthCheck, rateLimit } = spec;
   const outlier = DEFAULTS.outlierDetection;
   const health = DEFAULTS.healthCheck;
   return {
@@ -160,6 +160,9 @@ function resolvePolicy(spec: PolicySpec, service: ResolvedService): ResolvedPoli
           unhealthyAfter: healthCheck.unhealthyAfter ?? health.unhealthyAfter,
           healthyAfter: healthCheck.healthyAfter ?? health.healthyAfter,
         }
+      : null,
+    rateLimit: rateLimit
+      ? { requestsPerSecond: rateLimit.requestsPerSecond, burst: rateLimit.burst ?? Math.ceil(rateLimit.requestsPerSecond) }
       : null,
   };
 }

@@ -417,6 +417,22 @@ export const policySchema = z
         healthyAfter: numberBetween(1, LIMITS.healthChecks, "integer").meta({ default: DEFAULTS.healthCheck.healthyAfter }),
       })
       .partial(),
+    rateLimit: z
+      .strictObject({
+        requestsPerSecond: positiveNumber()
+          .max(LIMITS.rate, { error: (iss: IssueInput) => `must be at most ${LIMITS.rate} requests per second, found ${describeValue(iss.input)}` })
+          .meta({ description: "Requests each replica serves per second, on average (the token bucket's refill rate)." }),
+        burst: numberBetween(1, LIMITS.proxyCount, "integer").optional().meta({
+          description:
+            "The bucket's size: the most requests a replica serves back to back after a quiet spell. Default: one second's worth " +
+            "(requestsPerSecond, rounded up), as Linkerd's limiter.",
+        }),
+      })
+      .meta({
+        description:
+          "Local rate limit on each replica's inbound side (a token bucket per replica, as Envoy's local_ratelimit): a request " +
+          "finding the bucket empty is answered 429 with Retry-After. See docs/policy.md.",
+      }),
   })
   .partial();
 

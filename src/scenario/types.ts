@@ -90,6 +90,16 @@ export interface ResolvedRetries {
   budget: ResolvedRetryBudget | null;
 }
 
+/**
+ * Local rate limiting on the callee's inbound side, per replica: a token bucket of `burst` tokens
+ * refilled at `requestsPerSecond`; a request that finds it empty is answered 429 with Retry-After.
+ */
+export interface ResolvedRateLimit {
+  requestsPerSecond: number;
+  /** The bucket's size (>= 1): the most requests served back to back after a quiet spell. */
+  burst: number;
+}
+
 export interface ResolvedPolicy {
   /** The whole request, across retries. */
   timeoutMs: number;
@@ -104,6 +114,8 @@ export interface ResolvedPolicy {
   } | null;
   loadBalancer: "round-robin" | "least-request" | "random";
   healthCheck: { path: string; intervalMs: number; unhealthyAfter: number; healthyAfter: number } | null;
+  /** Enforced by the destination's own sidecars (inbound), not by its callers. */
+  rateLimit: ResolvedRateLimit | null;
 }
 
 export interface RequestTemplate {

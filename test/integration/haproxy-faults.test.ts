@@ -49,7 +49,7 @@ const ledgerPolicy: ResolvedPolicy = {
   circuitBreaker: null,
   outlierDetection: null,
   loadBalancer: "random",
-  healthCheck: null,
+  healthCheck: null, rateLimit: null,
 };
 const payments: ResolvedService = {
   name: "payments",
