@@ -9,6 +9,7 @@
 --       abort params: status=<200..599>
 --       delay params: delay_min=<ms> delay_max=<ms>
 --       blackhole, reset: no params
+--       ratelimit params: retry_after=<seconds> (answers 429 with that Retry-After)
 --   meshquake fault del <name>          idempotent: "OK deleted" or "OK absent"
 --   meshquake fault list                one line per fault, with seen/hit counters
 --   meshquake fault clear
@@ -128,6 +129,27 @@ local kinds = {
         core.msleep(math.min(left, HOLD_STEP_MS))
       end
       txn:done()
+      return true
+    end,
+  },
+  -- Answer 429 with a Retry-After, as a rate limit would: to test whether callers back off.
+  ratelimit = {
+    params = { "retry_after" },
+    parse = function(f, params)
+      f.retry_after = int_param(params, "retry_after", 0, 3600)
+    end,
+    describe = function(f) return "retry_after=" .. f.retry_after end,
+    apply = function(txn, f)
+      local reply = txn:reply({
+        status = 429,
+        headers = {
+          ["x-mq-fault"] = { f.name },
+          ["retry-after"] = { tostring(f.retry_after) },
+          ["content-type"] = { "text/plain" },
+        },
+        body = "meshquake fault " .. f.name .. ": rate limited, retry after " .. f.retry_after .. " s\n",
+      })
+      txn:done(reply)
       return true
     end,
   },

@@ -100,6 +100,7 @@ const fault = z.discriminatedUnion("kind", [
   z.object({ ...faultBase, kind: z.literal("partition"), attributes: z.object({ between: z.tuple([endpoint, endpoint]), direction: z.enum(["both", "oneway"]) }) }),
   z.object({ ...faultBase, kind: z.literal("kill"), attributes: z.object({ restart: z.boolean() }) }),
   z.object({ ...faultBase, kind: z.literal("bandwidth"), attributes: z.object({ rate: text }) }),
+  z.object({ ...faultBase, kind: z.literal("ratelimit"), attributes: z.object({ retryAfterMs: time }) }),
 ]);
 
 const sloExpression = z.object({

@@ -108,6 +108,21 @@ policies:
     });
   });
 
+  it("resolves a ratelimit fault's Retry-After, 1 s by default, and refuses a part of a second", () => {
+    const text = (retryAfter: string) => `
+name: limits
+services: { frontend: { calls: [payments] }, payments: {} }
+faults:
+  - { name: shed, kind: ratelimit, target: payments, percent: 30${retryAfter} }
+`;
+    expect(resolved(text("")).faults[0]).toMatchObject({ kind: "ratelimit", probability: 0.3, from: null, attributes: { retryAfterMs: 1000 } });
+    expect(resolved(text(", retryAfter: 1m")).faults[0]).toMatchObject({ attributes: { retryAfterMs: 60_000 } });
+    const { problems } = parseScenario("inline.yaml", text(", retryAfter: 1500ms"));
+    expect(problems.map((p) => `${p.line}:${p.col} ${p.path}: ${p.message}`)).toEqual([
+      '5:79 faults[0].retryAfter: Retry-After is a whole number of seconds (e.g. "1s", "30s"), found "1500ms"',
+    ]);
+  });
+
   it("reads retry-on status codes written as numbers or strings", () => {
     const scenario = resolved(`
 name: retry-on

@@ -256,6 +256,8 @@ function resolveFault(
       return { name: spec.name, kind: spec.kind, ...perRequest, status: spec.status ?? DEFAULTS.fault.abortStatus };
     case "delay":
       return { name: spec.name, kind: spec.kind, ...perRequest, delay: parseDurationOrRange(spec.delay) };
+    case "ratelimit":
+      return { name: spec.name, kind: spec.kind, ...perRequest, attributes: { retryAfterMs: parseDuration(spec.retryAfter ?? DEFAULTS.fault.retryAfter) } };
     case "blackhole":
     case "reset":
       return { name: spec.name, kind: spec.kind, ...perRequest, attributes: {} };

@@ -551,6 +551,17 @@ const abortFault = z.strictObject({
 const delayFault = z.strictObject({ kind: z.literal("delay"), ...perRequest, delay: durationOrRange(PROXY_DELAY) });
 const blackholeFault = z.strictObject({ kind: z.literal("blackhole"), ...perRequest });
 const resetFault = z.strictObject({ kind: z.literal("reset"), ...perRequest });
+const ratelimitFault = z.strictObject({
+  kind: z.literal("ratelimit"),
+  ...perRequest,
+  retryAfter: duration()
+    .refine((text) => parseDuration(text) % 1000 === 0, {
+      error: (iss: IssueInput) => `Retry-After is a whole number of seconds (e.g. "1s", "30s"), found ${describeValue(iss.input)}`,
+    })
+    .refine((text) => parseDuration(text) <= PROXY_DELAY.ms, { error: tooLong(PROXY_DELAY) })
+    .optional()
+    .meta({ description: "The Retry-After answered with the 429, in whole seconds.", default: DEFAULTS.fault.retryAfter }),
+});
 const partitionFault = z.strictObject({
   kind: z.literal("partition"),
   name: faultName,
@@ -595,6 +606,7 @@ export const faultSchema = z.discriminatedUnion("kind", [
   delayFault,
   blackholeFault,
   resetFault,
+  ratelimitFault,
   partitionFault,
   killFault,
   pauseFault,

@@ -148,7 +148,7 @@ export interface ResolvedLoad {
   requests: RequestTemplate[];
 }
 
-export type FaultKind = "abort" | "delay" | "blackhole" | "reset" | "partition" | "kill" | "pause" | "bandwidth";
+export type FaultKind = "abort" | "delay" | "blackhole" | "reset" | "ratelimit" | "partition" | "kill" | "pause" | "bandwidth";
 
 /** One endpoint of a partition: a whole service or a single replica. */
 export interface Endpoint {
@@ -193,6 +193,8 @@ export interface DelayFault extends FaultBase {
 export interface FaultAttributes {
   blackhole: NoAttributes;
   reset: NoAttributes;
+  /** Answers 429 with `Retry-After: retryAfterMs / 1000` (whole seconds, as the header says them). */
+  ratelimit: { retryAfterMs: number };
   partition: {
     between: [Endpoint, Endpoint];
     /** both: nothing crosses; oneway: the first endpoint cannot open connections to the second. */
