@@ -162,6 +162,7 @@ function fixtureEnv(
     MQ_LATENCY_MIN_MS: String(service.latency.minMs),
     MQ_LATENCY_MAX_MS: String(service.latency.maxMs),
     MQ_ERROR_RATE: String(service.errorRate),
+    ...(service.failFirst ? { MQ_FAIL_FIRST: String(service.failFirst) } : {}),
     MQ_CALLS: service.calls.map((c) => `${c}:${services.get(c)!.port}`).join(","),
     MQ_SEED: String(scenario.seed),
   };

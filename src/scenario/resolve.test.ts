@@ -123,6 +123,15 @@ faults:
     ]);
   });
 
+  it("keeps failFirst only when it scripts failures", () => {
+    const services = resolved(`
+name: scripted
+services: { frontend: { calls: [payments, ledger] }, payments: { failFirst: 2 }, ledger: { failFirst: 0 } }
+`).services;
+    expect(services.find((s) => s.name === "payments")?.failFirst).toBe(2);
+    expect(services.find((s) => s.name === "ledger")).not.toHaveProperty("failFirst");
+  });
+
   it("reads retry-on status codes written as numbers or strings", () => {
     const scenario = resolved(`
 name: retry-on

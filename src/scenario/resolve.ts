@@ -76,6 +76,7 @@ function resolveService(name: string, spec: ServiceSpec, names: string[], contex
     port: spec.port ?? d.port,
     health: httpPath ?? d.health,
   };
+  if (spec.failFirst !== undefined && spec.failFirst > 0) service.failFirst = spec.failFirst;
   if (spec.dependsOn !== undefined && spec.dependsOn.length > 0) service.dependsOn = [...new Set(spec.dependsOn)];
   if (spec.resources !== undefined) service.resources = resolveResources(spec.resources);
   if (spec.image === undefined && spec.build === undefined) return service;

@@ -332,6 +332,12 @@ export const serviceSchema = z
     }),
     latency: durationOrRange().meta({ description: `The fixture's own service time, or a range "2ms..20ms".`, default: DEFAULTS.service.latency }),
     errorRate: numberBetween(0, 1).meta({ description: "The fixture answers 500 with this probability, 0..1.", default: DEFAULTS.service.errorRate }),
+    failFirst: numberBetween(0, 100, "integer").meta({
+      description:
+        "The fixture answers 503 to the first n tries of each request (by x-request-id, else the mesh's request id), then serves it: " +
+        "a scripted upstream, so retry counts can be asserted exactly.",
+      default: 0,
+    }),
     port: appPort.meta({ description: "Port the app listens on (not one of the sidecar's).", default: DEFAULTS.service.port }),
     health: healthSchema.meta({
       description: `How the mesh knows the app is ready: an HTTP path, "tcp" or { command }. Default: ${DEFAULTS.service.health} for the fixture, "tcp" for a user image.`,

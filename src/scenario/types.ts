@@ -26,6 +26,8 @@ export interface ResolvedService {
   latency: LatencyRange;
   /** The fixture's own failure rate, 0..1: it answers 500 with this probability. */
   errorRate: number;
+  /** The fixture answers 503 to the first n tries of each request id, then serves it; absent when 0. */
+  failFirst?: number;
   /** Port the app listens on inside its pod. */
   port: number;
   /** Path the mesh probes for readiness (for a user image: also the default path of policy health checks). */
