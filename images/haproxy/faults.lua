@@ -79,6 +79,14 @@ end
 -- wakes this often, so the step trades revert latency against CPU under many held requests.
 local HOLD_STEP_MS = 100
 
+-- Answers the request here, naming the fault (x-mq-fault), and ends it: what abort and ratelimit do.
+local function answer(txn, f, status, headers, detail)
+  headers["x-mq-fault"] = { f.name }
+  headers["content-type"] = { "text/plain" }
+  txn:done(txn:reply({ status = status, headers = headers, body = "meshquake fault " .. f.name .. detail .. "\n" }))
+  return true
+end
+
 -- Fault kinds. A kind declares its own parameters and what it does to a request; apply returns
 -- true when it has answered the request itself (nothing after it runs). New kinds slot in here.
 local kinds = {
@@ -89,13 +97,7 @@ local kinds = {
     end,
     describe = function(f) return "status=" .. f.status end,
     apply = function(txn, f)
-      local reply = txn:reply({
-        status = f.status,
-        headers = { ["x-mq-fault"] = { f.name }, ["content-type"] = { "text/plain" } },
-        body = "meshquake fault " .. f.name .. "\n",
-      })
-      txn:done(reply)
-      return true
+      return answer(txn, f, f.status, {}, "")
     end,
   },
   delay = {
@@ -140,17 +142,7 @@ local kinds = {
     end,
     describe = function(f) return "retry_after=" .. f.retry_after end,
     apply = function(txn, f)
-      local reply = txn:reply({
-        status = 429,
-        headers = {
-          ["x-mq-fault"] = { f.name },
-          ["retry-after"] = { tostring(f.retry_after) },
-          ["content-type"] = { "text/plain" },
-        },
-        body = "meshquake fault " .. f.name .. ": rate limited, retry after " .. f.retry_after .. " s\n",
-      })
-      txn:done(reply)
-      return true
+      return answer(txn, f, 429, { ["retry-after"] = { tostring(f.retry_after) } }, ": rate limited, retry after " .. f.retry_after .. " s")
     end,
   },
   -- Close the caller's connection at once without an answer. HAProxy cannot send a TCP RST from

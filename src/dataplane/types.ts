@@ -151,6 +151,8 @@ export interface AttemptEntry {
   termination: string;
   /** A 429 try: its Retry-After in ms (delta-seconds), or null when it had none the sidecar could read. */
   retryAfterMs?: number | null;
+  /** A 429 try: epoch ms when the caller's sidecar received the 429, which its Retry-After counts from. */
+  answeredAt?: number;
   /** A retry after a 429: how long the caller's sidecar held it for that 429's Retry-After. */
   waitedMs?: number;
 }

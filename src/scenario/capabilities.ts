@@ -22,7 +22,7 @@ export const CAPABILITIES: Capabilities = {
   // Each one exercised against real pods in test/integration/faults-*.test.ts.
   faultKinds: ["abort", "delay", "blackhole", "reset", "ratelimit", "partition", "kill", "pause", "bandwidth"],
   // Each one judged by src/verdict/properties/ and run against real pods in test/e2e/properties.test.ts.
-  propertyChecks: ["retry_amplification", "retry_budget", "circuit_trip", "ejection", "failover", "recovery", "timeout_bound", "isolation"],
+  propertyChecks: ["retry_amplification", "retry_budget", "circuit_trip", "ejection", "failover", "recovery", "timeout_bound", "isolation", "rate_limit"],
   userImages: true,
 };
 
@@ -41,6 +41,7 @@ export const PROPERTY_PARAMETERS: Partial<Record<PropertyName, { needs: (Propert
   recovery: { needs: ["fault", "within"], takes: ["fault", "within", "slos"], example: "fault: slow-payments, within: 5s" },
   timeout_bound: { needs: [], takes: ["edge", "fault", "within"], example: "edge: { from: checkout, to: payments }" },
   isolation: { needs: ["fault", ["target", "path"]], takes: ["target", "path", "fault", "slos", "min"], example: "target: catalog, fault: slow-payments" },
+  rate_limit: { needs: ["target"], takes: ["target"], example: "target: payments" },
 };
 
 const NOT_YET = "is not implemented yet in this version of meshquake";

@@ -641,6 +641,7 @@ export const PROPERTY_NAMES = [
   "recovery",
   "timeout_bound",
   "isolation",
+  "rate_limit",
 ] as const;
 export type PropertyName = (typeof PROPERTY_NAMES)[number];
 

@@ -181,9 +181,10 @@ describe("policy observations", () => {
       `{"mq":1,"pod":"frontend-0","ts":"1796664626.468","t0":"1796664626468","dir":"attempt","route":"api","replica":1,"id":"frontend-0.12",` +
       `"srv":"r1",${over},"term":"----","local":"-","fault":"-"}`;
     // Handed back to the routing backend as 425 to be retried: it stands for the 429 it was.
-    expect(parseHaproxyEventLine(line(`"status":425,"Ta":1,"Tr":0,"ra":"1","rar":"1","wait":"-"`))).toMatchObject({
+    expect(parseHaproxyEventLine(line(`"status":425,"Ta":1,"Tr":0,"ra":"1","rar":"1","raat":"1796664626469","wait":"-"`))).toMatchObject({
       status: 429,
       retryAfterMs: 1000,
+      answeredAt: 1796664626469,
       outcome: "ok",
     });
     expect(parseHaproxyEventLine(line(`"status":200,"Ta":1003,"Tr":2,"ra":"-","rar":"-","wait":"999"`))).toMatchObject({ status: 200, waitedMs: 999 });

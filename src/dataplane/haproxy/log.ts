@@ -107,6 +107,7 @@ export function attemptLogFormat(pod: string, service: string, index: number): s
     // the ms this try waited for an earlier try's Retry-After (retry_after.lua).
     ra: jsonVar("mq_ra"),
     rar: jsonVar("mq_ra_retry"),
+    raat: { str: "%[var(txn.mq_ra_at)]" },
     wait: jsonVar("mq_waited"),
   });
 }
@@ -260,7 +261,11 @@ function parseAttempt(r: Record<string, unknown>): AttemptEntry | null {
     fault,
     termination: term,
   };
-  if (status === 429) attempt.retryAfterMs = retryAfter !== null && /^\d+$/.test(retryAfter.trim()) ? Number(retryAfter.trim()) * 1000 : null;
+  if (status === 429) {
+    attempt.retryAfterMs = retryAfter !== null && /^\d+$/.test(retryAfter.trim()) ? Number(retryAfter.trim()) * 1000 : null;
+    const at = optional(r.raat);
+    if (at !== null && /^\d{10,16}$/.test(at)) attempt.answeredAt = Number(at);
+  }
   if (Number.isFinite(waited) && waited >= 0) attempt.waitedMs = waited;
   return attempt;
 }

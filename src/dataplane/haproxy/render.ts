@@ -598,6 +598,8 @@ function attemptListener(plan: Plan, r: Replica, p: ResolvedPolicy, pod: string,
     `http-response del-header ${MESH_HEADERS.retryAfter}`,
     "http-response set-var(txn.mq_fault) res.hdr(x-mq-fault)",
     `http-response set-var(txn.mq_ra) res.hdr(retry-after),bytes(0,32) if { status ${RATE_LIMITED_STATUS} }`,
+    // When this sidecar got the 429: what its Retry-After counts from (the try's logged end is later).
+    `http-response set-var(txn.mq_ra_at) date(0,ms) if { status ${RATE_LIMITED_STATUS} }`,
     ...(escapesTunnel(plan)
       ? [
           `http-response set-header ${MESH_HEADERS.escaped} 1 if { status ${TUNNEL_RETRY} }`,
