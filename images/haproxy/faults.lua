@@ -9,6 +9,7 @@
 --       abort params: status=<200..599>
 --       delay params: delay_min=<ms> delay_max=<ms>
 --       blackhole, reset: no params
+--       ratelimit params: retry_after=<seconds> (answers 429 with that Retry-After)
 --   meshquake fault del <name>          idempotent: "OK deleted" or "OK absent"
 --   meshquake fault list                one line per fault, with seen/hit counters
 --   meshquake fault clear
@@ -80,6 +81,14 @@ end
 -- wakes this often, so the step trades revert latency against CPU under many held requests.
 local HOLD_STEP_MS = 100
 
+-- Answers the request here, naming the fault (x-mq-fault), and ends it: what abort and ratelimit do.
+local function answer(txn, f, status, headers, detail)
+  headers["x-mq-fault"] = { f.name }
+  headers["content-type"] = { "text/plain" }
+  txn:done(txn:reply({ status = status, headers = headers, body = "meshquake fault " .. f.name .. detail .. "\n" }))
+  return true
+end
+
 -- Fault kinds. A kind declares its own parameters and what it does to a request; apply returns
 -- true when it has answered the request itself (nothing after it runs). New kinds slot in here.
 local kinds = {
@@ -90,13 +99,7 @@ local kinds = {
     end,
     describe = function(f) return "status=" .. f.status end,
     apply = function(txn, f)
-      local reply = txn:reply({
-        status = f.status,
-        headers = { ["x-mq-fault"] = { f.name }, ["content-type"] = { "text/plain" } },
-        body = "meshquake fault " .. f.name .. "\n",
-      })
-      txn:done(reply)
-      return true
+      return answer(txn, f, f.status, {}, "")
     end,
   },
   delay = {
@@ -131,6 +134,17 @@ local kinds = {
       end
       txn:done()
       return true
+    end,
+  },
+  -- Answer 429 with a Retry-After, as a rate limit would: to test whether callers back off.
+  ratelimit = {
+    params = { "retry_after" },
+    parse = function(f, params)
+      f.retry_after = int_param(params, "retry_after", 0, 3600)
+    end,
+    describe = function(f) return "retry_after=" .. f.retry_after end,
+    apply = function(txn, f)
+      return answer(txn, f, 429, { ["retry-after"] = { tostring(f.retry_after) } }, ": rate limited, retry after " .. f.retry_after .. " s")
     end,
   },
   -- Close the caller's connection at once without an answer. HAProxy cannot send a TCP RST from

@@ -3,7 +3,7 @@
 // registry.ts, and the same conformance suite passed. Every data plane's sidecar runs as the
 // mesh's reserved uid (sidecar-user.ts), which the pods' interception lets through.
 import type { FileSpec } from "../plan/types.js";
-import type { DataPlaneName, ResolvedFault, ResolvedPolicy, ResolvedService } from "../scenario/types.js";
+import type { DataPlaneName, ResolvedFault, ResolvedPolicy, ResolvedRateLimit, ResolvedService } from "../scenario/types.js";
 import type { WarningId } from "../scenario/warnings.js";
 
 /** Where a destination's replicas listen (their sidecars' inbound listeners). */
@@ -23,6 +23,8 @@ export interface SidecarRenderInput {
   /** Where, inside the sidecar, its runtime API listens: a unix socket path. */
   adminSocket: string;
   seed: number;
+  /** The pod's own service's local rate limit, enforced on its inbound side; absent or null: none. */
+  rateLimit?: ResolvedRateLimit | null;
 }
 
 /** A policy field for calls to `upstream` the proxy cannot express exactly. */
@@ -85,6 +87,8 @@ export interface AccessLogEntry {
   budgetDenied?: boolean;
   /** Inbound: an active health check from a caller's sidecar, not a request. */
   healthCheck?: boolean;
+  /** Inbound: the replica's local rate limit answered it (429 with Retry-After); it never reached the app. */
+  rateLimited?: boolean;
   /**
    * The request's x-request-id as the sidecar received it (the load generator sets one per client
    * request and the fixture forwards it on every call), or null; absent in older logs.
@@ -104,6 +108,7 @@ export interface AccessLogEntry {
  * - per-try-timeout, connect-failure, reset: its only or last try ended so, and was not retried;
  * - injected-fault: an injected fault answered, and it was not retried;
  * - upstream-error: the replica answered a 5xx, and it was not retried;
+ * - rate-limited: the callee answered 429 (its local rate limit, or its app) and no fault injected it;
  * - caller-abort: the calling app gave up first.
  */
 export type TerminationCause =
@@ -119,6 +124,7 @@ export type TerminationCause =
   | "reset"
   | "injected-fault"
   | "upstream-error"
+  | "rate-limited"
   | "caller-abort";
 
 /** How one try ended. "not-sent": the request's timeout had passed before the try could start. */
@@ -154,6 +160,12 @@ export interface AttemptEntry {
   fault: string | null;
   /** Proxy termination state of the try. */
   termination: string;
+  /** A 429 try: its Retry-After in ms (delta-seconds), or null when it had none the sidecar could read. */
+  retryAfterMs?: number | null;
+  /** A 429 try: epoch ms when the caller's sidecar received the 429, which its Retry-After counts from. */
+  answeredAt?: number;
+  /** A retry after a 429: how long the caller's sidecar held it for that 429's Retry-After. */
+  waitedMs?: number;
 }
 
 /** Outlier detection and health checks, as the caller's sidecar applied them to a destination's replicas. */

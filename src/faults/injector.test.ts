@@ -39,6 +39,7 @@ describe("the registry", () => {
       ["delay", "delay", "sidecar"],
       ["blackhole", "blackhole", "sidecar"],
       ["reset", "reset", "sidecar"],
+      ["ratelimit", "ratelimit", "sidecar"],
       ["partition", "partition", "network"],
       ["kill", "kill", "container"],
       ["pause", "pause", "container"],

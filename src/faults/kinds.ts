@@ -36,6 +36,7 @@ export const FAULT_KIND_FACTS = {
   delay: { layer: "sidecar", observedBy: "tagged", actsAt: "target", attributedAs: null, holds: "its-delay", endsItself: true },
   blackhole: { layer: "sidecar", observedBy: "tagged", actsAt: "target", attributedAs: "partition", holds: "until-it-ends", endsItself: true },
   reset: { layer: "sidecar", observedBy: "tagged", actsAt: "target", attributedAs: null, holds: "no", endsItself: true },
+  ratelimit: { layer: "sidecar", observedBy: "tagged", actsAt: "target", attributedAs: null, holds: "no", endsItself: true },
   partition: { layer: "network", observedBy: "partition", actsAt: "link", attributedAs: "partition", holds: "until-it-ends", endsItself: true },
   kill: { layer: "container", observedBy: "refused", actsAt: "target", attributedAs: "crash", holds: "no", endsItself: false },
   pause: { layer: "container", observedBy: "stalled", actsAt: "target", attributedAs: "crash", holds: "until-it-ends", endsItself: false },

@@ -111,6 +111,8 @@ export function observeFault(
   for (const e of entries) {
     if (e.direction !== "inbound" || !pods.has(e.pod)) continue;
     if (fault.from !== null && e.from !== fault.from) continue;
+    // The replica's rate limit answered it before any fault could see it (it runs first).
+    if (e.rateLimited && FAULT_KIND_FACTS[fault.kind].layer === "sidecar") continue;
     const hit = isAffected(e);
     if (hit && e.ts >= sent && (first === null || e.ts < first)) first = e.ts;
     if (!inWindow(e)) continue;

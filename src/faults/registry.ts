@@ -4,7 +4,7 @@ import type { FaultKind } from "../scenario/types.js";
 import { killInjector, pauseInjector } from "./container-injectors.js";
 import type { FaultInjector } from "./injector.js";
 import { bandwidthInjector, partitionInjector } from "./network-injectors.js";
-import { abortInjector, blackholeInjector, delayInjector, resetInjector } from "./runtime-injectors.js";
+import { abortInjector, blackholeInjector, delayInjector, ratelimitInjector, resetInjector } from "./runtime-injectors.js";
 
 export type FaultRegistry = { readonly [K in FaultKind]: FaultInjector<K> };
 
@@ -13,6 +13,7 @@ export const FAULT_INJECTORS = {
   delay: delayInjector,
   blackhole: blackholeInjector,
   reset: resetInjector,
+  ratelimit: ratelimitInjector,
   partition: partitionInjector,
   kill: killInjector,
   pause: pauseInjector,

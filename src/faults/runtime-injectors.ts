@@ -63,3 +63,4 @@ export const delayInjector = runtimeInjector(
 );
 export const blackholeInjector = runtimeInjector("blackhole");
 export const resetInjector = runtimeInjector("reset");
+export const ratelimitInjector = runtimeInjector("ratelimit");

@@ -28,6 +28,7 @@ export type AttributionCause =
   | "no-route"
   | "injected-fault"
   | "app-error"
+  | "rate-limited"
   | "partition"
   | "crash"
   | "connect-failure"
@@ -204,6 +205,12 @@ export function attributeFailures(input: AttributionInput): FailureAttribution {
         return { ...base, cause: "injected-fault", fault: o.fault, detail: `${o.route} answered ${o.status} from fault ${o.fault}` };
       case "caller-abort":
         return { ...base, cause: "caller-abort", detail: `${o.pod}'s app gave up on ${o.route}` };
+      case "rate-limited": {
+        const callee = o.upstream && o.requestId ? index.inboundFor(o.upstream, o.requestId, last?.ts ?? o.ts) : undefined;
+        const who = callee?.rateLimited ? `${callee.pod}'s local rate limit` : o.route;
+        const tries = o.retries > 0 ? ` (after ${o.retries} ${o.retries === 1 ? "retry" : "retries"})` : "";
+        return { ...base, cause: "rate-limited", detail: `${who} answered 429${tries}` };
+      }
       default: {
         // upstream-error (or an older log without a cause): the callee answered the failure; follow it.
         const callee = o.upstream && o.requestId ? index.inboundFor(o.upstream, o.requestId, last?.ts ?? o.ts) : undefined;

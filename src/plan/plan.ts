@@ -44,6 +44,7 @@ export function buildPlan({ scenario, runId, image, dataPlane, userImages = {} }
         ports: { ...POD_PORTS, app: service.port },
         adminSocket: SIDECAR_ADMIN_SOCKET,
         seed: scenario.seed,
+        rateLimit: scenario.policies[service.name]?.rateLimit ?? null,
       });
       if (index === 0) {
         for (const w of rendering.warnings) {
@@ -178,6 +179,7 @@ function fixtureEnv(
     MQ_LATENCY_MIN_MS: String(service.latency.minMs),
     MQ_LATENCY_MAX_MS: String(service.latency.maxMs),
     MQ_ERROR_RATE: String(service.errorRate),
+    ...(service.failFirst ? { MQ_FAIL_FIRST: String(service.failFirst) } : {}),
     MQ_CALLS: service.calls.map((c) => `${c}:${services.get(c)!.port}`).join(","),
     MQ_SEED: String(scenario.seed),
   };

@@ -74,6 +74,8 @@ const policy = z.object({
   outlierDetection: nullable(z.object({ consecutive5xx: count, intervalMs: time, baseEjectionTimeMs: time, maxEjectionPercent: z.number() })),
   loadBalancer: z.enum(["round-robin", "least-request", "random", "peak-ewma"]),
   healthCheck: nullable(z.object({ path: text, intervalMs: time, unhealthyAfter: count, healthyAfter: count })),
+  // Absent in reports written before rate limits.
+  rateLimit: nullable(z.object({ requestsPerSecond: z.number(), burst: count })).default(null),
 });
 
 const faultBase = {
@@ -98,6 +100,7 @@ const fault = z.discriminatedUnion("kind", [
   z.object({ ...faultBase, kind: z.literal("partition"), attributes: z.object({ between: z.tuple([endpoint, endpoint]), direction: z.enum(["both", "oneway"]) }) }),
   z.object({ ...faultBase, kind: z.literal("kill"), attributes: z.object({ restart: z.boolean() }) }),
   z.object({ ...faultBase, kind: z.literal("bandwidth"), attributes: z.object({ rate: text }) }),
+  z.object({ ...faultBase, kind: z.literal("ratelimit"), attributes: z.object({ retryAfterMs: time }) }),
 ]);
 
 const sloExpression = z.object({

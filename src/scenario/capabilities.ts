@@ -20,9 +20,9 @@ export interface Capabilities {
 export const CAPABILITIES: Capabilities = {
   dataPlanes: availableDataPlanes(),
   // Each one exercised against real pods in test/integration/faults-*.test.ts.
-  faultKinds: ["abort", "delay", "blackhole", "reset", "partition", "kill", "pause", "bandwidth"],
+  faultKinds: ["abort", "delay", "blackhole", "reset", "ratelimit", "partition", "kill", "pause", "bandwidth"],
   // Each one judged by src/verdict/properties/ and run against real pods in test/e2e/properties.test.ts.
-  propertyChecks: ["retry_amplification", "retry_budget", "circuit_trip", "ejection", "failover", "recovery", "timeout_bound", "isolation", "slow_replica_share"],
+  propertyChecks: ["retry_amplification", "retry_budget", "circuit_trip", "ejection", "failover", "recovery", "timeout_bound", "isolation", "slow_replica_share", "rate_limit"],
   userImages: true,
 };
 
@@ -42,6 +42,7 @@ export const PROPERTY_PARAMETERS: Partial<Record<PropertyName, { needs: (Propert
   timeout_bound: { needs: [], takes: ["edge", "fault", "within"], example: "edge: { from: checkout, to: payments }" },
   isolation: { needs: ["fault", ["target", "path"]], takes: ["target", "path", "fault", "slos", "min"], example: "target: catalog, fault: slow-payments" },
   slow_replica_share: { needs: ["target", "max"], takes: ["target", "fault", "max"], example: `target: "payments[0]", max: 10%` },
+  rate_limit: { needs: ["target"], takes: ["target"], example: "target: payments" },
 };
 
 const NOT_YET = "is not implemented yet in this version of meshquake";

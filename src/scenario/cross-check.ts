@@ -216,7 +216,7 @@ function findCycles(
 }
 
 /** Keys that only mean something for one kind of service: the fixture, or a user image. */
-const FIXTURE_KEYS = ["latency", "errorRate"] as const;
+const FIXTURE_KEYS = ["latency", "errorRate", "failFirst"] as const;
 const USER_IMAGE_KEYS = ["env", "command", "entrypoint", "user", "workingDir"] as const;
 
 function checkUserImages(topology: Topology): Finding[] {

@@ -42,6 +42,8 @@ export const DEFAULTS = {
     percent: 100,
     at: "0s",
     abortStatus: 503,
+    /** A ratelimit fault's Retry-After. */
+    retryAfter: "1s",
     partitionDirection: "both",
     killRestart: true,
   },

@@ -34,7 +34,7 @@ describe("resolveScenario", () => {
       source: undefined,
       services: [{ name: "frontend", replicas: 1, calls: [], latency: { minMs: 1, maxMs: 1 }, errorRate: 0, port: 8080, health: "/healthz" }],
       policies: {
-        frontend: { timeoutMs: 30_000, retries: null, circuitBreaker: null, outlierDetection: null, loadBalancer: "round-robin", healthCheck: null },
+        frontend: { timeoutMs: 30_000, retries: null, circuitBreaker: null, outlierDetection: null, loadBalancer: "round-robin", healthCheck: null, rateLimit: null },
       },
       load: {
         target: "frontend",
@@ -90,6 +90,7 @@ policies:
     circuitBreaker: { maxConnections: 10 }
     outlierDetection: {}
     healthCheck: {}
+    rateLimit: { requestsPerSecond: 12.5 }
 `);
     expect(scenario.policies.payments).toEqual({
       timeoutMs: 30_000,
@@ -103,7 +104,33 @@ policies:
       outlierDetection: { consecutive5xx: 5, intervalMs: 10_000, baseEjectionTimeMs: 30_000, maxEjectionPercent: 0.1 },
       loadBalancer: "round-robin",
       healthCheck: { path: "/ready", intervalMs: 2000, unhealthyAfter: 3, healthyAfter: 2 },
+      // Burst defaults to one second's worth, rounded up.
+      rateLimit: { requestsPerSecond: 12.5, burst: 13 },
     });
+  });
+
+  it("resolves a ratelimit fault's Retry-After, 1 s by default, and refuses a part of a second", () => {
+    const text = (retryAfter: string) => `
+name: limits
+services: { frontend: { calls: [payments] }, payments: {} }
+faults:
+  - { name: shed, kind: ratelimit, target: payments, percent: 30${retryAfter} }
+`;
+    expect(resolved(text("")).faults[0]).toMatchObject({ kind: "ratelimit", probability: 0.3, from: null, attributes: { retryAfterMs: 1000 } });
+    expect(resolved(text(", retryAfter: 1m")).faults[0]).toMatchObject({ attributes: { retryAfterMs: 60_000 } });
+    const { problems } = parseScenario("inline.yaml", text(", retryAfter: 1500ms"));
+    expect(problems.map((p) => `${p.line}:${p.col} ${p.path}: ${p.message}`)).toEqual([
+      '5:79 faults[0].retryAfter: Retry-After is a whole number of seconds (e.g. "1s", "30s"), found "1500ms"',
+    ]);
+  });
+
+  it("keeps failFirst only when it scripts failures", () => {
+    const services = resolved(`
+name: scripted
+services: { frontend: { calls: [payments, ledger] }, payments: { failFirst: 2 }, ledger: { failFirst: 0 } }
+`).services;
+    expect(services.find((s) => s.name === "payments")?.failFirst).toBe(2);
+    expect(services.find((s) => s.name === "ledger")).not.toHaveProperty("failFirst");
   });
 
   it("reads retry-on status codes written as numbers or strings", () => {

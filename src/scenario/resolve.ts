@@ -77,6 +77,7 @@ function resolveService(name: string, spec: ServiceSpec, names: string[], contex
     port: spec.port ?? d.port,
     health: httpPath ?? d.health,
   };
+  if (spec.failFirst !== undefined && spec.failFirst > 0) service.failFirst = spec.failFirst;
   if (spec.dependsOn !== undefined && spec.dependsOn.length > 0) service.dependsOn = [...new Set(spec.dependsOn)];
   if (spec.resources !== undefined) service.resources = resolveResources(spec.resources);
   if (spec.image === undefined && spec.build === undefined) return service;
@@ -123,7 +124,7 @@ function buildSource(build: BuildSpec, scenarioFile: string): ImageSource {
 }
 
 function resolvePolicy(spec: PolicySpec, service: ResolvedService): ResolvedPolicy {
-  const { retries, circuitBreaker, outlierDetection, healthCheck } = spec;
+  const { retries, circuitBreaker, outlierDetection, healthCheck, rateLimit } = spec;
   const outlier = DEFAULTS.outlierDetection;
   const health = DEFAULTS.healthCheck;
   return {
@@ -161,6 +162,9 @@ function resolvePolicy(spec: PolicySpec, service: ResolvedService): ResolvedPoli
           unhealthyAfter: healthCheck.unhealthyAfter ?? health.unhealthyAfter,
           healthyAfter: healthCheck.healthyAfter ?? health.healthyAfter,
         }
+      : null,
+    rateLimit: rateLimit
+      ? { requestsPerSecond: rateLimit.requestsPerSecond, burst: rateLimit.burst ?? Math.ceil(rateLimit.requestsPerSecond) }
       : null,
   };
 }
@@ -254,6 +258,8 @@ function resolveFault(
       return { name: spec.name, kind: spec.kind, ...perRequest, status: spec.status ?? DEFAULTS.fault.abortStatus };
     case "delay":
       return { name: spec.name, kind: spec.kind, ...perRequest, delay: parseDurationOrRange(spec.delay) };
+    case "ratelimit":
+      return { name: spec.name, kind: spec.kind, ...perRequest, attributes: { retryAfterMs: parseDuration(spec.retryAfter ?? DEFAULTS.fault.retryAfter) } };
     case "blackhole":
     case "reset":
       return { name: spec.name, kind: spec.kind, ...perRequest, attributes: {} };

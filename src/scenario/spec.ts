@@ -333,6 +333,12 @@ export const serviceSchema = z
     }),
     latency: durationOrRange().meta({ description: `The fixture's own service time, or a range "2ms..20ms".`, default: DEFAULTS.service.latency }),
     errorRate: numberBetween(0, 1).meta({ description: "The fixture answers 500 with this probability, 0..1.", default: DEFAULTS.service.errorRate }),
+    failFirst: numberBetween(0, 100, "integer").meta({
+      description:
+        "The fixture answers 503 to the first n tries of each request (by x-request-id, else the mesh's request id), then serves it: " +
+        "a scripted upstream, so retry counts can be asserted exactly.",
+      default: 0,
+    }),
     port: appPort.meta({ description: "Port the app listens on (not one of the sidecar's).", default: DEFAULTS.service.port }),
     health: healthSchema.meta({
       description: `How the mesh knows the app is ready: an HTTP path, "tcp" or { command }. Default: ${DEFAULTS.service.health} for the fixture, "tcp" for a user image.`,
@@ -420,6 +426,22 @@ export const policySchema = z
         healthyAfter: numberBetween(1, LIMITS.healthChecks, "integer").meta({ default: DEFAULTS.healthCheck.healthyAfter }),
       })
       .partial(),
+    rateLimit: z
+      .strictObject({
+        requestsPerSecond: positiveNumber()
+          .max(LIMITS.rate, { error: (iss: IssueInput) => `must be at most ${LIMITS.rate} requests per second, found ${describeValue(iss.input)}` })
+          .meta({ description: "Requests each replica serves per second, on average (the token bucket's refill rate)." }),
+        burst: numberBetween(1, LIMITS.proxyCount, "integer").optional().meta({
+          description:
+            "The bucket's size: the most requests a replica serves back to back after a quiet spell. Default: one second's worth " +
+            "(requestsPerSecond, rounded up), as Linkerd's limiter.",
+        }),
+      })
+      .meta({
+        description:
+          "Local rate limit on each replica's inbound side (a token bucket per replica, as Envoy's local_ratelimit): a request " +
+          "finding the bucket empty is answered 429 with Retry-After. See docs/policy.md.",
+      }),
   })
   .partial();
 
@@ -538,6 +560,17 @@ const abortFault = z.strictObject({
 const delayFault = z.strictObject({ kind: z.literal("delay"), ...perRequest, delay: durationOrRange(PROXY_DELAY) });
 const blackholeFault = z.strictObject({ kind: z.literal("blackhole"), ...perRequest });
 const resetFault = z.strictObject({ kind: z.literal("reset"), ...perRequest });
+const ratelimitFault = z.strictObject({
+  kind: z.literal("ratelimit"),
+  ...perRequest,
+  retryAfter: duration()
+    .refine((text) => parseDuration(text) % 1000 === 0, {
+      error: (iss: IssueInput) => `Retry-After is a whole number of seconds (e.g. "1s", "30s"), found ${describeValue(iss.input)}`,
+    })
+    .refine((text) => parseDuration(text) <= PROXY_DELAY.ms, { error: tooLong(PROXY_DELAY) })
+    .optional()
+    .meta({ description: "The Retry-After answered with the 429, in whole seconds.", default: DEFAULTS.fault.retryAfter }),
+});
 const partitionFault = z.strictObject({
   kind: z.literal("partition"),
   name: faultName,
@@ -582,6 +615,7 @@ export const faultSchema = z.discriminatedUnion("kind", [
   delayFault,
   blackholeFault,
   resetFault,
+  ratelimitFault,
   partitionFault,
   killFault,
   pauseFault,
@@ -611,6 +645,7 @@ export const PROPERTY_NAMES = [
   "timeout_bound",
   "isolation",
   "slow_replica_share",
+  "rate_limit",
 ] as const;
 export type PropertyName = (typeof PROPERTY_NAMES)[number];
 

@@ -28,6 +28,8 @@ export interface ResolvedService {
   latency: LatencyRange;
   /** The fixture's own failure rate, 0..1: it answers 500 with this probability. */
   errorRate: number;
+  /** The fixture answers 503 to the first n tries of each request id, then serves it; absent when 0. */
+  failFirst?: number;
   /** Port the app listens on inside its pod. */
   port: number;
   /** Path the mesh probes for readiness (for a user image: also the default path of policy health checks). */
@@ -92,6 +94,16 @@ export interface ResolvedRetries {
   budget: ResolvedRetryBudget | null;
 }
 
+/**
+ * Local rate limiting on the callee's inbound side, per replica: a token bucket of `burst` tokens
+ * refilled at `requestsPerSecond`; a request that finds it empty is answered 429 with Retry-After.
+ */
+export interface ResolvedRateLimit {
+  requestsPerSecond: number;
+  /** The bucket's size (>= 1): the most requests served back to back after a quiet spell. */
+  burst: number;
+}
+
 export interface ResolvedPolicy {
   /** The whole request, across retries. */
   timeoutMs: number;
@@ -106,6 +118,8 @@ export interface ResolvedPolicy {
   } | null;
   loadBalancer: "round-robin" | "least-request" | "random" | "peak-ewma";
   healthCheck: { path: string; intervalMs: number; unhealthyAfter: number; healthyAfter: number } | null;
+  /** Enforced by the destination's own sidecars (inbound), not by its callers. */
+  rateLimit: ResolvedRateLimit | null;
 }
 
 export interface RequestTemplate {
@@ -138,7 +152,7 @@ export interface ResolvedLoad {
   requests: RequestTemplate[];
 }
 
-export type FaultKind = "abort" | "delay" | "blackhole" | "reset" | "partition" | "kill" | "pause" | "bandwidth";
+export type FaultKind = "abort" | "delay" | "blackhole" | "reset" | "ratelimit" | "partition" | "kill" | "pause" | "bandwidth";
 
 /** One endpoint of a partition: a whole service or a single replica. */
 export interface Endpoint {
@@ -183,6 +197,8 @@ export interface DelayFault extends FaultBase {
 export interface FaultAttributes {
   blackhole: NoAttributes;
   reset: NoAttributes;
+  /** Answers 429 with `Retry-After: retryAfterMs / 1000` (whole seconds, as the header says them). */
+  ratelimit: { retryAfterMs: number };
   partition: {
     between: [Endpoint, Endpoint];
     /** both: nothing crosses; oneway: the first endpoint cannot open connections to the second. */

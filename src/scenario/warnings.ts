@@ -10,6 +10,7 @@ export const WARNINGS = {
   "retry-attempts-zero": "retries.attempts 0 is read as a single try",
   "per-try-timeout-cut": "retries.perTryTimeout is longer than the timeout, so each try is cut at the timeout",
   "retry-5xx-statuses": "retryOn 5xx retries statuses 500-504 only",
+  "retry-429-after-delay": "retryOn 429 retries only a 429 whose Retry-After is delta-seconds and ends before the timeout",
   "retry-status-unsupported": "a retryOn status the proxy cannot retry is ignored",
   "retry-nothing-retriable": "retries with nothing the proxy can retry on",
   "retry-previous-host": "a retry avoids only the replica the previous try used",

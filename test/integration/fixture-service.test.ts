@@ -174,6 +174,24 @@ describe("fixture service", () => {
     expect((await get(`${fixture.url}/healthz`)).status).toBe(200);
   });
 
+  it("answers 503 to the first failFirst tries of each request id, then serves it", async () => {
+    const fixture = await startFixture({ MQ_SERVICE: "payments", MQ_FAIL_FIRST: "2" });
+    const statuses = async (headers: Record<string, string>, n: number) => {
+      const out: number[] = [];
+      for (let i = 0; i < n; i++) out.push((await get(`${fixture.url}/`, headers)).status);
+      return out;
+    };
+    expect(await statuses({ "x-request-id": "a" }, 4)).toEqual([503, 503, 200, 200]);
+    // Each id counts on its own; the mesh's request id stands in when there is no x-request-id.
+    expect(await statuses({ "x-request-id": "b" }, 3)).toEqual([503, 503, 200]);
+    expect(await statuses({ "x-mq-req": "frontend-0.7" }, 3)).toEqual([503, 503, 200]);
+    const failed = await get(`${fixture.url}/`, { "x-request-id": "c" });
+    expect(failed.body).toEqual({ service: "payments", replica: 0, error: "failFirst: try 1 of request c fails (first 2)" });
+    // Nothing to count by: served.
+    expect(await statuses({}, 2)).toEqual([200, 200]);
+    expect((await get(`${fixture.url}/healthz`)).status).toBe(200);
+  });
+
   it("honours the latency range", async () => {
     const fixture = await startFixture({ MQ_LATENCY_MIN_MS: "30", MQ_LATENCY_MAX_MS: "70", MQ_SEED: "7" });
     await get(`${fixture.url}/healthz`);

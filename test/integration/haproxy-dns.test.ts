@@ -31,7 +31,7 @@ const rendering = renderHaproxySidecar({
     {
       service: "ledger",
       replicas: [0, 1].map((index) => ({ index, host: `ledger-${index}`, port: 17000 })),
-      policy: { timeoutMs: 1000, retries: null, circuitBreaker: null, outlierDetection: null, loadBalancer: "round-robin", healthCheck: null },
+      policy: { timeoutMs: 1000, retries: null, circuitBreaker: null, outlierDetection: null, loadBalancer: "round-robin", healthCheck: null, rateLimit: null },
     },
   ],
   ports: { ...POD_PORTS, app: 8080 },

@@ -49,7 +49,7 @@ const ledgerPolicy: ResolvedPolicy = {
   circuitBreaker: null,
   outlierDetection: null,
   loadBalancer: "random",
-  healthCheck: null,
+  healthCheck: null, rateLimit: null,
 };
 const payments: ResolvedService = {
   name: "payments",
@@ -383,7 +383,7 @@ describe("HAProxy sidecar in Docker", () => {
   });
 
   it("answers a malformed command with ERR and the reason", async () => {
-    expect(await admin.send("meshquake fault set x kind=nope pct=1 until=1")).toMatch(/^ERR kind=nope: expected one of abort, blackhole, delay, reset/);
+    expect(await admin.send("meshquake fault set x kind=nope pct=1 until=1")).toMatch(/^ERR kind=nope: expected one of abort, blackhole, delay, ratelimit, reset/);
     expect(await admin.send("meshquake fault set x kind=abort pct=1 until=1 status=503 colour=red")).toMatch(
       /^ERR unknown parameter for kind=abort: colour/,
     );

@@ -24,13 +24,14 @@ afterAll(async () => {
 
 const full: ResolvedPolicy = {
   timeoutMs: 2000,
-  retries: { attempts: 3, perTryTimeoutMs: 300, retryOn: ["5xx", "reset", "connect-failure", "timeout", "404"], budget: { ratio: 0.2, minPerSecond: 10, windowMs: 10_000 } },
+  retries: { attempts: 3, perTryTimeoutMs: 300, retryOn: ["5xx", "reset", "connect-failure", "timeout", "404", "429"], budget: { ratio: 0.2, minPerSecond: 10, windowMs: 10_000 } },
   circuitBreaker: { maxConnections: 5, maxPending: 0 },
   outlierDetection: { consecutive5xx: 5, intervalMs: 1000, baseEjectionTimeMs: 10_000, maxEjectionPercent: 0.5 },
   loadBalancer: "least-request",
   healthCheck: { path: "/healthz?deep=1", intervalMs: 1000, unhealthyAfter: 2, healthyAfter: 1 },
+  rateLimit: { requestsPerSecond: 12.5, burst: 3 },
 };
-const plain: ResolvedPolicy = { timeoutMs: 30_000, retries: null, circuitBreaker: null, outlierDetection: null, loadBalancer: "round-robin", healthCheck: null };
+const plain: ResolvedPolicy = { timeoutMs: 30_000, retries: null, circuitBreaker: null, outlierDetection: null, loadBalancer: "round-robin", healthCheck: null, rateLimit: null };
 
 async function haproxyCheck(config: string): Promise<{ code: number; output: string }> {
   const dir = await mkdtemp(join(tmpdir(), "mq-policy-render-"));
@@ -69,10 +70,14 @@ describe("rendered policy configs load in HAProxy 2.6", () => {
       ports: { ...POD_PORTS, app: 8080 },
       adminSocket: SIDECAR_ADMIN_SOCKET,
       seed: 7,
+      // The pod's own inbound rate limit.
+      rateLimit: full.rateLimit,
     });
     const { code, output } = await haproxyCheck(r.files[0]!.content);
     expect(code, output).toBe(0);
     expect(output).toContain("Configuration file is valid");
+    expect(r.files[0]!.content).toContain("lua.mq_ratelimit 12.5 3");
+    expect(r.files[0]!.content).toContain("lua.mq_retry_after");
     console.log(`policy render: ${r.warnings.length} warnings for the full policy:\n  ${r.warnings.join("\n  ")}`);
   });
 });

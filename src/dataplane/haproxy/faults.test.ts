@@ -64,6 +64,15 @@ describe("faultSetCommand", () => {
     );
   });
 
+  it("builds a ratelimit: its Retry-After in whole seconds", () => {
+    const limit = { ...base, name: "limit", kind: "ratelimit", probability: 0.3, attributes: { retryAfterMs: 2000 } } as ResolvedFault;
+    expect(faultSetCommand({ fault: limit, untilEpochMs: UNTIL, seed: 3 })).toBe(
+      "meshquake fault set limit kind=ratelimit pct=30 retry_after=2 from=* until=1795239600000 seed=3",
+    );
+    const odd = { ...limit, attributes: { retryAfterMs: 1500 } } as ResolvedFault;
+    expect(() => faultSetCommand({ fault: odd, untilEpochMs: UNTIL })).toThrow(/1500 ms is not a whole number of seconds/);
+  });
+
   it("adds since= for a fault sent ahead of its start, and refuses one that would never start", () => {
     expect(faultSetCommand({ fault: abort, untilEpochMs: UNTIL, sinceEpochMs: UNTIL - 20_000 + 0.6, seed: 1 })).toBe(
       "meshquake fault set payments-abort kind=abort pct=50 status=503 from=* since=1795239580000 until=1795239600000 seed=1",
@@ -82,7 +91,7 @@ describe("faultSetCommand", () => {
   it("refuses what it cannot express", () => {
     const partition = { ...base, name: "split", kind: "partition", attributes: {} } as ResolvedFault;
     expect(() => faultSetCommand({ fault: partition, untilEpochMs: UNTIL })).toThrow(
-      "fault split: kind partition is not switched by the haproxy data plane (it switches: abort, delay, blackhole, reset)",
+      "fault split: kind partition is not switched by the haproxy data plane (it switches: abort, delay, blackhole, reset, ratelimit)",
     );
     expect(() => faultSetCommand({ fault: { ...abort, name: "a b" }, untilEpochMs: UNTIL })).toThrow(/fault name "a b"/);
     expect(() => faultSetCommand({ fault: { ...abort, status: 99 }, untilEpochMs: UNTIL })).toThrow(/status: 99 is not an integer in 200..599/);
@@ -157,8 +166,8 @@ describe("haproxyDataPlane fault switching", () => {
     await expect(haproxyDataPlane.revertFault(admin, abort)).rejects.toThrow(/haproxy answered "ERR status=503/);
   });
 
-  it("switches abort, delay, blackhole and reset at runtime", () => {
-    expect([...haproxyDataPlane.runtimeFaultKinds].sort()).toEqual(["abort", "blackhole", "delay", "reset"]);
+  it("switches abort, delay, blackhole, reset and ratelimit at runtime", () => {
+    expect([...haproxyDataPlane.runtimeFaultKinds].sort()).toEqual(["abort", "blackhole", "delay", "ratelimit", "reset"]);
   });
 
   it("reads a fault's counters from the listing, null when the table does not hold it", async () => {

@@ -4,18 +4,19 @@
 //                       [header=<name> value=<value>] [since=<epoch ms>] until=<epoch ms> seed=<n>
 //       abort: status=<200..599>      delay: delay_min=<ms> delay_max=<ms>
 //       blackhole (hold without an answer until the fault ends), reset (close without an answer): none
+//       ratelimit: retry_after=<seconds> (answers 429 with that Retry-After)
 //   meshquake fault del <name>        "OK deleted <name>" or "OK absent <name>"
 //   meshquake fault list              "OK <n> faults on <pod>", then one line per fault
 //   meshquake fault clear             "OK cleared <n>"
 //
 // Every value is percent-encoded: only [A-Za-z0-9._~*=-] and %XX reach HAProxy's CLI, whose
 // tokenizer treats ';', '\' and spaces specially. Every reply starts with "OK" or "ERR".
-import type { AbortFault, DelayFault, FaultKind, ResolvedFault } from "../../scenario/types.js";
+import type { AbortFault, AttributedFault, DelayFault, FaultKind, ResolvedFault } from "../../scenario/types.js";
 import type { AdminChannel, RuntimeFault } from "../types.js";
 import { integer } from "./names.js";
 import { defaultFaultSeed } from "./seed.js";
 
-export const HAPROXY_RUNTIME_FAULT_KINDS = ["abort", "delay", "blackhole", "reset"] as const;
+export const HAPROXY_RUNTIME_FAULT_KINDS = ["abort", "delay", "blackhole", "reset", "ratelimit"] as const;
 export type HaproxyRuntimeFaultKind = (typeof HAPROXY_RUNTIME_FAULT_KINDS)[number];
 
 const FAULT_NAME = /^[A-Za-z0-9._-]{1,64}$/;
@@ -62,6 +63,11 @@ const KIND_PARAMS = {
   },
   blackhole: () => [],
   reset: () => [],
+  ratelimit: (f: AttributedFault & { kind: "ratelimit" }) => {
+    const ms = integer(`fault ${f.name}: retryAfter`, f.attributes.retryAfterMs, 0, MAX_DELAY_MS);
+    if (ms % 1000 !== 0) throw new HaproxyFaultError(`fault ${f.name}: retryAfter ${ms} ms is not a whole number of seconds`);
+    return [`retry_after=${ms / 1000}`];
+  },
 } satisfies KindParams;
 
 export function faultName(name: string): string {

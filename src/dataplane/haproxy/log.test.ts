@@ -176,6 +176,33 @@ describe("policy observations", () => {
     });
   });
 
+  it("reads a 429's Retry-After, the 429 handed back for a retry, and the retry's wait", () => {
+    const line = (over: string) =>
+      `{"mq":1,"pod":"frontend-0","ts":"1796664626.468","t0":"1796664626468","dir":"attempt","route":"api","replica":1,"id":"frontend-0.12",` +
+      `"srv":"r1",${over},"term":"----","local":"-","fault":"-"}`;
+    // Handed back to the routing backend as 425 to be retried: it stands for the 429 it was.
+    expect(parseHaproxyEventLine(line(`"status":425,"Ta":1,"Tr":0,"ra":"1","rar":"1","raat":"1796664626469","wait":"-"`))).toMatchObject({
+      status: 429,
+      retryAfterMs: 1000,
+      answeredAt: 1796664626469,
+      outcome: "ok",
+    });
+    expect(parseHaproxyEventLine(line(`"status":200,"Ta":1003,"Tr":2,"ra":"-","rar":"-","wait":"999"`))).toMatchObject({ status: 200, waitedMs: 999 });
+    // A 429 that was not retried, its Retry-After an HTTP-date: no usable wait.
+    const dated = parseHaproxyEventLine(line(`"status":429,"Ta":1,"Tr":0,"ra":"Wed, 21 Oct 2026 07:28:00 GMT","rar":"-","wait":"-"`));
+    expect(dated).toMatchObject({ status: 429, retryAfterMs: null });
+    expect(dated).not.toHaveProperty("waitedMs");
+    // Older lines have none of these fields.
+    expect(parseHaproxyEventLine(line(`"status":200,"Ta":1,"Tr":0`))).not.toHaveProperty("retryAfterMs");
+  });
+
+  it("marks an inbound request the local rate limit answered", () => {
+    const limited = POLICY_LINES.inboundFaultedTry.replace('"check":"-"', '"check":"-","rl":"limited"').replace('"fault":"pay-abort"', '"fault":"-"');
+    expect(parseHaproxyLogLine(limited)).toMatchObject({ direction: "inbound", rateLimited: true });
+    expect(parseHaproxyLogLine(POLICY_LINES.inboundFaultedTry.replace('"check":"-"', '"check":"-","rl":"-"'))).toMatchObject({ rateLimited: false });
+    expect(parseHaproxyLogLine(POLICY_LINES.inboundFaultedTry)).not.toHaveProperty("rateLimited");
+  });
+
   it("reads the client's x-request-id on both frontends (absent in older lines)", () => {
     const inbound = POLICY_LINES.inboundFaultedTry.replace('"check":"-"}', '"check":"-","xid":"aB3-1f"}');
     expect(parseHaproxyLogLine(inbound)).toMatchObject({ direction: "inbound", traceId: "aB3-1f" });
@@ -228,6 +255,9 @@ describe("policy observations", () => {
     expect(cause({ status: 503, local: "connect-failure", maxAttempts: 1 })).toBe("connect-failure");
     expect(cause({ status: 429, fault: "limit", maxAttempts: 1 })).toBe("injected-fault");
     expect(cause({ status: 200, fault: "slow" })).toBe("ok");
+    // The callee's rate limit shed it, with or without retries on 429.
+    expect(cause({ status: 429, maxAttempts: 1 })).toBe("rate-limited");
+    expect(cause({ status: 429, retries: 2 })).toBe("rate-limited");
     expect(cause({ status: 500, maxAttempts: 1 })).toBe("upstream-error");
     expect(cause({ status: -1, termination: "CD--" })).toBe("caller-abort");
   });

@@ -83,6 +83,8 @@ export function inboundLogFormat(pod: string, service: string): string {
     req: jsonVar("mq_req"),
     check: jsonVar("mq_check"),
     xid: jsonVar("mq_xid"),
+    // "limited": the replica's local rate limit answered 429 (ratelimit.lua).
+    rl: jsonVar("mq_rl"),
   });
 }
 
@@ -101,6 +103,12 @@ export function attemptLogFormat(pod: string, service: string, index: number): s
     term: { str: "%tsc" },
     local: jsonVar("mq_local"),
     fault: jsonVar("mq_fault"),
+    // A 429's Retry-After as the replica sent it; "1" when it goes back to be retried after it;
+    // the ms this try waited for an earlier try's Retry-After (retry_after.lua).
+    ra: jsonVar("mq_ra"),
+    rar: jsonVar("mq_ra_retry"),
+    raat: { str: "%[var(txn.mq_ra_at)]" },
+    wait: jsonVar("mq_waited"),
   });
 }
 
@@ -173,6 +181,7 @@ export function parseHaproxyLogLine(line: string): AccessLogEntry | null {
     entry.requestId = optional(r.req);
     entry.healthCheck = optional(r.check) !== null;
   }
+  if (dir === "inbound" && "rl" in r) entry.rateLimited = optional(r.rl) === "limited";
   return entry;
 }
 
@@ -203,6 +212,8 @@ export function terminationCause(e: CauseInput): TerminationCause {
   if (/^s[QH]/.test(e.termination) && e.local === null) return "overall-timeout";
   if (e.noServer && e.termination.startsWith("SC")) return "no-healthy-replica";
   if (e.local === "overall-timeout") return "overall-timeout";
+  // A 429 is a refusal, not a 5xx: the callee's rate limit (or its app) shed it; an injected one is the fault's.
+  if (e.status === 429 && e.fault === null && e.local === null) return "rate-limited";
   const failed = e.status >= 500 || e.status < 100 || e.local !== null || (e.fault !== null && e.status >= 400);
   if (!failed) return "ok";
   if (e.maxAttempts > 1 && e.retries >= e.maxAttempts - 1) return "retries-exhausted";
@@ -232,8 +243,12 @@ function parseAttempt(r: Record<string, unknown>): AttemptEntry | null {
   if (startedAt === null) return null;
   const local = optional(r.local);
   const fault = optional(r.fault)?.split(",").at(-1) ?? null;
-  const status = local !== null ? (LOCAL_STATUS[local] ?? r.status) : r.status;
-  return {
+  // A 429 handed back to be retried after its Retry-After travels as the retry status: restore it.
+  const afterRateLimit = optional(r.rar) !== null;
+  const status = local !== null ? (LOCAL_STATUS[local] ?? r.status) : afterRateLimit ? 429 : r.status;
+  const retryAfter = optional(r.ra);
+  const waited = Number(optional(r.wait) ?? Number.NaN);
+  const attempt: AttemptEntry = {
     kind: "attempt",
     ts: startedAt,
     pod,
@@ -246,6 +261,13 @@ function parseAttempt(r: Record<string, unknown>): AttemptEntry | null {
     fault,
     termination: term,
   };
+  if (status === 429) {
+    attempt.retryAfterMs = retryAfter !== null && /^\d+$/.test(retryAfter.trim()) ? Number(retryAfter.trim()) * 1000 : null;
+    const at = optional(r.raat);
+    if (at !== null && /^\d{10,16}$/.test(at)) attempt.answeredAt = Number(at);
+  }
+  if (Number.isFinite(waited) && waited >= 0) attempt.waitedMs = waited;
+  return attempt;
 }
 
 /** How one try ended, from its attempt-listener line. Pure. */

@@ -5,7 +5,7 @@ import { POD_PORTS, SIDECAR_ADMIN_SOCKET } from "../../plan/types.js";
 import { LINKERD_PEAK_EWMA, peakEwmaWord } from "./peak-ewma.js";
 import { renderHaproxyConfig } from "./render.js";
 
-const plain: ResolvedPolicy = { timeoutMs: 30_000, retries: null, circuitBreaker: null, outlierDetection: null, loadBalancer: "peak-ewma", healthCheck: null };
+const plain: ResolvedPolicy = { timeoutMs: 30_000, retries: null, circuitBreaker: null, outlierDetection: null, loadBalancer: "peak-ewma", healthCheck: null, rateLimit: null };
 const full: ResolvedPolicy = {
   timeoutMs: 2000,
   retries: { attempts: 3, perTryTimeoutMs: 300, retryOn: ["5xx", "reset", "connect-failure"], budget: null },
@@ -13,6 +13,7 @@ const full: ResolvedPolicy = {
   outlierDetection: { consecutive5xx: 5, intervalMs: 1000, baseEjectionTimeMs: 10_000, maxEjectionPercent: 0.5 },
   loadBalancer: "peak-ewma",
   healthCheck: { path: "/healthz", intervalMs: 1000, unhealthyAfter: 2, healthyAfter: 1 },
+  rateLimit: null,
 };
 
 const service: ResolvedService = { name: "checkout", replicas: 1, calls: ["payments", "ledger"], latency: { minMs: 1, maxMs: 1 }, errorRate: 0, port: 8080, health: "/healthz" };

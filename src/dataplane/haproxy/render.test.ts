@@ -21,6 +21,7 @@ const plainPolicy: ResolvedPolicy = {
   outlierDetection: null,
   loadBalancer: "round-robin",
   healthCheck: null,
+  rateLimit: null,
 };
 
 /** The design's example policy for payments. */
@@ -36,6 +37,7 @@ const paymentsPolicy: ResolvedPolicy = {
   outlierDetection: { consecutive5xx: 5, intervalMs: 1000, baseEjectionTimeMs: 10_000, maxEjectionPercent: 0.5 },
   loadBalancer: "random",
   healthCheck: { path: "/healthz", intervalMs: 1000, unhealthyAfter: 2, healthyAfter: 1 },
+  rateLimit: null,
 };
 
 const service = (name: string, calls: string[] = []): ResolvedService => ({
@@ -122,26 +124,71 @@ describe("renderHaproxySidecar", () => {
     const policy: ResolvedPolicy = {
       ...plainPolicy,
       loadBalancer: "least-request",
-      retries: { attempts: 2, perTryTimeoutMs: null, retryOn: ["timeout", "503", "429"], budget: null },
+      retries: { attempts: 2, perTryTimeoutMs: null, retryOn: ["timeout", "503", "404"], budget: null },
     };
     const { text, warnings } = renderHaproxyConfig(input({ upstreams: [upstream("payments", 1, policy)] }));
     const lines = backend(text, "payments");
     expect(lines).toContain("balance leastconn");
     expect(lines).toContain("retries 1");
     // Per-try timeouts come back from the attempt listener as the retryable 425.
-    expect(lines).toContain("retry-on 503 425");
+    expect(lines).toContain("retry-on 404 503 425");
     // One replica: nowhere to redispatch to.
     expect(lines).not.toContain("option redispatch 1");
     expect(listen(text, "mq_att_payments_0")).toContain("timeout server 30000ms");
-    expect(warnings).toContain("calls to payments: retryOn 429 cannot be retried by HAProxy 2.6 (allowed statuses: 401, 403, 404, 408, 425, 500, 501, 502, 503, 504); ignored");
     expect(warnings.some((w) => w.includes("leastconn"))).toBe(true);
   });
 
   it("retries nothing, and says so, when no retry condition is expressible", () => {
-    const policy: ResolvedPolicy = { ...plainPolicy, retries: { attempts: 3, perTryTimeoutMs: null, retryOn: ["429"], budget: null } };
+    const policy: ResolvedPolicy = { ...plainPolicy, retries: { attempts: 3, perTryTimeoutMs: null, retryOn: ["418"], budget: null } };
     const { text, warnings } = renderHaproxyConfig(input({ upstreams: [upstream("payments", 2, policy)] }));
     expect(backend(text, "payments")).toContain("retries 0");
     expect(warnings).toContain("calls to payments: retries.attempts 3 with nothing HAProxy can retry on: no request is retried");
+  });
+
+  it("retries a 429 through the tunnel, after its Retry-After, and restores it when no retry is left", () => {
+    const policy: ResolvedPolicy = { ...plainPolicy, timeoutMs: 3000, retries: { attempts: 2, perTryTimeoutMs: null, retryOn: ["429"], budget: null } };
+    const { text, warnings } = renderHaproxyConfig(input({ upstreams: [upstream("payments", 2, policy)] }));
+    const routing = backend(text, "payments");
+    expect(routing).toContain("retries 1");
+    expect(routing).toContain("retry-on 425");
+    expect(routing).toContain("http-response set-status 429 if { res.hdr(x-mq-retry-after) -m found }");
+    expect(routing).toContain("http-response del-header x-mq-retry-after");
+    const att = listen(text, "mq_att_payments_0");
+    // The wait comes before the try's start time is taken, so the deadline counts from the real start.
+    expect(att.indexOf("http-request lua.mq_retry_wait")).toBeLessThan(att.indexOf("http-request set-var(txn.mq_t0) date(0,ms)"));
+    expect(att).toContain("http-request set-var(txn.mq_deadline) req.hdr(x-mq-deadline)");
+    // A replica cannot mark its own answer for a retry; the listener marks a 429 only after retry_after.lua agreed.
+    expect(att.indexOf("http-response del-header x-mq-retry-after")).toBeLessThan(att.indexOf("http-response lua.mq_retry_after if { status 429 }"));
+    const marked = att.indexOf("http-response set-header x-mq-retry-after 1 if { var(txn.mq_ra_retry) -m found }");
+    expect(marked).toBeGreaterThan(att.indexOf("http-response lua.mq_retry_after if { status 429 }"));
+    expect(att[marked + 1]).toBe("http-response set-status 425 if { var(txn.mq_ra_retry) -m found }");
+    // A replica's own 425 is escaped before, so it is never taken for a 429.
+    expect(att.indexOf("http-response set-status 400 if { status 425 }")).toBeLessThan(marked);
+    expect(section(text, "global")).toContain("lua-load /usr/local/lib/meshquake/haproxy/retry_after.lua");
+    expect(warnings).toEqual([
+      "calls to payments: retryOn 429 retries only a 429 whose Retry-After is delta-seconds and ends before the timeout, after waiting it out in " +
+        "this sidecar (an HTTP-date or a missing Retry-After is not retried); Envoy's rate_limited_retry_back_off also falls back to its back-off",
+    ]);
+  });
+
+  it("leaves 429 alone when retryOn does not name it", () => {
+    const { text } = renderHaproxyConfig(input());
+    expect(text).not.toContain("mq_retry_wait");
+    expect(text).not.toContain("mq_retry_after");
+    expect(backend(text, "payments")).not.toContain("http-response set-status 429 if { res.hdr(x-mq-retry-after) -m found }");
+  });
+
+  it("limits the pod's own inbound requests with a token bucket, health checks exempt", () => {
+    const { text } = renderHaproxyConfig(input({ rateLimit: { requestsPerSecond: 12.5, burst: 3 } }));
+    const inbound = section(text, "frontend mq_inbound");
+    const limit = inbound.indexOf("http-request lua.mq_ratelimit 12.5 3 unless { var(txn.mq_check) -m found }");
+    expect(limit).toBeGreaterThan(inbound.indexOf("http-request set-var(txn.mq_check) req.hdr(x-mq-check)"));
+    // Before the faults: a refused request never reaches the replica.
+    expect(limit).toBeLessThan(inbound.indexOf("http-request lua.mq_fault"));
+    expect(section(text, "global")).toContain("lua-load /usr/local/lib/meshquake/haproxy/ratelimit.lua");
+    expect(renderHaproxyConfig(input()).text).not.toContain("lua.mq_ratelimit");
+    expect(() => renderHaproxyConfig(input({ rateLimit: { requestsPerSecond: 10, burst: 0 } }))).toThrow(/rateLimit.burst: 0 is not an integer/);
+    expect(() => renderHaproxyConfig(input({ rateLimit: { requestsPerSecond: Number.NaN, burst: 1 } }))).toThrow(/requestsPerSecond NaN/);
   });
 
   it("caps a per-try timeout longer than the timeout", () => {

@@ -14,7 +14,7 @@
 // observers (a replica whose 150 503s were all retried stayed `hanafail=0`, `hrsp_5xx=0`), so
 // everything that must see each try lives in the attempt listener. Its local failures travel back to the routing backend as statuses chosen so that
 // `retry-on` retries exactly what the policy's `retryOn` asks for (see localFailures below).
-import type { ResolvedPolicy, ResolvedRetryBudget, RetryOn } from "../../scenario/types.js";
+import type { ResolvedPolicy, ResolvedRateLimit, ResolvedRetryBudget, RetryOn } from "../../scenario/types.js";
 import type { WarningId } from "../../scenario/warnings.js";
 import type { DataPlaneWarning, SidecarRenderInput, SidecarRendering, UpstreamRef } from "../types.js";
 import { START_VAR, attemptLogFormat, inboundLogFormat, outboundLogFormat } from "./log.js";
@@ -79,7 +79,11 @@ export const MESH_HEADERS = {
   overflow: "x-mq-overflow",
   escaped: "x-mq-escaped",
   check: "x-mq-check",
+  retryAfter: "x-mq-retry-after",
 } as const;
+
+/** The status HAProxy 2.6 cannot retry on (`retry-on 429` is rejected): retried through the tunnel, after its Retry-After. */
+export const RATE_LIMITED_STATUS = 429;
 
 /**
  * A failure the attempt listener answers itself. It reaches the routing backend as TUNNEL_RETRY
@@ -176,7 +180,7 @@ export function renderHaproxyConfig(input: SidecarRenderInput, options: HaproxyR
     outboundFrontend(service, index, pod, ports.outbound, input.upstreams),
     ...upstreams.flatMap((u) => u.sections),
     noRouteBackend(),
-    inboundFrontend(service, pod, ports.inbound),
+    inboundFrontend(service, pod, ports.inbound, inboundRateLimit(input.rateLimit ?? null, pod)),
     appBackend(ports.app, input.service.image === undefined),
   ];
   return { text: formatConfig(pod, sections), warnings: upstreams.flatMap((u) => u.warnings) };
@@ -208,6 +212,9 @@ function globalSection(pod: string, seed: bigint, adminSocket: string, supportDi
       `setenv MQ_POD ${pod}`,
       `setenv MQ_POD_SEED ${seed}`,
       `lua-load ${supportDir}/faults.lua`,
+      // Local rate limiting (inbound) and the wait before a retry after a 429 (outbound).
+      `lua-load ${supportDir}/ratelimit.lua`,
+      `lua-load ${supportDir}/retry_after.lua`,
       ...(policy.length
         ? [
             // images/haproxy/policy.lua: keeps each routing server in step with its replica
@@ -298,7 +305,16 @@ function noRouteBackend(): Section {
   };
 }
 
-function inboundFrontend(service: string, pod: string, listenPort: number): Section {
+/** The limiter's two words for ratelimit.lua, every value checked: rate (up to 6 decimals) and burst. */
+function inboundRateLimit(limit: ResolvedRateLimit | null, pod: string): [string, string] | null {
+  if (!limit) return null;
+  const rate = limit.requestsPerSecond;
+  if (!(Number.isFinite(rate) && rate > 0 && rate <= 1_000_000)) throw new HaproxyInputError(`${pod}: rateLimit.requestsPerSecond ${rate} is not in (0, 1000000]`);
+  const burst = integer(`${pod}: rateLimit.burst`, limit.burst, 1, 1_000_000);
+  return [String(Number(rate.toFixed(6))), String(burst)];
+}
+
+function inboundFrontend(service: string, pod: string, listenPort: number, rateLimit: [string, string] | null): Section {
   return {
     header: `frontend ${PROXY.inbound}`,
     lines: [
@@ -310,6 +326,10 @@ function inboundFrontend(service: string, pod: string, listenPort: number): Sect
       TRACE_ID_VAR,
       // A caller's active health check, not a request: logged, but marked.
       `http-request set-var(txn.mq_check) req.hdr(${MESH_HEADERS.check})`,
+      // Local rate limit (images/haproxy/ratelimit.lua): a token bucket for this replica, before
+      // the faults (a refused request never reaches the replica). Health checks pass free: a
+      // limited check would take the replica out of its callers' rotation.
+      ...(rateLimit ? [`http-request lua.mq_ratelimit ${rateLimit.join(" ")} unless { var(txn.mq_check) -m found }`] : []),
       // Runtime faults (images/haproxy/faults.lua): may delay, or answer and end the request.
       // They apply to health checks too, as a real failure would.
       "http-request lua.mq_fault",
@@ -365,6 +385,8 @@ interface RetryPlan {
   statuses: number[];
   /** Local failures to retry. */
   local: LocalFailure[];
+  /** retryOn 429: a 429 is retried through the tunnel once its Retry-After has passed (retry_after.lua). */
+  afterRateLimit: boolean;
 }
 
 /** Routing backend, attempt listeners and budget table for calls to one destination service. */
@@ -462,6 +484,12 @@ function routingBackend(plan: Plan, p: ResolvedPolicy): Section {
     ),
     ...(escapesTunnel(plan) ? [`http-response set-status ${TUNNEL_RETRY} if { res.hdr(${MESH_HEADERS.escaped}) -m found }`] : []),
     `http-response del-header ${MESH_HEADERS.escaped}`,
+    ...(plan.retry?.afterRateLimit
+      ? [
+          `http-response set-status ${RATE_LIMITED_STATUS} if { res.hdr(${MESH_HEADERS.retryAfter}) -m found }`,
+          `http-response del-header ${MESH_HEADERS.retryAfter}`,
+        ]
+      : []),
     ...plan.replicas.map((r, i) => {
       const att = attemptProxy(service, r.index);
       const limit = plan.maxconn ? ` maxconn ${plan.maxconn[i]}` : "";
@@ -472,15 +500,20 @@ function routingBackend(plan: Plan, p: ResolvedPolicy): Section {
   return { header: `backend ${service}`, lines };
 }
 
+/** True when the routing backend retries TUNNEL_RETRY: local failures or 429s travel through it. */
+function usesTunnel(retry: RetryPlan | null): boolean {
+  return retry !== null && (retry.local.length > 0 || retry.afterRateLimit);
+}
+
 /** True when replica answers of status TUNNEL_RETRY must be escaped so they are not retried. */
 function escapesTunnel(plan: Plan): boolean {
-  return plan.retry !== null && plan.retry.local.length > 0 && !plan.retry.statuses.includes(TUNNEL_RETRY);
+  return usesTunnel(plan.retry) && !plan.retry!.statuses.includes(TUNNEL_RETRY);
 }
 
 function retryLines(plan: Plan): string[] {
   // HAProxy retries connection failures 3 times unless told otherwise; "no policy" means none.
   if (!plan.retry) return ["retries 0"];
-  const on = [...plan.retry.statuses, ...(plan.retry.local.length ? [TUNNEL_RETRY] : [])];
+  const on = [...plan.retry.statuses, ...(usesTunnel(plan.retry) ? [TUNNEL_RETRY] : [])];
   return [
     `retries ${plan.attempts - 1}`,
     `retry-on ${on.join(" ")}`,
@@ -557,12 +590,16 @@ function attemptListener(plan: Plan, r: Replica, p: ResolvedPolicy, pod: string,
     "http-reuse always",
     "retries 0",
     `timeout connect ${Math.min(plan.perTryMs, CONNECT_TIMEOUT_CAP_MS)}ms`,
+    // A retry after a 429 first waits out the Retry-After (images/haproxy/retry_after.lua), so the
+    // deadline below counts from when it really starts.
+    ...(plan.retry?.afterRateLimit ? ["http-request lua.mq_retry_wait"] : []),
     `timeout server ${plan.perTryMs}ms`,
     `http-request set-var(txn.mq_req) req.hdr(${MESH_HEADERS.requestId})`,
     // The overall deadline: a try that starts after it is not sent; one that would outlive it is
     // cut at it instead of at the per-try timeout.
     `http-request set-var(txn.${START_VAR}) date(0,ms)`,
     `http-request set-var(txn.mq_left) req.hdr(${MESH_HEADERS.deadline}),sub(txn.${START_VAR})`,
+    ...(plan.retry?.afterRateLimit ? [`http-request set-var(txn.mq_deadline) req.hdr(${MESH_HEADERS.deadline})`] : []),
     `http-request del-header ${MESH_HEADERS.deadline}`,
     ...(p.loadBalancer === "peak-ewma" ? [PEAK_EWMA_TRY_START] : []),
     "http-request set-var(txn.mq_cut) str(per-try-timeout)",
@@ -579,11 +616,22 @@ function attemptListener(plan: Plan, r: Replica, p: ResolvedPolicy, pod: string,
     // Only this listener may mark a failure as its own: a replica's answer never can.
     `http-response del-header ${MESH_HEADERS.local}`,
     `http-response del-header ${MESH_HEADERS.escaped}`,
+    `http-response del-header ${MESH_HEADERS.retryAfter}`,
     "http-response set-var(txn.mq_fault) res.hdr(x-mq-fault)",
+    `http-response set-var(txn.mq_ra) res.hdr(retry-after),bytes(0,32) if { status ${RATE_LIMITED_STATUS} }`,
+    // When this sidecar got the 429: what its Retry-After counts from (the try's logged end is later).
+    `http-response set-var(txn.mq_ra_at) date(0,ms) if { status ${RATE_LIMITED_STATUS} }`,
     ...(escapesTunnel(plan)
       ? [
           `http-response set-header ${MESH_HEADERS.escaped} 1 if { status ${TUNNEL_RETRY} }`,
           `http-response set-status 400 if { status ${TUNNEL_RETRY} }`,
+        ]
+      : []),
+    ...(plan.retry?.afterRateLimit
+      ? [
+          `http-response lua.mq_retry_after if { status ${RATE_LIMITED_STATUS} }`,
+          `http-response set-header ${MESH_HEADERS.retryAfter} 1 if { var(txn.mq_ra_retry) -m found }`,
+          `http-response set-status ${TUNNEL_RETRY} if { var(txn.mq_ra_retry) -m found }`,
         ]
       : []),
     `http-after-response set-var(txn.mq_local) res.hdr(${MESH_HEADERS.local})`,
@@ -632,8 +680,17 @@ function retryPlan(p: ResolvedPolicy, attempts: number, replicaCount: number, wa
   if (!p.retries || attempts <= 1) return null;
   const retryOn = p.retries.retryOn;
   const statuses = new Set<number>();
+  let afterRateLimit = false;
   for (const on of retryOn) {
-    if (on === "5xx") {
+    if (on === String(RATE_LIMITED_STATUS)) {
+      afterRateLimit = true;
+      warn(
+        "retry-429-after-delay",
+        "retries.retryOn",
+        "retryOn 429 retries only a 429 whose Retry-After is delta-seconds and ends before the timeout, after waiting it out in " +
+          "this sidecar (an HTTP-date or a missing Retry-After is not retried); Envoy's rate_limited_retry_back_off also falls back to its back-off",
+      );
+    } else if (on === "5xx") {
       for (const s of RETRYABLE_STATUSES) if (s >= 500) statuses.add(s);
       warn("retry-5xx-statuses", "retries.retryOn", "retryOn 5xx retries replica statuses 500-504 only (HAProxy 2.6 cannot retry other 5xx)");
     } else if (on !== "connect-failure" && on !== "reset" && on !== "timeout") {
@@ -645,7 +702,7 @@ function retryPlan(p: ResolvedPolicy, attempts: number, replicaCount: number, wa
   const local = (Object.keys(LOCAL_FAILURES) as LocalFailure[]).filter((f) =>
     (LOCAL_FAILURES[f].retriedBy as readonly RetryOn[]).some((on) => retryOn.includes(on)),
   );
-  if (statuses.size === 0 && local.length === 0) {
+  if (statuses.size === 0 && local.length === 0 && !afterRateLimit) {
     warn("retry-nothing-retriable", "retries.retryOn", `retries.attempts ${attempts} with nothing HAProxy can retry on: no request is retried`);
     return null;
   }
@@ -657,7 +714,7 @@ function retryPlan(p: ResolvedPolicy, attempts: number, replicaCount: number, wa
         "retry may return to an earlier replica (Envoy's previous_hosts avoids them all)",
     );
   }
-  return { statuses: [...statuses].sort((a, b) => a - b), local };
+  return { statuses: [...statuses].sort((a, b) => a - b), local, afterRateLimit };
 }
 
 function budgetPlan(p: ResolvedPolicy, attempts: number, warn: Warn): ResolvedRetryBudget | null {

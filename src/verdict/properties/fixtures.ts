@@ -13,7 +13,7 @@ import { mulberry32 } from "../../util/seeded-random.js";
 
 export const T0 = 1_700_000_000_000;
 
-const PLAIN: ResolvedPolicy = { timeoutMs: 30_000, retries: null, circuitBreaker: null, outlierDetection: null, loadBalancer: "round-robin", healthCheck: null };
+const PLAIN: ResolvedPolicy = { timeoutMs: 30_000, retries: null, circuitBreaker: null, outlierDetection: null, loadBalancer: "round-robin", healthCheck: null, rateLimit: null };
 
 export function service(name: string, calls: string[] = [], replicas = 1, latencyMs = 1): ResolvedService {
   return { name, replicas, calls, latency: { minMs: latencyMs, maxMs: latencyMs }, errorRate: 0, port: 8080, health: "/healthz" };

@@ -10,6 +10,7 @@ import { circuitTrip } from "./circuit-trip.js";
 import { ejection } from "./ejection.js";
 import { failover, recovery } from "./failover.js";
 import { isolation } from "./isolation.js";
+import { rateLimit } from "./rate-limit.js";
 import { retryAmplification } from "./retry-amplification.js";
 import { retryBudget } from "./retry-budget.js";
 import { slowReplicaShare } from "./slow-replica-share.js";
@@ -28,6 +29,7 @@ export const PROPERTY_EVALUATORS = {
   timeout_bound: timeoutBound,
   isolation,
   slow_replica_share: slowReplicaShare,
+  rate_limit: rateLimit,
 } satisfies Record<string, PropertyFn>;
 
 export type ImplementedProperty = keyof typeof PROPERTY_EVALUATORS;
