@@ -40,6 +40,30 @@ export interface ResolvedService {
   dependsOn?: string[];
   /** Limits of the app container as written (the plan fills in the defaults); absent when not written. */
   resources?: { memoryBytes?: number; pids?: number };
+  /**
+   * Versions of the service (a canary, a new release), each its own replicas, in the order the
+   * scenario wrote them; absent when the service has none. Replica indexes run across versions
+   * (the first version's replicas first), so `payments[2]` and every replica-addressed feature
+   * mean the same with versions as without.
+   */
+  versions?: ResolvedVersion[];
+}
+
+/** One version of a service: its replicas and the fixture's knobs for them. */
+export interface ResolvedVersion {
+  name: string;
+  /** The service's replica indexes that run this version. */
+  replicas: number[];
+  latency: LatencyRange;
+  errorRate: number;
+  failFirst?: number;
+}
+
+/** A route in a destination's policy: requests that match go to one version, before any split. */
+export interface ResolvedRoute {
+  match: { header: string; value: string } | { path: string };
+  /** The version they go to. */
+  to: string;
 }
 
 /** Where a user image comes from: an image that exists locally, or a Dockerfile to build. */
@@ -120,6 +144,13 @@ export interface ResolvedPolicy {
   healthCheck: { path: string; intervalMs: number; unhealthyAfter: number; healthyAfter: number } | null;
   /** Enforced by the destination's own sidecars (inbound), not by its callers. */
   rateLimit: ResolvedRateLimit | null;
+  /**
+   * Share of requests per version (fractions summing to 1), applied by each caller's sidecar per
+   * request; absent or null: every replica an equal share, whatever its version.
+   */
+  split?: Record<string, number> | null;
+  /** First match wins, before the split; absent or empty: none. */
+  routes?: ResolvedRoute[];
 }
 
 export interface RequestTemplate {
