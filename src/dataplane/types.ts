@@ -9,8 +9,8 @@ import type { WarningId } from "../scenario/warnings.js";
 /** Where a destination's replicas listen (their sidecars' inbound listeners). */
 export interface UpstreamRef {
   service: string;
-  /** "<service>-<index>": resolvable name on the run network. */
-  replicas: { index: number; host: string; port: number }[];
+  /** "<service>-<index>": resolvable name on the run network; `version` when the service has versions. */
+  replicas: { index: number; host: string; port: number; version?: string }[];
   policy: ResolvedPolicy;
 }
 
@@ -263,6 +263,10 @@ export interface DataPlane {
    * requests were eligible (a header match).
    */
   faultCounters?(admin: AdminChannel, faultName: string): Promise<{ seen: number; hits: number } | null>;
+  /** Optional: the weights of a caller's route to `service`'s replicas, as they are now (a shift reads them to restore them). */
+  getWeights?(admin: AdminChannel, service: string, replicas: readonly number[]): Promise<{ index: number; weight: number }[]>;
+  /** Optional: sets those weights at runtime, without a reload (a shift). */
+  setWeights?(admin: AdminChannel, service: string, weights: readonly { index: number; weight: number }[]): Promise<void>;
   /** Optional: the proxy's own counters, as a table (each sidecar's stats page in `meshquake up`). */
   stats?(admin: AdminChannel): Promise<ProxyStats>;
   /** Optional: applyFault honours RuntimeFault.sinceEpochMs, so the scheduler may send a fault ahead of its start. */

@@ -44,6 +44,7 @@ describe("the registry", () => {
       ["kill", "kill", "container"],
       ["pause", "pause", "container"],
       ["bandwidth", "bandwidth", "network"],
+      ["shift", "shift", "routing"],
     ]);
   });
 });

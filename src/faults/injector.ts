@@ -59,7 +59,7 @@ export interface Applied {
 }
 
 /** Where a fault acts. */
-export type FaultLayer = "sidecar" | "network" | "container";
+export type FaultLayer = "sidecar" | "network" | "container" | "routing";
 
 /**
  * How the share of affected requests is read from the sidecars' access logs (src/faults/observe.ts):

@@ -23,6 +23,6 @@ describe("the fault kind table", () => {
     expect(where((f) => f.attributedAs, "crash")).toEqual(["kill", "pause"]);
     expect(where((f) => f.attributedAs, "partition")).toEqual(["blackhole", "partition"]);
     expect(where((f) => f.actsAt, "link")).toEqual(["partition"]);
-    expect(where((f) => f.endsItself, false)).toEqual(["kill", "pause"]);
+    expect(where((f) => f.endsItself, false)).toEqual(["kill", "pause", "shift"]);
   });
 });

@@ -15,7 +15,7 @@ export interface FaultKindFacts {
    * target: it acts on the target service's pods, so a caller's sidecar must stand in front of
    * it for the mesh to react; link: it cuts the network between two endpoints.
    */
-  readonly actsAt: "target" | "link";
+  readonly actsAt: "target" | "link" | "callers";
   /**
    * What attribution puts a failed connection during it down to, by time and place (the proxy
    * does not name these faults on the failures they cause); null when the proxy names it.
@@ -41,6 +41,8 @@ export const FAULT_KIND_FACTS = {
   kill: { layer: "container", observedBy: "refused", actsAt: "target", attributedAs: "crash", holds: "no", endsItself: false },
   pause: { layer: "container", observedBy: "stalled", actsAt: "target", attributedAs: "crash", holds: "until-it-ends", endsItself: false },
   bandwidth: { layer: "network", observedBy: "installed", actsAt: "target", attributedAs: null, holds: "no", endsItself: true },
+  // A shift changes weights in the callers' sidecars: no request fails because of it.
+  shift: { layer: "routing", observedBy: "installed", actsAt: "callers", attributedAs: null, holds: "no", endsItself: false },
 } as const satisfies Record<FaultKind, FaultKindFacts>;
 
 /** The kinds switched by the sidecar's own runtime fault table. */

@@ -2,14 +2,14 @@ import { describe, expect, it } from "vitest";
 import { parseScenario } from "../scenario/load-scenario.js";
 import { fixtureForwards, placementWarnings } from "./placement.js";
 
-const scenario = (faults: string) =>
+const scenario = (faults: string, checkout = "{ calls: [payments] }") =>
   parseScenario(
     "x.yaml",
     `
 name: placement
 services:
   frontend: { calls: [checkout] }
-  checkout: { calls: [payments] }
+  checkout: ${checkout}
   payments: { replicas: 2 }
 load: { target: frontend, duration: 30s }
 faults:
@@ -28,13 +28,15 @@ describe("placementWarnings", () => {
     ]);
   });
 
-  it("warns about a header the fixture does not pass on to the target", () => {
+  it("warns about a header a user's app calling the target may not pass on; the fixture passes on every header faults match", () => {
+    const faults = `  - { name: vip, kind: abort, target: payments, match: { header: x-user, value: vip }, duration: 5s }`;
+    expect(placementWarnings(scenario(faults))).toEqual([]);
     const found = placementWarnings(
       scenario(`  - { name: vip, kind: abort, target: payments, match: { header: x-user, value: vip }, duration: 5s }
-  - { name: ok, kind: abort, target: payments, match: { header: x-mq-tenant, value: blue }, duration: 5s }`),
+  - { name: ok, kind: abort, target: payments, match: { header: x-mq-tenant, value: blue }, duration: 5s }`, "{ image: shop/checkout:1, calls: [payments] }"),
     );
     expect(found.map((w) => [w.id, w.path])).toEqual([["match-header-not-forwarded", ["faults", 0, "match"]]]);
-    expect(found[0]!.text).toMatch(/^fault vip: matches header "x-user", but requests reach "payments" from "checkout", and the built-in fixture passes on only/);
+    expect(found[0]!.text).toBe('fault vip: matches header "x-user", but requests reach "payments" from "checkout", your own app: unless it passes "x-user" on to its calls, no request will match and the fault will not land.');
   });
 
   it("is quiet for server-side faults the mesh can react to", () => {

@@ -33,15 +33,16 @@ export function placementWarnings(scenario: ResolvedScenario): PlanWarning[] {
             : `To see how the mesh reacts, put a meshed service in front of it.`),
       );
     }
-    if (f.match !== null && f.target !== ingress && !fixtureForwards(f.match.header)) {
-      const via = callers(f.target);
+    // The fixture passes on the headers faults match on (plan.ts, propagated); a user's app may not.
+    const userCallers = callers(f.target).filter((c) => scenario.services.find((s) => s.name === c)?.image !== undefined);
+    if (f.match !== null && f.target !== ingress && !fixtureForwards(f.match.header) && userCallers.length > 0) {
+      const via = userCallers;
       warn(
         "match-header-not-forwarded",
         "match",
         `fault ${f.name}: matches header "${f.match.header}", but requests reach "${f.target}" from ` +
-          `${via.length ? via.map((c) => `"${c}"`).join(", ") : "its callers"}, and the built-in fixture passes on only ` +
-          `x-request-id and x-mq-* headers: unless the caller is your own service that forwards "${f.match.header}", ` +
-          `no request will match and the fault will not land.`,
+          `${via.map((c) => `"${c}"`).join(", ")}, your own ${via.length > 1 ? "apps" : "app"}: unless ${via.length > 1 ? "they pass" : "it passes"} ` +
+          `"${f.match.header}" on to its calls, no request will match and the fault will not land.`,
       );
     }
   }

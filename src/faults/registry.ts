@@ -4,6 +4,7 @@ import type { FaultKind } from "../scenario/types.js";
 import { killInjector, pauseInjector } from "./container-injectors.js";
 import type { FaultInjector } from "./injector.js";
 import { bandwidthInjector, partitionInjector } from "./network-injectors.js";
+import { shiftInjector } from "./shift-injector.js";
 import { abortInjector, blackholeInjector, delayInjector, ratelimitInjector, resetInjector } from "./runtime-injectors.js";
 
 export type FaultRegistry = { readonly [K in FaultKind]: FaultInjector<K> };
@@ -18,6 +19,7 @@ export const FAULT_INJECTORS = {
   kill: killInjector,
   pause: pauseInjector,
   bandwidth: bandwidthInjector,
+  shift: shiftInjector,
 } satisfies FaultRegistry;
 
 /** The injector of a fault's kind, typed for any fault. */

@@ -170,6 +170,8 @@ export interface AttemptTrace {
 export interface ReplicaStats {
   service: string;
   index: number;
+  /** The version it runs, when its service has versions. */
+  version?: string;
   /** Requests that reached this replica's inbound side. */
   requests: number;
   statusCounts: Record<string, number>;

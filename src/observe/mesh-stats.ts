@@ -49,7 +49,8 @@ export function replicaStats(scenario: ResolvedScenario, log: MeshLog): ReplicaS
   const replicas = new Map<string, ReplicaStats>();
   for (const s of scenario.services) {
     for (let index = 0; index < s.replicas; index++) {
-      replicas.set(`${s.name}-${index}`, { service: s.name, index, requests: 0, statusCounts: {}, ejections: [] });
+      const version = s.versions?.find((v) => v.replicas.includes(index))?.name;
+      replicas.set(`${s.name}-${index}`, { service: s.name, index, ...(version ? { version } : {}), requests: 0, statusCounts: {}, ejections: [] });
     }
   }
   for (const e of log.entries) {

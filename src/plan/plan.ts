@@ -2,7 +2,7 @@ import { join } from "node:path";
 import type { DataPlane, DataPlaneWarning, UpstreamRef } from "../dataplane/types.js";
 import { DEFAULTS } from "../scenario/defaults.js";
 import { parseMemorySize } from "../scenario/memory-size.js";
-import type { ResolvedScenario, ResolvedService } from "../scenario/types.js";
+import type { ResolvedScenario, ResolvedService, ResolvedVersion } from "../scenario/types.js";
 import { placementWarnings } from "../faults/placement.js";
 import { applyAcknowledgements, type PlanWarning } from "../scenario/warnings.js";
 import { runLabels } from "../runtime/labels.js";
@@ -59,7 +59,9 @@ export function buildPlan({ scenario, runId, image, dataPlane, userImages = {} }
         index,
         id,
         containers: { proxy: `${runId}-${id}`, app: `${runId}-${id}-app` },
-        aliases: [id, service.name],
+        // A version's replica also answers to <service>-<version>-<i>, its place within its version.
+        aliases: [id, service.name, ...versionAlias(service, index, services)],
+        ...(versionOf(service, index) ? { version: versionOf(service, index)!.name } : {}),
         app: appPlan(service, index, scenario, services, image, userImages),
         sidecar: {
           files: rendering.files,
@@ -154,14 +156,39 @@ function meshProbePath(scenario: ResolvedScenario): string {
   return scenario.load.requests.find((r) => r.method === "GET")?.path ?? "/";
 }
 
+/**
+ * The headers the fixture passes on to its callees besides x-request-id and x-mq-*: those a
+ * route or a fault matches on, so a request keeps them hop after hop as an app propagating
+ * context (baggage, a canary flag) would.
+ */
+export function propagated(scenario: ResolvedScenario): string[] {
+  const names = new Set<string>();
+  for (const policy of Object.values(scenario.policies)) {
+    for (const r of policy.routes ?? []) if ("header" in r.match) names.add(r.match.header.toLowerCase());
+  }
+  for (const f of scenario.faults) if (f.match) names.add(f.match.header.toLowerCase());
+  return [...names].filter((h) => h !== "x-request-id" && !h.startsWith("x-mq-")).sort();
+}
+
+/** The version a replica of `service` runs, or null for a service without versions. */
+export function versionOf(service: ResolvedService, index: number): ResolvedVersion | null {
+  return service.versions?.find((v) => v.replicas.includes(index)) ?? null;
+}
+
+function versionAlias(service: ResolvedService, index: number, services: Map<string, ResolvedService>): string[] {
+  const version = versionOf(service, index);
+  // Not when a service is named <service>-<version>: its own pods have those names.
+  if (!version || services.has(`${service.name}-${version.name}`)) return [];
+  return [`${service.name}-${version.name}-${version.replicas.indexOf(index)}`];
+}
+
 function upstreamOf(service: ResolvedService, scenario: ResolvedScenario): UpstreamRef {
   return {
     service: service.name,
-    replicas: Array.from({ length: service.replicas }, (_, index) => ({
-      index,
-      host: `${service.name}-${index}`,
-      port: POD_PORTS.inbound,
-    })),
+    replicas: Array.from({ length: service.replicas }, (_, index) => {
+      const version = versionOf(service, index);
+      return { index, host: `${service.name}-${index}`, port: POD_PORTS.inbound, ...(version ? { version: version.name } : {}) };
+    }),
     policy: scenario.policies[service.name]!,
   };
 }
@@ -172,15 +199,18 @@ function fixtureEnv(
   scenario: ResolvedScenario,
   services: Map<string, ResolvedService>,
 ): Record<string, string> {
+  // A version's own knobs (resolve.ts fills in the service's where it gave none).
+  const knobs = versionOf(service, index) ?? service;
   return {
     MQ_SERVICE: service.name,
     MQ_REPLICA: String(index),
     MQ_PORT: String(service.port),
-    MQ_LATENCY_MIN_MS: String(service.latency.minMs),
-    MQ_LATENCY_MAX_MS: String(service.latency.maxMs),
-    MQ_ERROR_RATE: String(service.errorRate),
-    ...(service.failFirst ? { MQ_FAIL_FIRST: String(service.failFirst) } : {}),
+    MQ_LATENCY_MIN_MS: String(knobs.latency.minMs),
+    MQ_LATENCY_MAX_MS: String(knobs.latency.maxMs),
+    MQ_ERROR_RATE: String(knobs.errorRate),
+    ...(knobs.failFirst ? { MQ_FAIL_FIRST: String(knobs.failFirst) } : {}),
     MQ_CALLS: service.calls.map((c) => `${c}:${services.get(c)!.port}`).join(","),
+    ...(propagated(scenario).length ? { MQ_FORWARD: propagated(scenario).join(",") } : {}),
     MQ_SEED: String(scenario.seed),
   };
 }

@@ -31,6 +31,8 @@ export interface FileSpec {
 export interface PodPlan {
   service: string;
   index: number;
+  /** The version this replica runs, when its service has versions. */
+  version?: string;
   /** "<service>-<index>": the replica's DNS name on the run network and its id in logs. */
   id: string;
   /**

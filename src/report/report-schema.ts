@@ -101,6 +101,7 @@ const fault = z.discriminatedUnion("kind", [
   z.object({ ...faultBase, kind: z.literal("kill"), attributes: z.object({ restart: z.boolean() }) }),
   z.object({ ...faultBase, kind: z.literal("bandwidth"), attributes: z.object({ rate: text }) }),
   z.object({ ...faultBase, kind: z.literal("ratelimit"), attributes: z.object({ retryAfterMs: time }) }),
+  z.object({ ...faultBase, kind: z.literal("shift"), attributes: z.object({ split: record(z.number().min(0).max(1)) }) }),
 ]);
 
 const sloExpression = z.object({
@@ -243,6 +244,7 @@ const edge = z.object({
 const replica = z.object({
   service: text,
   index: count,
+  version: text.optional(),
   requests: count,
   statusCounts: record(count),
   ejections: z.array(z.object({ at: time, until: nullable(time), by: text.optional(), count: count.optional() })),

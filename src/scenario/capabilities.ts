@@ -20,7 +20,7 @@ export interface Capabilities {
 export const CAPABILITIES: Capabilities = {
   dataPlanes: availableDataPlanes(),
   // Each one exercised against real pods in test/integration/faults-*.test.ts.
-  faultKinds: ["abort", "delay", "blackhole", "reset", "ratelimit", "partition", "kill", "pause", "bandwidth"],
+  faultKinds: ["abort", "delay", "blackhole", "reset", "ratelimit", "partition", "kill", "pause", "bandwidth", "shift"],
   // Each one judged by src/verdict/properties/ and run against real pods in test/e2e/properties.test.ts.
   propertyChecks: ["retry_amplification", "retry_budget", "circuit_trip", "ejection", "failover", "recovery", "timeout_bound", "isolation", "slow_replica_share", "rate_limit"],
   userImages: true,

@@ -21,6 +21,7 @@ export function crossCheck(parts: ScenarioParts): Finding[] {
     ...(topology ? checkUserImages(topology) : []),
     ...(topology ? checkStartOrder(topology) : []),
     ...(topology ? checkPolicies(parts, topology) : []),
+    ...(topology ? checkVersions(parts, topology) : []),
     ...(topology && parts.loadTarget !== null ? topology.reference(parts.loadTarget, ["load", "target"]) : []),
     // Past their limits (which the schema reports) faults and checks are not related to each other either.
     ...(parts.faults.length > LIMITS.faults ? [] : checkFaults(parts, topology)),
@@ -313,6 +314,66 @@ function checkPolicies(parts: ScenarioParts, topology: Topology): Finding[] {
   return findings;
 }
 
+// --- versions, splits and routes ----------------------------------------------------------
+
+function checkVersions(parts: ScenarioParts, topology: Topology): Finding[] {
+  const findings: Finding[] = [];
+  for (const name of topology.names) {
+    const part = topology.part(name)!;
+    if (!part.keys.includes("versions")) continue;
+    if (part.keys.includes("replicas")) {
+      findings.push(error(["services", name, "replicas"], `with versions, replicas are given per version (services.${name}.versions.<version>.replicas); remove this one`, { at: "key" }));
+    }
+    if (part.userImage) {
+      findings.push(error(["services", name, "versions"], `versions run the built-in fixture, and "${name}" runs a user image; give each version its own service for now`, { at: "key" }));
+    }
+  }
+  for (const [name, policy] of parts.policies) {
+    if (!topology.has(name) || !policy) continue;
+    const versions = topology.part(name)!.versions;
+    const path = ["policies", name];
+    const unknown = (version: string, at: (string | number)[]) =>
+      versions.includes(version)
+        ? []
+        : [
+            error(
+              at,
+              versions.length === 0
+                ? `"${name}" has no versions; give it services.${name}.versions to split or route between`
+                : withSuggestion(`unknown version ${describeValue(version)} of "${name}"`, version, versions, `Its versions: ${quoteList(versions)}.`),
+              { at: "key" },
+            ),
+          ];
+    for (const version of Object.keys(policy.split ?? {})) findings.push(...unknown(version, [...path, "split", version]));
+    for (const [i, route] of (policy.routes ?? []).entries()) {
+      findings.push(...unknown(route.to, [...path, "routes", i, "to"]).map((f) => ({ ...f, at: "value" as const })));
+    }
+    if (policy.split !== undefined && policy.loadBalancer === "peak-ewma") {
+      findings.push(
+        error([...path, "split"], `a split cannot be combined with loadBalancer peak-ewma: its latency picker does not weigh versions; use round-robin, least-request or random`, { at: "key" }),
+      );
+    }
+  }
+  return findings;
+}
+
+/** A shift changes the split its target's callers apply: the target needs versions, and callers. */
+function checkShift(fault: Extract<FaultSpec, { kind: "shift" }>, path: DocPath, topology: Topology): Finding[] {
+  const versions = topology.part(fault.target)?.versions ?? [];
+  if (versions.length === 0) {
+    return [error([...path, "target"], `"${fault.target}" has no versions to shift between (services.${fault.target}.versions)`)];
+  }
+  const findings = Object.keys(fault.split).flatMap((v) =>
+    versions.includes(v)
+      ? []
+      : [error([...path, "split", v], withSuggestion(`unknown version ${describeValue(v)} of "${fault.target}"`, v, versions, `Its versions: ${quoteList(versions)}.`), { at: "key" })],
+  );
+  if (!topology.mayBeCalled(fault.target)) {
+    findings.push(error([...path, "target"], `no service calls "${fault.target}": a split is applied by the callers' sidecars, so a shift has nothing to change`));
+  }
+  return findings;
+}
+
 // --- faults --------------------------------------------------------------------------------
 
 function checkFaults(parts: ScenarioParts, topology: Topology | null): Finding[] {
@@ -328,6 +389,9 @@ function checkFaults(parts: ScenarioParts, topology: Topology | null): Finding[]
       firstIndexOfName.set(fault.name, i);
     }
     if (topology) findings.push(...checkFaultTargets(fault, path, topology));
+    if (fault.kind === "shift" && parts.policies.get(fault.target)?.loadBalancer === "peak-ewma") {
+      findings.push(error([...path, "target"], `"${fault.target}" is balanced by peak-ewma, whose latency picker does not weigh versions: a shift would change nothing`));
+    }
     if (parts.loadDurationMs !== null) findings.push(...checkFaultTiming(fault, path, parts.loadDurationMs));
   }
   return findings;
@@ -342,6 +406,7 @@ function checkFaultTargets(fault: FaultSpec, path: DocPath, topology: Topology):
   }
   const unknown = topology.reference(fault.target, [...path, "target"]);
   if (unknown.length > 0) return unknown;
+  if (fault.kind === "shift") return checkShift(fault, path, topology);
 
   const findings: Finding[] = [];
   const seen = new Set<number>();
@@ -349,6 +414,21 @@ function checkFaultTargets(fault: FaultSpec, path: DocPath, topology: Topology):
     if (seen.has(index)) findings.push(error([...path, "replicas", j], `replica ${index} is listed twice`));
     seen.add(index);
     findings.push(...topology.replicaIndex(fault.target, index, [...path, "replicas", j]));
+  }
+  if (fault.version !== undefined) {
+    const versions = topology.part(fault.target)?.versions ?? [];
+    if (fault.replicas !== undefined || fault.count !== undefined) {
+      findings.push(error([...path, "version"], `use either "version" or "replicas"/"count", not both`, { at: "key" }));
+    } else if (!versions.includes(fault.version)) {
+      findings.push(
+        error(
+          [...path, "version"],
+          versions.length === 0
+            ? `"${fault.target}" has no versions (services.${fault.target}.versions)`
+            : withSuggestion(`unknown version ${describeValue(fault.version)} of "${fault.target}"`, fault.version, versions, `Its versions: ${quoteList(versions)}.`),
+        ),
+      );
+    }
   }
   if (fault.count !== undefined) {
     const count = topology.replicas(fault.target);

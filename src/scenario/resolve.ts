@@ -31,6 +31,7 @@ import type {
   ResolvedPolicy,
   ResolvedScenario,
   ResolvedService,
+  ResolvedVersion,
   RetryOn,
   SourceLocation,
   WindowRef,
@@ -78,6 +79,10 @@ function resolveService(name: string, spec: ServiceSpec, names: string[], contex
     health: httpPath ?? d.health,
   };
   if (spec.failFirst !== undefined && spec.failFirst > 0) service.failFirst = spec.failFirst;
+  if (spec.versions !== undefined) {
+    service.versions = resolveVersions(spec.versions, service);
+    service.replicas = service.versions.reduce((sum, v) => sum + v.replicas.length, 0);
+  }
   if (spec.dependsOn !== undefined && spec.dependsOn.length > 0) service.dependsOn = [...new Set(spec.dependsOn)];
   if (spec.resources !== undefined) service.resources = resolveResources(spec.resources);
   if (spec.image === undefined && spec.build === undefined) return service;
@@ -123,6 +128,23 @@ function buildSource(build: BuildSpec, scenarioFile: string): ImageSource {
   };
 }
 
+/** Each version's replicas, numbered across versions in the order written; unset knobs are the service's. */
+function resolveVersions(spec: NonNullable<ServiceSpec["versions"]>, service: ResolvedService): ResolvedVersion[] {
+  let next = 0;
+  return Object.entries(spec).map(([name, v]) => {
+    const count = v?.replicas ?? DEFAULTS.service.replicas;
+    const version: ResolvedVersion = {
+      name,
+      replicas: Array.from({ length: count }, () => next++),
+      latency: v?.latency === undefined ? service.latency : parseDurationOrRange(v.latency),
+      errorRate: v?.errorRate ?? service.errorRate,
+    };
+    const failFirst = v?.failFirst ?? service.failFirst;
+    if (failFirst) version.failFirst = failFirst;
+    return version;
+  });
+}
+
 function resolvePolicy(spec: PolicySpec, service: ResolvedService): ResolvedPolicy {
   const { retries, circuitBreaker, outlierDetection, healthCheck, rateLimit } = spec;
   const outlier = DEFAULTS.outlierDetection;
@@ -166,6 +188,8 @@ function resolvePolicy(spec: PolicySpec, service: ResolvedService): ResolvedPoli
     rateLimit: rateLimit
       ? { requestsPerSecond: rateLimit.requestsPerSecond, burst: rateLimit.burst ?? Math.ceil(rateLimit.requestsPerSecond) }
       : null,
+    ...(spec.split ? { split: Object.fromEntries(Object.entries(spec.split).map(([v, w]) => [v, w / 100])) } : {}),
+    ...(spec.routes?.length ? { routes: spec.routes.map((r) => ({ match: "path" in r.match ? { path: r.match.path } : { header: r.match.header.toLowerCase(), value: r.match.value }, to: r.to })) } : {}),
   };
 }
 
@@ -229,6 +253,11 @@ function resolveFault(
   const durationMs = spec.duration === undefined ? Math.max(0, loadMs - atMs) : parseDuration(spec.duration);
   const timing = { atMs, durationMs, location };
 
+  if (spec.kind === "shift") {
+    const split = Object.fromEntries(Object.entries(spec.split).map(([v, w]) => [v, w / 100]));
+    const scope = { target: spec.target, replicas: allReplicas(services, spec.target) };
+    return { name: spec.name, kind: spec.kind, ...scope, from: null, match: null, probability: 1, ...timing, attributes: { split } };
+  }
   if (spec.kind === "partition") {
     const between = spec.between.map(parseEndpoint) as [Endpoint, Endpoint];
     const [first] = between;
@@ -238,7 +267,12 @@ function resolveFault(
   }
 
   const all = allReplicas(services, spec.target);
-  const replicas = spec.replicas ? [...new Set(spec.replicas)].sort((a, b) => a - b) : all.slice(0, spec.count ?? all.length);
+  const ofVersion = spec.version === undefined ? undefined : services.get(spec.target)?.versions?.find((v) => v.name === spec.version)?.replicas;
+  const replicas = spec.replicas
+    ? [...new Set(spec.replicas)].sort((a, b) => a - b)
+    : ofVersion
+      ? [...ofVersion]
+      : all.slice(0, spec.count ?? all.length);
   const scope = { target: spec.target, replicas };
   // Whole-pod faults: every request, from every caller.
   const wholePod = { name: spec.name, ...scope, from: null, match: null, probability: 1, ...timing };

@@ -30,6 +30,8 @@ export interface ServicePart {
   health: HealthSpec | undefined;
   /** The keys written, valid or not. */
   keys: string[];
+  /** Version names as written when `versions` is valid; [] without. */
+  versions: string[];
 }
 
 export interface ScenarioParts {
@@ -85,9 +87,14 @@ function servicePart(body: unknown): ServicePart {
   const map = asMap(body);
   const { calls, replicas, dependsOn, health } = map;
   const shape = serviceSchema.shape;
+  const versions = map.versions === undefined ? null : valid(shape.versions, map.versions);
+  // With versions, the service's replicas are its versions' replicas.
+  const versionReplicas = versions ? Object.values(versions).reduce((sum, v) => sum + (v?.replicas ?? DEFAULTS.service.replicas), 0) : null;
   return {
     calls: valid(shape.calls, calls) ?? [],
-    replicas: replicas === undefined ? DEFAULTS.service.replicas : (valid(shape.replicas, replicas) ?? null),
+    replicas:
+      map.versions !== undefined ? versionReplicas : replicas === undefined ? DEFAULTS.service.replicas : (valid(shape.replicas, replicas) ?? null),
+    versions: versions ? Object.keys(versions) : [],
     userImage: "image" in map || "build" in map,
     dependsOn: valid(shape.dependsOn, dependsOn) ?? [],
     health: health === undefined ? undefined : (valid(shape.health, health) ?? undefined),

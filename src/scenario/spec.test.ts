@@ -7,7 +7,7 @@ import { SCHEMA_FILE, schemaFileText } from "./write-schema.js";
 describe("scenario spec", () => {
   it("knows every fault kind of the resolved contract", () => {
     expectTypeOf<FaultSpec["kind"]>().toEqualTypeOf<FaultKind>();
-    expect([...FAULT_KINDS].sort()).toEqual(["abort", "bandwidth", "blackhole", "delay", "kill", "partition", "pause", "ratelimit", "reset"]);
+    expect([...FAULT_KINDS].sort()).toEqual(["abort", "bandwidth", "blackhole", "delay", "kill", "partition", "pause", "ratelimit", "reset", "shift"]);
   });
 
   it("produces a strict draft-07 JSON Schema", () => {

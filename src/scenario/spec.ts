@@ -323,6 +323,33 @@ const resourcesSchema = z
   })
   .partial();
 
+/** What a route may match on, so the proxy's config can hold it as it is. */
+export const ROUTE_TEXT = /^[A-Za-z0-9._~:/@+=,;*-]+$/;
+export const ROUTE_PATH = /^\/[A-Za-z0-9._~:/@+=,;%*-]*$/;
+
+/** A version of a service: "v1", "canary", "2024-06". */
+export const VERSION_NAME_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
+const versionName = lengthAtMost(
+  30,
+  "a version name",
+)(z.string().regex(VERSION_NAME_PATTERN, { error: "a version name is lowercase letters, digits and dashes, e.g. v2 or canary" }));
+
+/** Percent of requests per version, adding up to 100. */
+const splitSchema = z
+  .record(versionName, numberBetween(0, 100))
+  .refine((w) => Math.abs(Object.values(w).reduce((a, b) => a + b, 0) - 100) < 1e-6, {
+    error: (iss: IssueInput) => `the weights add up to ${sumOf(iss.input)}; a split's weights add up to 100`,
+  });
+
+const versionSchema = z
+  .strictObject({
+    replicas: numberBetween(1, 20, "integer").meta({ description: "Replicas (pods) of this version.", default: DEFAULTS.service.replicas }),
+    latency: durationOrRange().meta({ description: "The fixture's service time in this version; default: the service's." }),
+    errorRate: numberBetween(0, 1).meta({ description: "The fixture's error rate in this version, 0..1; default: the service's." }),
+    failFirst: numberBetween(0, 100, "integer").meta({ description: "The fixture's failFirst in this version; default: the service's." }),
+  })
+  .partial();
+
 export const serviceSchema = z
   .strictObject({
     replicas: numberBetween(1, 20, "integer").meta({ description: "Number of replicas (pods).", default: DEFAULTS.service.replicas }),
@@ -339,6 +366,14 @@ export const serviceSchema = z
         "a scripted upstream, so retry counts can be asserted exactly.",
       default: 0,
     }),
+    versions: z
+      .record(versionName, versionSchema.nullable())
+      .refine((v) => Object.keys(v).length >= 1 && Object.keys(v).length <= 10, { error: "a service has 1 to 10 versions" })
+      .meta({
+        description:
+          "Versions of the service, each its own replicas (the fixture's knobs per version); the service's name routes to all of " +
+          "them, as policies.<service>.split and routes say. Replica indexes run across versions in the order written.",
+      }),
     port: appPort.meta({ description: "Port the app listens on (not one of the sidecar's).", default: DEFAULTS.service.port }),
     health: healthSchema.meta({
       description: `How the mesh knows the app is ready: an HTTP path, "tcp" or { command }. Default: ${DEFAULTS.service.health} for the fixture, "tcp" for a user image.`,
@@ -426,6 +461,24 @@ export const policySchema = z
         healthyAfter: numberBetween(1, LIMITS.healthChecks, "integer").meta({ default: DEFAULTS.healthCheck.healthyAfter }),
       })
       .partial(),
+    split: splitSchema.meta({ description: "Percent of requests per version, applied by each caller's sidecar per request (Istio route[].weight)." }),
+    routes: z
+      .array(
+        z.strictObject({
+          match: z.union([
+            z.strictObject({
+              header: headerName,
+              value: z.string().max(200).regex(ROUTE_TEXT, { error: "a route's header value is letters, digits and ._~:/@+=,;*- (no spaces or quotes)" }),
+            }),
+            z.strictObject({
+              path: z.string().max(200).regex(ROUTE_PATH, { error: "a route's path starts with / and holds letters, digits and ._~:/@+=,;%*- (a prefix: /api matches /api/x)" }),
+            }),
+          ]),
+          to: versionName.meta({ description: "The version that serves the requests that match." }),
+        }),
+      )
+      .max(20)
+      .meta({ description: "Requests that match go to one version, before the split; the first match wins (Istio http[].match)." }),
     rateLimit: z
       .strictObject({
         requestsPerSecond: positiveNumber()
@@ -540,6 +593,7 @@ const targeted = {
   target: serviceRef.meta({ description: "The service the fault acts on." }),
   replicas: z.array(numberAtLeast(0, "integer")).min(1).optional().meta({ description: "Replica indexes; default: all." }),
   count: numberAtLeast(1, "integer").optional().meta({ description: "Affect the first n replicas." }),
+  version: versionName.optional().meta({ description: "Only the replicas of this version of the target (services.<target>.versions)." }),
   at: timing.at.optional(),
   duration: timing.duration.optional(),
 };
@@ -610,6 +664,16 @@ const bandwidthFault = z.strictObject({
     }),
 });
 
+/** Not a fault but an operator's action on the same timeline: the callers' split changes at runtime. */
+const shiftFault = z.strictObject({
+  kind: z.literal("shift"),
+  name: faultName,
+  target: serviceRef.meta({ description: "The service whose split changes (it has versions)." }),
+  split: splitSchema.meta({ description: "The new percent of requests per version, from `at` until `duration` ends (then the policy's split again) or the load ends." }),
+  at: timing.at.optional(),
+  duration: timing.duration.optional(),
+});
+
 export const faultSchema = z.discriminatedUnion("kind", [
   abortFault,
   delayFault,
@@ -620,6 +684,7 @@ export const faultSchema = z.discriminatedUnion("kind", [
   killFault,
   pauseFault,
   bandwidthFault,
+  shiftFault,
 ]);
 
 export const FAULT_KINDS: readonly FaultKind[] = faultSchema.options.map((option) => option.shape.kind.value);
@@ -756,6 +821,12 @@ export const scenarioSchema = z
     // `services` or a compose file to import them from (zod checks this in load-scenario.ts).
     anyOf: [{ required: ["services"] }, { required: ["topology"] }],
   });
+
+/** The sum of a split's weights, for a message. */
+function sumOf(value: unknown): number {
+  const weights = typeof value === "object" && value !== null ? Object.values(value) : [];
+  return Math.round(weights.reduce((a: number, b) => a + (typeof b === "number" ? b : 0), 0) * 1000) / 1000;
+}
 
 /** How many entries a list or map holds, for a message. */
 function countOf(value: unknown): number {

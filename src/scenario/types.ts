@@ -183,7 +183,7 @@ export interface ResolvedLoad {
   requests: RequestTemplate[];
 }
 
-export type FaultKind = "abort" | "delay" | "blackhole" | "reset" | "ratelimit" | "partition" | "kill" | "pause" | "bandwidth";
+export type FaultKind = "abort" | "delay" | "blackhole" | "reset" | "ratelimit" | "partition" | "kill" | "pause" | "bandwidth" | "shift";
 
 /** One endpoint of a partition: a whole service or a single replica. */
 export interface Endpoint {
@@ -240,6 +240,8 @@ export interface FaultAttributes {
   pause: NoAttributes;
   /** As tc writes it: "1mbit", "500kbit", "10mbps" (faults/attributes.ts parses it). */
   bandwidth: { rate: string };
+  /** The callers' split while it is on (fractions by version, summing to 1); the policy's again after. */
+  shift: { split: Record<string, number> };
 }
 type NoAttributes = Record<never, never>;
 

@@ -21,6 +21,7 @@ export const WARNINGS = {
   "breaker-pending-zero": "circuitBreaker.maxPending 0 behaves as 1",
   "ejection-with-health-check": "an ejected replica stays out for its ejection time even if health checks pass",
   "least-request-all-replicas": "least-request compares every replica, not two random picks",
+  "route-retry-any-version": "a retry of a routed request may go to another version",
   "peak-ewma-retries-by-load": "with peak-ewma, a retry's replica is chosen by load, not latency",
   // Settings that cannot act at the scenario's own load and topology.
   "retry-tries-beyond-timeout": "attempts × perTryTimeout is far beyond the timeout",

@@ -6,6 +6,7 @@ import { HAPROXY_RUNTIME_FAULT_KINDS, expectOk, faultDelCommand, faultSetCommand
 import { parseHaproxyEventLine, parseHaproxyLogLine } from "./log.js";
 import { renderHaproxySidecar } from "./render.js";
 import { haproxyStats } from "./stats.js";
+import { haproxyGetWeights, haproxySetWeights } from "./weights.js";
 
 async function run(admin: AdminChannel, command: string): Promise<string> {
   return expectOk(command, await admin.send(command));
@@ -31,6 +32,8 @@ export const haproxyDataPlane: DataPlane = {
   parseLogLine: parseHaproxyLogLine,
   faultCounters: haproxyFaultCounters,
   stats: haproxyStats,
+  getWeights: haproxyGetWeights,
+  setWeights: haproxySetWeights,
   // Runtime faults are sent ahead of their start with since=: the proxy switches them on by its own clock.
   startsFaultsOnTime: true,
   parseEventLine: parseHaproxyEventLine,

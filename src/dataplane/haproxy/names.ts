@@ -54,6 +54,12 @@ export function hostName(what: string, value: string): string {
   return value;
 }
 
+/** A value written into the config as one word, checked against what the scenario allows for it. */
+export function word(what: string, value: string, pattern: RegExp): string {
+  if (!pattern.test(value)) throw new HaproxyInputError(`${what}: ${JSON.stringify(value)} cannot be written into the config as one word`);
+  return value;
+}
+
 export function integer(what: string, value: number, min: number, max: number): number {
   if (!Number.isSafeInteger(value) || value < min || value > max) {
     throw new HaproxyInputError(`${what}: ${value} is not an integer in ${min}..${max}`);

@@ -30,7 +30,10 @@ import {
   port,
   replicaServer,
   serviceName,
+  word,
 } from "./names.js";
+import { splitWeights } from "../split-weights.js";
+import { ROUTE_PATH, ROUTE_TEXT, VERSION_NAME_PATTERN } from "../../scenario/spec.js";
 import { PEAK_EWMA_FALLBACK_BALANCE, PEAK_EWMA_TRY_START, peakEwmaObserveLines, peakEwmaRoutingLines, peakEwmaWord } from "./peak-ewma.js";
 import { podSeed } from "./seed.js";
 
@@ -362,6 +365,7 @@ interface Replica {
   index: number;
   host: string;
   port: number;
+  version?: string;
 }
 
 /** Says what HAProxy cannot apply exactly: which warning, about which policy field. */
@@ -398,6 +402,7 @@ function upstreamSections(up: UpstreamRef, pod: string, caller: string, dockerDn
     index: integer(`${up.service}: replica index`, r.index, 0, 9999),
     host: hostName(`${up.service}: replica host`, r.host),
     port: port(`${up.service}: replica port`, r.port),
+    ...(r.version !== undefined ? { version: word(`${up.service}: replica version`, r.version, VERSION_NAME_PATTERN) } : {}),
   }));
   if (replicas.length === 0) throw new HaproxyInputError(`calls to ${up.service}: the upstream has no replicas`);
 
@@ -434,6 +439,14 @@ function upstreamSections(up: UpstreamRef, pod: string, caller: string, dockerDn
         "(Envoy's LEAST_REQUEST compares two random picks)",
     );
   }
+  if (p.routes?.length && plan.retry) {
+    warn(
+      "route-retry-any-version",
+      "routes",
+      "a retry of a request a route sent to one version is redispatched by the balance over every version's replicas, by the " +
+        "split's weights (Istio retries within the route's destination)",
+    );
+  }
   if (p.loadBalancer === "peak-ewma" && plan.retry && replicas.length > 1) {
     warn(
       "peak-ewma-retries-by-load",
@@ -459,6 +472,7 @@ function upstreamSections(up: UpstreamRef, pod: string, caller: string, dockerDn
 
 function routingBackend(plan: Plan, p: ResolvedPolicy): Section {
   const { service, retry } = plan;
+  const weights = splitWeights(plan.replicas, p.split);
   const lines = [
     `balance ${balanceAlgorithm(p.loadBalancer)}`,
     // One connection per try to the attempt listener (a unix socket in the pod: cheap). A pooled
@@ -475,6 +489,7 @@ function routingBackend(plan: Plan, p: ResolvedPolicy): Section {
     ...breakerLines(plan),
     ...(plan.budget ? budgetLines(service, plan.budget) : []),
     ...retryLines(plan),
+    ...routeLines(plan, p),
     ...(p.loadBalancer === "peak-ewma" ? peakEwmaRoutingLines(peakEwmaTarget(plan, p)) : []),
     // The final response: what the caller gets. Local failures get their real status back.
     `http-response set-var(txn.mq_local) res.hdr(${MESH_HEADERS.local})`,
@@ -493,8 +508,10 @@ function routingBackend(plan: Plan, p: ResolvedPolicy): Section {
     ...plan.replicas.map((r, i) => {
       const att = attemptProxy(service, r.index);
       const limit = plan.maxconn ? ` maxconn ${plan.maxconn[i]}` : "";
+      // A split is server weights (changed at runtime by a shift, never by a reload).
+      const weight = p.split ? ` weight ${weights[i]}` : "";
       const track = p.healthCheck ? ` track ${att}/${replicaServer(r.index)}` : "";
-      return `server ${replicaServer(r.index)} abns@${att}${limit}${track}`;
+      return `server ${replicaServer(r.index)} abns@${att}${weight}${limit}${track}`;
     }),
   ];
   return { header: `backend ${service}`, lines };
@@ -670,6 +687,35 @@ function balanceAlgorithm(lb: ResolvedPolicy["loadBalancer"]): string {
       // images/haproxy/ewma.lua picks first tries (see peak-ewma.ts); this chooses the rest.
       return PEAK_EWMA_FALLBACK_BALANCE;
   }
+}
+
+/**
+ * Routes: the first route a request matches names its version (txn.mq_route), and one of that
+ * version's replicas is drawn at random for it (use-server); the rest go by the balance and the
+ * split's weights. A pinned server that is down is skipped by HAProxy, and the request balanced.
+ */
+function routeLines(plan: Plan, p: ResolvedPolicy): string[] {
+  const routes = p.routes ?? [];
+  if (routes.length === 0) return [];
+  const lines: string[] = [];
+  for (const route of routes) {
+    const to = word(`${plan.service}: route version`, route.to, VERSION_NAME_PATTERN);
+    const match =
+      "path" in route.match
+        ? `{ path -m beg ${word(`${plan.service}: route path`, route.match.path, ROUTE_PATH)} }`
+        : `{ req.hdr(${word(`${plan.service}: route header`, route.match.header, /^[A-Za-z0-9!#$%&'*+.^_\`|~-]+$/)}) -m str ${word(`${plan.service}: route value`, route.match.value, ROUTE_TEXT)} }`;
+    lines.push(`http-request set-var(txn.mq_route) str(${to}) if ${match} !{ var(txn.mq_route) -m found }`);
+  }
+  const versions = [...new Set(routes.map((r) => r.to))];
+  for (const version of versions) {
+    const members = plan.replicas.filter((r) => r.version === version);
+    if (members.length === 0) throw new HaproxyInputError(`calls to ${plan.service}: a route goes to version ${version}, which has no replica`);
+    lines.push(`http-request set-var(txn.mq_route_pick) rand(${members.length}) if { var(txn.mq_route) -m str ${version} }`);
+    for (const [k, r] of members.entries()) {
+      lines.push(`use-server ${replicaServer(r.index)} if { var(txn.mq_route) -m str ${version} } { var(txn.mq_route_pick) -m int ${k} }`);
+    }
+  }
+  return lines;
 }
 
 function peakEwmaTarget(plan: Plan, p: ResolvedPolicy) {
