@@ -30,6 +30,8 @@ export interface ServicePart {
   health: HealthSpec | undefined;
   /** The keys written, valid or not. */
   keys: string[];
+  /** The names of its versions as written (the keys of `versions`); [] when none or not a map. */
+  versions: string[];
 }
 
 export interface ScenarioParts {
@@ -92,6 +94,7 @@ function servicePart(body: unknown): ServicePart {
     dependsOn: valid(shape.dependsOn, dependsOn) ?? [],
     health: health === undefined ? undefined : (valid(shape.health, health) ?? undefined),
     keys: Object.keys(map),
+    versions: Object.keys(asMap(map.versions)),
   };
 }
 
