@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { AccessLogEntry } from "../dataplane/types.js";
 import { policy, scenario, service, simulate, T0, type Behaviour } from "../verdict/properties/fixtures.js";
-import { attributeFailures, type AttributionFault } from "./attribution.js";
+import { attributeFailures, type AttributionFault, type AttributionInput } from "./attribution.js";
 import { isClientError } from "./client-recorder.js";
 
 const chain = (policies = {}) =>
@@ -11,12 +11,26 @@ const chain = (policies = {}) =>
     load: { target: "front", rate: 100, model: "closed", arrivals: "constant", connections: 8, maxInFlight: 8, timeoutMs: 10_000, maxLagMs: 10, durationMs: 5000, requests: [] },
   });
 
-function attribute(sc: ReturnType<typeof chain>, behave: Behaviour, extra: { faults?: AttributionFault[]; out?: (c: string, s: string, r: number, t: number) => boolean; traceBatch?: number } = {}) {
+function attribute(
+  sc: ReturnType<typeof chain>,
+  behave: Behaviour,
+  extra: { faults?: AttributionFault[]; out?: (c: string, s: string, r: number, t: number) => boolean; traceBatch?: number; onExplained?: AttributionInput["onExplained"] } = {},
+) {
   const run = simulate(sc, { behave, out: extra.out });
   const failed = run.samples
     .filter((s) => isClientError(s.status))
     .map((s) => ({ id: s.id ?? null, startMs: s.startUs / 1000, latencyUs: s.latencyUs, status: s.status, path: s.path ?? null }));
-  return attributeFailures({ scenario: sc, failed: { requests: failed, dropped: 0 }, entries: run.entries, events: run.events, loadStartEpochMs: T0, faults: extra.faults ?? [], traceBatch: extra.traceBatch });
+  return attributeFailures({ scenario: sc, failed: { requests: failed, dropped: 0 }, entries: run.entries, events: run.events, loadStartEpochMs: T0, faults: extra.faults ?? [], traceBatch: extra.traceBatch, onExplained: extra.onExplained });
+}
+
+/** The pods failed requests were blamed on, with how many each. */
+function blamedPods(sc: ReturnType<typeof chain>, behave: Behaviour, out?: (c: string, s: string, r: number, t: number) => boolean): Record<string, number> {
+  const pods: Record<string, number> = {};
+  const onExplained: AttributionInput["onExplained"] = (_f, { pod }) => {
+    pods[String(pod)] = (pods[String(pod)] ?? 0) + 1;
+  };
+  attribute(sc, behave, { out, onExplained });
+  return pods;
 }
 
 const abortHalf: Behaviour = (s, _r, _t, random) => (s === "payments" && random() < 0.5 ? { status: 503, fault: "payments-abort" } : null);
@@ -58,6 +72,22 @@ describe("attributeFailures", () => {
     const a = attribute(chain({ payments: policy({ timeoutMs: 200 }) }), slow);
     expect(a.byCause).toEqual({ "overall-timeout": a.failed });
     expect(a.byFault).toEqual({ "slow-payments": a.failed });
+  });
+
+  it("blames each failed request on the callee pod at the deepest hop that failed, or on none when a sidecar decided alone", () => {
+    const abortOne: Behaviour = (s, replica, _t, random) => (s === "payments" && replica === 1 && random() < 0.5 ? { status: 503, fault: "payments-1-abort" } : null);
+    const once = attribute(chain(), abortOne);
+    expect(blamedPods(chain(), abortOne)).toEqual({ "payments-1": once.failed });
+    // All tries failed: the last one's replica (round-robin over two: the retry always goes to payments-1).
+    const abortAll: Behaviour = (s) => (s === "payments" ? { status: 503, fault: "payments-abort" } : null);
+    expect(blamedPods(chain({ payments: policy({ attempts: 2 }) }), abortAll)).toEqual({ "payments-1": 500 });
+    // An app failing by itself, two hops down.
+    const sc = chain();
+    sc.services[2] = { ...sc.services[2]!, errorRate: 0.3 };
+    expect(Object.keys(blamedPods(sc, () => null)).sort()).toEqual(["payments-0", "payments-1"]);
+    expect(blamedPods(chain(), () => null, (_c, s) => s === "payments")).toEqual({ null: 500 });
+    // Examples in the report are unchanged: the blamed pod is not one of their fields.
+    expect(once.examples[0]).not.toHaveProperty("pod");
   });
 
   it("names no healthy replica when every replica was out of rotation", () => {

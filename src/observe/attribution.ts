@@ -61,6 +61,20 @@ export interface AttributionInput {
   examplesPerCause?: number;
   /** Failed requests traced per pass over the log. Default TRACE_BATCH. */
   traceBatch?: number;
+  /** Told what each examined failed request was put down to (blast_radius counts them by version). */
+  onExplained?: (failure: FailedRequest, blame: FailureBlame) => void;
+}
+
+/** What one failed client request was put down to, and the pod whose answer (or silence) it was. */
+export interface FailureBlame {
+  cause: AttributionCause;
+  fault: string | null;
+  /**
+   * The callee pod at the deepest hop that failed — the one that answered the failure, did not
+   * answer in time, or could not be reached; null when a caller's sidecar decided it alone
+   * (breaker, rotation, no route), before the mesh, or when the logs could not say.
+   */
+  pod: string | null;
 }
 
 interface Explanation {
@@ -70,6 +84,7 @@ interface Explanation {
   lastTry: string | null;
   hops: string[];
   detail: string;
+  pod: string | null;
 }
 
 const podService = (pod: string) => pod.slice(0, pod.lastIndexOf("-"));
@@ -132,7 +147,7 @@ export function attributeFailures(input: AttributionInput): FailureAttribution {
     const here = [...hops, e.pod];
     const injected = e.faults?.length ? e.faults.at(-1)! : e.fault;
     if (injected !== null && injected !== undefined && e.status >= 400) {
-      return { cause: "injected-fault", edge: e.from ? { from: e.from, to: service } : { from: "client", to: service }, fault: injected, lastTry: null, hops: here, detail: `${e.pod} answered ${e.status} from fault ${injected}` };
+      return { cause: "injected-fault", edge: e.from ? { from: e.from, to: service } : { from: "client", to: service }, fault: injected, lastTry: null, hops: here, pod: e.pod, detail: `${e.pod} answered ${e.status} from fault ${injected}` };
     }
     const calls = e.traceId ? index.outboundOf(e.pod, e.traceId, e.ts) : [];
     const failedCall = calls.filter((o) => o.cause !== undefined ? o.cause !== "ok" : isFailure(o.status)).at(-1);
@@ -141,36 +156,38 @@ export function attributeFailures(input: AttributionInput): FailureAttribution {
     // The app could not be reached or died under the request: a crash if one was on.
     if (/^s[CH]|^S[CD]/.test(e.termination) || e.status === 503) {
       const net = networkCause(e.pod, service, e.pod, e.ts - input.loadStartEpochMs);
-      if (net) return { cause: net.cause, edge, fault: net.fault, lastTry: null, hops: here, detail: `${e.pod}'s app did not answer (${e.termination}) while ${net.fault} was on` };
+      if (net) return { cause: net.cause, edge, fault: net.fault, lastTry: null, hops: here, pod: e.pod, detail: `${e.pod}'s app did not answer (${e.termination}) while ${net.fault} was on` };
     }
     if (calls.length === 0 && index.appForwardsIds(e.pod) === false && input.scenario.services.find((s) => s.name === service)?.calls.length) {
-      return { cause: "unattributed", edge, fault: null, lastTry: null, hops: here, detail: `${e.pod} answered ${e.status}; its app's calls carry no x-request-id, so they cannot be followed` };
+      return { cause: "unattributed", edge, fault: null, lastTry: null, hops: here, pod: null, detail: `${e.pod} answered ${e.status}; its app's calls carry no x-request-id, so they cannot be followed` };
     }
-    return { cause: "app-error", edge, fault: null, lastTry: null, hops: here, detail: `${e.pod}'s app answered ${e.status} by itself` };
+    return { cause: "app-error", edge, fault: null, lastTry: null, hops: here, pod: e.pod, detail: `${e.pod}'s app answered ${e.status} by itself` };
   };
 
   /** A failed call from a pod's sidecar: the sidecar's decision, or what the callee did. */
   const explainOutbound = (o: AccessLogEntry, hops: string[], depth: number): Explanation => {
     const edge = { from: podService(o.pod), to: o.route };
     const at = rel(o.ts);
-    const base = { edge, hops, fault: null, lastTry: null };
+    const base = { edge, hops, fault: null, lastTry: null, pod: null };
     const tries = o.requestId ? index.triesOf(o.pod, o.requestId) : [];
     const last = tries.filter((t) => t.outcome !== "not-sent").at(-1);
-    const lastTry = (): { text: string | null; fault: string | null } => {
-      if (!last) return { text: null, fault: null };
-      if (last.fault !== null && last.outcome === "injected-fault") return { text: `injected-fault:${last.fault}`, fault: last.fault };
+    /** The replica the failed call ended at: its last try's, else the one the access log names. */
+    const callee = last ? `${o.route}-${last.replica}` : (o.upstream ?? null);
+    const lastTry = (): { text: string | null; fault: string | null; pod: string | null } => {
+      if (!last) return { text: null, fault: null, pod: callee };
+      if (last.fault !== null && last.outcome === "injected-fault") return { text: `injected-fault:${last.fault}`, fault: last.fault, pod: callee };
       if (last.outcome === "connect-failure" || last.outcome === "reset" || last.outcome === "per-try-timeout") {
         const net = networkCause(o.pod, o.route, `${o.route}-${last.replica}`, rel(last.ts));
-        if (net) return { text: `${net.cause}:${net.fault}`, fault: net.fault };
+        if (net) return { text: `${net.cause}:${net.fault}`, fault: net.fault, pod: callee };
       }
       if (last.outcome === "upstream-error") {
-        const callee = index.inboundFor(`${o.route}-${last.replica}`, o.requestId, last.ts);
-        if (callee && depth < 16) {
-          const deeper = explainInbound(callee, hops, depth + 1);
-          return { text: deeper.fault ? `${deeper.cause}:${deeper.fault}` : `${deeper.cause}@${deeper.edge?.to ?? o.route}`, fault: deeper.fault };
+        const inbound = index.inboundFor(`${o.route}-${last.replica}`, o.requestId, last.ts);
+        if (inbound && depth < 16) {
+          const deeper = explainInbound(inbound, hops, depth + 1);
+          return { text: deeper.fault ? `${deeper.cause}:${deeper.fault}` : `${deeper.cause}@${deeper.edge?.to ?? o.route}`, fault: deeper.fault, pod: deeper.pod };
         }
       }
-      return { text: last.outcome, fault: last.fault };
+      return { text: last.outcome, fault: last.fault, pod: callee };
     };
     switch (o.cause) {
       case "overflow":
@@ -185,40 +202,41 @@ export function attributeFailures(input: AttributionInput): FailureAttribution {
         // With one try and no per-try timeout, the try was cut by the request's own timeout.
         const retries = input.scenario.policies[o.route]?.retries;
         const cause: AttributionCause = o.cause === "per-try-timeout" && (!retries || retries.perTryTimeoutMs === null) ? "overall-timeout" : o.cause;
-        return { ...base, cause, fault: t.fault ?? faultOnPath(o), lastTry: t.text, detail: `${o.pod}'s ${cause === "overall-timeout" ? "timeout" : "per-try timeout"} for ${o.route} ended it after ${o.durationMs} ms` };
+        return { ...base, cause, fault: t.fault ?? faultOnPath(o), lastTry: t.text, pod: t.pod, detail: `${o.pod}'s ${cause === "overall-timeout" ? "timeout" : "per-try timeout"} for ${o.route} ended it after ${o.durationMs} ms` };
       }
       case "retries-exhausted":
       case "budget-exhausted": {
         const t = lastTry();
         const cause: AttributionCause = o.cause === "retries-exhausted" ? "retries-exhausted" : "retry-budget-exhausted";
         const what = o.cause === "retries-exhausted" ? `all ${o.retries + 1} tries failed` : `it failed with tries left, but the retry budget was spent`;
-        return { ...base, cause, fault: t.fault, lastTry: t.text, detail: `${o.pod} → ${o.route}: ${what}${t.text ? `; the last try: ${t.text}` : ""}` };
+        return { ...base, cause, fault: t.fault, lastTry: t.text, pod: t.pod, detail: `${o.pod} → ${o.route}: ${what}${t.text ? `; the last try: ${t.text}` : ""}` };
       }
       case "connect-failure":
       case "reset": {
-        const net = networkCause(o.pod, o.route, o.upstream ?? (last ? `${o.route}-${last.replica}` : null), at);
-        if (net) return { ...base, cause: net.cause, fault: net.fault, detail: `${o.pod} → ${o.route}: ${o.cause} while ${net.fault} was on` };
+        const net = networkCause(o.pod, o.route, o.upstream ?? callee, at);
+        if (net) return { ...base, cause: net.cause, fault: net.fault, pod: o.upstream ?? callee, detail: `${o.pod} → ${o.route}: ${o.cause} while ${net.fault} was on` };
         const t = lastTry();
-        return { ...base, cause: o.cause, fault: t.fault, detail: `${o.pod} → ${o.route}: ${o.cause}` };
+        return { ...base, cause: o.cause, fault: t.fault, pod: t.pod, detail: `${o.pod} → ${o.route}: ${o.cause}` };
       }
       case "injected-fault":
-        return { ...base, cause: "injected-fault", fault: o.fault, detail: `${o.route} answered ${o.status} from fault ${o.fault}` };
+        return { ...base, cause: "injected-fault", fault: o.fault, pod: o.upstream ?? callee, detail: `${o.route} answered ${o.status} from fault ${o.fault}` };
       case "caller-abort":
         return { ...base, cause: "caller-abort", detail: `${o.pod}'s app gave up on ${o.route}` };
       case "rate-limited": {
-        const callee = o.upstream && o.requestId ? index.inboundFor(o.upstream, o.requestId, last?.ts ?? o.ts) : undefined;
-        const who = callee?.rateLimited ? `${callee.pod}'s local rate limit` : o.route;
+        const inbound = o.upstream && o.requestId ? index.inboundFor(o.upstream, o.requestId, last?.ts ?? o.ts) : undefined;
+        const who = inbound?.rateLimited ? `${inbound.pod}'s local rate limit` : o.route;
         const tries = o.retries > 0 ? ` (after ${o.retries} ${o.retries === 1 ? "retry" : "retries"})` : "";
-        return { ...base, cause: "rate-limited", detail: `${who} answered 429${tries}` };
+        return { ...base, cause: "rate-limited", pod: o.upstream ?? callee, detail: `${who} answered 429${tries}` };
       }
       default: {
         // upstream-error (or an older log without a cause): the callee answered the failure; follow it.
-        const callee = o.upstream && o.requestId ? index.inboundFor(o.upstream, o.requestId, last?.ts ?? o.ts) : undefined;
-        if (callee && depth < 16) return explainInbound(callee, hops, depth + 1);
-        if (o.fault) return { ...base, cause: "injected-fault", fault: o.fault, detail: `${o.route} answered ${o.status} from fault ${o.fault}` };
+        const inbound = o.upstream && o.requestId ? index.inboundFor(o.upstream, o.requestId, last?.ts ?? o.ts) : undefined;
+        if (inbound && depth < 16) return explainInbound(inbound, hops, depth + 1);
+        const pod = o.upstream ?? callee;
+        if (o.fault) return { ...base, cause: "injected-fault", fault: o.fault, pod, detail: `${o.route} answered ${o.status} from fault ${o.fault}` };
         const net = networkCause(o.pod, o.route, o.upstream, at);
-        if (net) return { ...base, cause: net.cause, fault: net.fault, detail: `${o.pod} → ${o.route}: ${o.status} while ${net.fault} was on` };
-        return { ...base, cause: "app-error", edge, detail: `${o.route} answered ${o.status} (its inbound log line was not found)` };
+        if (net) return { ...base, cause: net.cause, fault: net.fault, pod, detail: `${o.pod} → ${o.route}: ${o.status} while ${net.fault} was on` };
+        return { ...base, cause: "app-error", edge, pod, detail: `${o.route} answered ${o.status} (its inbound log line was not found)` };
       }
     }
   };
@@ -237,14 +255,14 @@ export function attributeFailures(input: AttributionInput): FailureAttribution {
     const atEpoch = input.loadStartEpochMs + f.startMs;
     const entry = f.id === null ? undefined : index.ingressEntry(f.id, atEpoch);
     if (entry === undefined) {
-      if (f.status === "timeout") return { cause: "client-timeout", edge: clientEdge, fault: null, lastTry: null, hops: [], detail: `no answer within the load's timeout; no sidecar logged the request` };
-      if (f.status === "error") return { cause: "client-connection-error", edge: clientEdge, fault: null, lastTry: null, hops: [], detail: "the connection failed; no sidecar logged the request" };
-      return { cause: "unattributed", edge: clientEdge, fault: null, lastTry: null, hops: [], detail: `answered ${f.status}, but no sidecar logged request id ${f.id ?? "(none)"}` };
+      if (f.status === "timeout") return { cause: "client-timeout", edge: clientEdge, fault: null, lastTry: null, hops: [], pod: null, detail: `no answer within the load's timeout; no sidecar logged the request` };
+      if (f.status === "error") return { cause: "client-connection-error", edge: clientEdge, fault: null, lastTry: null, hops: [], pod: null, detail: "the connection failed; no sidecar logged the request" };
+      return { cause: "unattributed", edge: clientEdge, fault: null, lastTry: null, hops: [], pod: null, detail: `answered ${f.status}, but no sidecar logged request id ${f.id ?? "(none)"}` };
     }
     traced++;
     if (!isFailure(entry.status) && entry.status < 400) {
       const cause: AttributionCause = f.status === "timeout" ? "client-timeout" : "client-connection-error";
-      return { cause, edge: clientEdge, fault: null, lastTry: null, hops: [entry.pod], detail: `${entry.pod} answered ${entry.status} after ${entry.durationMs} ms, but the client saw ${f.status}` };
+      return { cause, edge: clientEdge, fault: null, lastTry: null, hops: [entry.pod], pod: null, detail: `${entry.pod} answered ${entry.status} after ${entry.durationMs} ms, but the client saw ${f.status}` };
     }
     return explainInbound(entry, [], 0);
   };
@@ -258,7 +276,8 @@ export function attributeFailures(input: AttributionInput): FailureAttribution {
   }
 
   function explainOne(f: FailedRequest): void {
-    const x = explain(f);
+    const { pod, ...x } = explain(f);
+    input.onExplained?.(f, { cause: x.cause, fault: x.fault, pod });
     byCause[x.cause] = (byCause[x.cause] ?? 0) + 1;
     if (x.fault) byFault[x.fault] = (byFault[x.fault] ?? 0) + 1;
     if (x.lastTry) byLastTry[x.lastTry] = (byLastTry[x.lastTry] ?? 0) + 1;

@@ -1,20 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { ResolvedFault, ResolvedScenario } from "../scenario/types.js";
+import { abortFault } from "../verdict/properties/fixtures.js";
 import { planTimeline, planWindows } from "./windows.js";
 
-const fault = (name: string, atMs: number, durationMs: number): ResolvedFault => ({
-  name,
-  kind: "abort",
-  status: 503,
-  target: "payments",
-  replicas: [0],
-  from: null,
-  match: null,
-  probability: 1,
-  atMs,
-  durationMs,
-  location: { line: 1, col: 1 },
-});
+const fault = (name: string, atMs: number, durationMs: number): ResolvedFault => abortFault(name, "payments", atMs, durationMs);
 const scenario = (faults: ResolvedFault[]) => ({ load: { durationMs: 30_000 }, faults }) as unknown as ResolvedScenario;
 
 describe("planWindows", () => {

@@ -21,6 +21,7 @@ import { evaluateChecks } from "../verdict/evaluate-checks.js";
 import { inconclusiveWhereFaultsDidNotLand } from "../verdict/fault-landing.js";
 import { inconclusiveWhereGeneratorFellBehind } from "../verdict/generator.js";
 import { propertyEvaluator } from "../verdict/properties/index.js";
+import type { BlamedFailure } from "../verdict/properties/context.js";
 
 /**
  * What a run keeps as it goes: streaming aggregates of its client requests, fed as they settle,
@@ -87,6 +88,8 @@ export function judgeRun(f: RunFacts): RunReport {
   const replicas = withPolicyEvents(replicaStats(scenario, meshLog), select(meshEvents, (e) => e.kind !== "attempt"), loadStartEpochMs);
   const timeline = loadStartEpochMs > 0 ? meshTimeline(scenario, meshLog) : undefined;
   let attribution: RunReport["attribution"];
+  // What each failed request was put down to, for blast_radius; null when attribution did not finish.
+  let blamed: BlamedFailure[] | null = [];
   try {
     if (ran) {
       attribution = attributeFailures({
@@ -96,11 +99,13 @@ export function judgeRun(f: RunFacts): RunReport {
         events: meshEvents,
         loadStartEpochMs,
         faults: attributionFaults(scenario.faults, faults, scenario),
+        onExplained: (f, blame) => blamed?.push({ startMs: f.startMs, ...blame }),
       });
     }
   } catch (err) {
     // A harness bug: said as one, and the report is still written.
     errors.push({ stage: "observe", message: `failure attribution failed: ${err instanceof Error ? err.message : String(err)}` });
+    blamed = null;
   }
   const evaluateProperty = propertyEvaluator({
     scenario,
@@ -116,6 +121,7 @@ export function judgeRun(f: RunFacts): RunReport {
     loadStartEpochMs,
     loadDurationMs: f.load ? Math.min(scenario.load.durationMs, f.load.durationMs) : scenario.load.durationMs,
     attribution: attribution ?? null,
+    blamed,
   });
   const load = f.load ? loadRecord(f.load, scenario.load, observers.generator.stats(scenario.load.durationMs), plan.recorders.generator.lagToleranceUs) : undefined;
   const checks: CheckResult[] = ran

@@ -22,11 +22,11 @@ export const CAPABILITIES: Capabilities = {
   // Each one exercised against real pods in test/integration/faults-*.test.ts.
   faultKinds: ["abort", "delay", "blackhole", "reset", "ratelimit", "partition", "kill", "pause", "bandwidth", "shift"],
   // Each one judged by src/verdict/properties/ and run against real pods in test/e2e/properties.test.ts.
-  propertyChecks: ["retry_amplification", "retry_budget", "circuit_trip", "ejection", "failover", "recovery", "timeout_bound", "isolation", "slow_replica_share", "rate_limit"],
+  propertyChecks: ["retry_amplification", "retry_budget", "circuit_trip", "ejection", "failover", "recovery", "timeout_bound", "isolation", "slow_replica_share", "rate_limit", "traffic_split", "blast_radius"],
   userImages: true,
 };
 
-type PropertyParam = "edge" | "target" | "fault" | "within" | "max" | "min" | "slos" | "path";
+type PropertyParam = "edge" | "target" | "fault" | "within" | "max" | "min" | "slos" | "path" | "tolerance" | "version";
 
 /**
  * What each property takes: `needs` must be there (a list: one of them), `takes` may be. What a
@@ -43,6 +43,8 @@ export const PROPERTY_PARAMETERS: Partial<Record<PropertyName, { needs: (Propert
   isolation: { needs: ["fault", ["target", "path"]], takes: ["target", "path", "fault", "slos", "min"], example: "target: catalog, fault: slow-payments" },
   slow_replica_share: { needs: ["target", "max"], takes: ["target", "fault", "max"], example: `target: "payments[0]", max: 10%` },
   rate_limit: { needs: ["target"], takes: ["target"], example: "target: payments" },
+  traffic_split: { needs: ["target"], takes: ["target", "tolerance"], example: "target: payments, tolerance: 5%" },
+  blast_radius: { needs: ["target", "version", "max"], takes: ["target", "version", "fault", "max"], example: "target: payments, version: v2, max: 12%" },
 };
 
 const NOT_YET = "is not implemented yet in this version of meshquake";
@@ -119,7 +121,7 @@ function propertyParameterFindings(check: Record<string, unknown>, property: Pro
   return findings;
 }
 
-const ALL_PARAMS: readonly PropertyParam[] = ["edge", "target", "fault", "within", "max", "min", "slos", "path"];
+const ALL_PARAMS: readonly PropertyParam[] = ["edge", "target", "fault", "within", "max", "min", "slos", "path", "tolerance", "version"];
 
 function implemented(names: readonly string[]): string {
   return names.length === 0 ? "none yet" : quoteList(names);

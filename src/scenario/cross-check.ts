@@ -7,7 +7,7 @@ import { LIMITS } from "./limits.js";
 import type { DocPath } from "./locate.js";
 import type { ScenarioParts, ServicePart } from "./scenario-parts.js";
 import { parseSloExpression, SloExpressionError } from "./slo-expression.js";
-import { ENDPOINT_PATTERN, WINDOW_PATTERN, type FaultSpec } from "./spec.js";
+import { ENDPOINT_PATTERN, WINDOW_PATTERN, type CheckSpec, type FaultSpec } from "./spec.js";
 import { describeValue, quoteList, withSuggestion } from "./wording.js";
 
 export function crossCheck(parts: ScenarioParts): Finding[] {
@@ -496,6 +496,34 @@ function checkChecks(parts: ScenarioParts, topology: Topology | null): Finding[]
     for (const [j, slo] of (check.slos ?? []).entries()) findings.push(...checkSloExpression(slo, [...path, "slos", j]));
     if (topology && check.edge !== undefined) findings.push(...topology.edge(check.edge.from, check.edge.to, [...path, "edge"]));
     if (topology && check.target !== undefined) findings.push(...topology.endpoint(check.target, [...path, "target"]));
+    if (check.property === "traffic_split" || check.property === "blast_radius") findings.push(...checkVersionProperty(check, path, topology));
+  }
+  return findings;
+}
+
+/** traffic_split and blast_radius judge a service's versions: a whole service that has them, shares as fractions. */
+function checkVersionProperty(check: Extract<CheckSpec, { property: string }>, path: DocPath, topology: Topology | null): Finding[] {
+  const findings: Finding[] = [];
+  const share = (key: "tolerance" | "max", value: number | string | undefined, lowest: string) => {
+    if (value === undefined) return;
+    const fraction = typeof value === "number" ? value : Number(value.slice(0, -1)) / 100;
+    const ok = key === "tolerance" ? fraction > 0 && fraction < 1 : fraction >= 0 && fraction <= 1;
+    if (!ok) findings.push(error([...path, key], `${key} is a share of requests, ${lowest}, found ${describeValue(value)}`));
+  };
+  share("tolerance", check.tolerance, "above 0% and below 100%, e.g. 5%");
+  share("max", check.max, "from 0% to 100%, e.g. 12%");
+  const [, name, replica] = ENDPOINT_PATTERN.exec(check.target ?? "") ?? [];
+  if (name === undefined) return findings;
+  if (replica !== undefined) {
+    findings.push(error([...path, "target"], `property check "${check.property}" judges a service's versions: name the service ("${name}"), not one replica`));
+    return findings;
+  }
+  const part = topology?.part(name);
+  if (!part) return findings;
+  if (!part.keys.includes("versions")) {
+    findings.push(error([...path, "target"], `"${name}" has no versions, so there is no ${check.property === "traffic_split" ? "split between versions to judge" : "version to blame"}; give it services.${name}.versions`));
+  } else if (check.version !== undefined && part.versions.length > 0 && !part.versions.includes(check.version)) {
+    findings.push(error([...path, "version"], withSuggestion(`"${name}" has no version ${describeValue(check.version)}`, check.version, part.versions, `Its versions: ${quoteList(part.versions)}.`)));
   }
   return findings;
 }

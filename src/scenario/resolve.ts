@@ -315,9 +315,13 @@ function resolveCheck(spec: CheckSpec, location: SourceLocation): ResolvedCheck 
   if (spec.min !== undefined) params.min = numberOrFraction(spec.min);
   if (spec.slos !== undefined) params.slos = spec.slos.map(parseSloExpression);
   if (spec.path !== undefined) params.path = spec.path;
+  if (spec.tolerance !== undefined) params.tolerance = numberOrFraction(spec.tolerance);
+  if (spec.version !== undefined) params.version = spec.version;
   const subject = spec.edge
     ? `${spec.edge.from} → ${spec.edge.to}`
-    : (spec.target ?? spec.path ?? (spec.fault === undefined ? undefined : `fault:${spec.fault}`));
+    : spec.target !== undefined && spec.version !== undefined
+      ? `${spec.target} ${spec.version}`
+      : (spec.target ?? spec.path ?? (spec.fault === undefined ? undefined : `fault:${spec.fault}`));
   return {
     kind: "property",
     name: subject === undefined ? spec.property : `${spec.property} ${subject}`,

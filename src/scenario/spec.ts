@@ -711,6 +711,8 @@ export const PROPERTY_NAMES = [
   "isolation",
   "slow_replica_share",
   "rate_limit",
+  "traffic_split",
+  "blast_radius",
 ] as const;
 export type PropertyName = (typeof PROPERTY_NAMES)[number];
 
@@ -727,6 +729,8 @@ const propertyCheck = z.strictObject({
   within: positiveDuration.optional(),
   max: numberOrPercent.optional(),
   min: numberOrPercent.optional(),
+  tolerance: numberOrPercent.optional().meta({ description: `traffic_split: how far a version's observed share may be from its configured share, e.g. 5% (the default).` }),
+  version: versionName.optional().meta({ description: "blast_radius: the version of the target service the failures are blamed on (services.<target>.versions)." }),
   slos: z
     .array(lengthAtMost(256, "an SLO expression")(z.string()).min(1))
     .min(1)

@@ -285,7 +285,8 @@ export interface PropertyCheck {
   /**
    * The check's other fields, only those written: `edge` {from, to}, `target` as an Endpoint,
    * `fault` (a name), `withinMs`, `max` and `min` (numbers as written, "99%" as 0.99),
-   * `slos` (SloExpression[]) and `path` (a request path).
+   * `slos` (SloExpression[]), `path` (a request path), `tolerance` (a fraction) and `version`
+   * (a version's name).
    */
   params: Record<string, unknown>;
   location: SourceLocation;

@@ -32,6 +32,17 @@ export interface PropertyContext {
   /** How long the load really ran (it may stop early). */
   loadDurationMs: number;
   attribution: FailureAttribution | null;
+  /** What each failed client request attribution examined was put down to; null or absent when attribution did not run. */
+  blamed?: readonly BlamedFailure[] | null;
+}
+
+/** One failed client request and the pod attribution blamed (src/observe/attribution.ts, FailureBlame). */
+export interface BlamedFailure {
+  /** ms from the start of load, as the client recorder has it. */
+  startMs: number;
+  pod: string | null;
+  cause: string;
+  fault: string | null;
 }
 
 /** A property check's parameters, typed (resolve.ts keeps them in PropertyCheck.params). */
@@ -44,6 +55,8 @@ export interface PropertyParams {
   min?: number;
   slos?: SloExpression[];
   path?: string;
+  tolerance?: number;
+  version?: string;
 }
 
 export function paramsOf(check: PropertyCheck): PropertyParams {

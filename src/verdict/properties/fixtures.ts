@@ -2,13 +2,15 @@
 // writes — sidecar access-log entries, tries, client samples — so the properties and the
 // attribution can be tested without Docker, on the same data shapes. Not used by the product.
 import type { AccessLogEntry, AttemptEntry, MeshEvent, TerminationCause } from "../../dataplane/types.js";
+import { attributeFailures, attributionFaults } from "../../observe/attribution.js";
 import { ClientRecorder, type ClientSample } from "../../observe/client-recorder.js";
 import { recorderPlan } from "../../plan/recorder-plan.js";
 import { planWindows } from "../../plan/windows.js";
 import type { FaultRecord, ReplicaStats } from "../../model/run-report.js";
-import type { ResolvedPolicy, ResolvedScenario, ResolvedService, SloExpression } from "../../scenario/types.js";
+import type { ResolvedFault, ResolvedPolicy, ResolvedScenario, ResolvedService, ResolvedVersion, SloExpression } from "../../scenario/types.js";
 import { parseSloExpression } from "../../scenario/slo-expression.js";
-import type { PropertyContext } from "./context.js";
+import type { BlamedFailure, PropertyContext } from "./context.js";
+import { shiftsOf, splitPeriods } from "./shifts.js";
 import { mulberry32 } from "../../util/seeded-random.js";
 
 export const T0 = 1_700_000_000_000;
@@ -82,7 +84,7 @@ export function simulate(sc: ResolvedScenario, options: SimOptions = {}): SimRun
   const serve = (pod: string, t: number, traceId: string, caller: { pod: string; requestId: string } | null): { status: number; durationMs: number } => {
     const name = pod.slice(0, pod.lastIndexOf("-"));
     const replica = Number(pod.slice(pod.lastIndexOf("-") + 1));
-    const s = byName.get(name)!;
+    const s = { ...byName.get(name)!, ...byName.get(name)!.versions?.find((v) => v.replicas.includes(replica)) };
     const behaviour = options.behave?.(name, replica, t, random) ?? null;
     let status = 200;
     let durationMs = s.latency.minMs + (behaviour?.delayMs ?? 0);
@@ -134,13 +136,16 @@ export function simulate(sc: ResolvedScenario, options: SimOptions = {}): SimRun
     let tries = 0;
     let cause: TerminationCause = "ok";
     for (let k = 0; k < attempts; k++) {
-      const key = `${pod}>${callee}`;
+      // A split picks a version per try (weighted, at random), then round-robin within it.
+      const version = pickVersion(callee, t + elapsed);
+      const pool = version ? version.replicas : Array.from({ length: replicas }, (_, i) => i);
+      const key = `${pod}>${callee}>${version?.name ?? ""}`;
       let replica = -1;
-      for (let j = 0; j < replicas; j++) {
-        const cand = ((rr.get(key) ?? 0) + j) % replicas;
+      for (let j = 0; j < pool.length; j++) {
+        const cand = pool[((rr.get(key) ?? 0) + j) % pool.length]!;
         if (!options.out?.(pod, callee, cand, t + elapsed)) {
           replica = cand;
-          rr.set(key, cand + 1);
+          rr.set(key, ((rr.get(key) ?? 0) + j + 1) % pool.length);
           break;
         }
       }
@@ -192,6 +197,20 @@ export function simulate(sc: ResolvedScenario, options: SimOptions = {}): SimRun
       traceId,
     });
     return { status, durationMs: elapsed };
+  };
+
+  /** The version a split in force at t sends a try to (the policy's or a shift's, by schedule); null without a split. */
+  const periods = new Map(sc.services.map((s) => [s.name, splitPeriods(sc.policies[s.name]?.split ?? {}, shiftsOf(sc, s.name), [], sc.load.durationMs)]));
+  const pickVersion = (callee: string, t: number): ResolvedVersion | null => {
+    const s = byName.get(callee)!;
+    const period = periods.get(callee)!.find((p) => t >= p.start && t < p.end) ?? periods.get(callee)!.at(-1);
+    if (!s.versions?.length || !period || Object.keys(period.shares).length === 0) return null;
+    let x = random();
+    for (const v of s.versions) {
+      x -= period.shares[v.name] ?? 0;
+      if (x < 0) return v;
+    }
+    return [...s.versions].reverse().find((v) => (period.shares[v.name] ?? 0) > 0) ?? null;
   };
 
   const ingress = byName.get(sc.load.target)!;
@@ -255,6 +274,61 @@ export function contextOf(sc: ResolvedScenario, run: SimRun, extra: Partial<Prop
     loadStartEpochMs: T0,
     loadDurationMs: sc.load.durationMs,
     attribution: null,
+    blamed: blamedFailures(sc, recorder, run),
     ...extra,
   };
 }
+
+/** What attribution puts each failed client request of a simulated run down to, as judge-run collects it. */
+function blamedFailures(sc: ResolvedScenario, recorder: ClientRecorder, run: SimRun): BlamedFailure[] {
+  const blamed: BlamedFailure[] = [];
+  attributeFailures({
+    scenario: sc,
+    failed: recorder.failed(),
+    entries: run.entries,
+    events: run.events,
+    loadStartEpochMs: T0,
+    faults: attributionFaults(sc.faults, [], sc),
+    onExplained: (f, blame) => blamed.push({ startMs: f.startMs, ...blame }),
+  });
+  return blamed;
+}
+
+/** A shift of payments' split (`kind: shift`), as it will resolve; not a FaultKind yet, hence the cast. */
+export const shift = (name: string, split: Record<string, number>, atMs: number, durationMs: number): ResolvedFault =>
+  ({ ...faultOn(name, "payments", atMs, durationMs, []), kind: "shift", attributes: { split } }) as unknown as ResolvedFault;
+
+/** front → payments: v1 on replicas 0–2, v2 on 3; 100 req/s open for 20 s. */
+export function canary(split: Record<string, number> | null, faults: ResolvedFault[] = [], attempts?: number): ResolvedScenario {
+  const payments = service("payments", [], 4);
+  payments.versions = [
+    { name: "v1", replicas: [0, 1, 2], latency: payments.latency, errorRate: 0 },
+    { name: "v2", replicas: [3], latency: payments.latency, errorRate: 0 },
+  ];
+  return scenario({
+    services: [service("front", ["payments"]), payments],
+    policies: { payments: policy({ split, ...(attempts ? { attempts } : {}) }) },
+    faults,
+    load: { target: "front", rate: 100, model: "open", arrivals: "constant", connections: 8, maxInFlight: 64, timeoutMs: 10_000, maxLagMs: 10, durationMs: 20_000, requests: [{ method: "GET", path: "/", headers: {}, body: null, weight: 1 }] },
+  });
+}
+
+/** The fields every fault kind shares: on `target`'s `replicas` from atMs for durationMs, every request. */
+export const faultOn = (name: string, target: string, atMs: number, durationMs: number, replicas = [0]) => ({
+  name,
+  target,
+  replicas,
+  from: null,
+  match: null,
+  probability: 1,
+  atMs,
+  durationMs,
+  location: { line: 1, col: 1 },
+});
+
+/** An abort fault (503) on `target`'s `replicas` from atMs for durationMs. */
+export const abortFault = (name: string, target: string, atMs: number, durationMs: number, replicas = [0]): ResolvedFault => ({
+  ...faultOn(name, target, atMs, durationMs, replicas),
+  kind: "abort",
+  status: 503,
+});

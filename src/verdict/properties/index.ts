@@ -6,6 +6,7 @@ import type { CheckResult } from "../../model/run-report.js";
 import type { PropertyCheck, ResolvedScenario } from "../../scenario/types.js";
 import { percentileThresholds } from "./thresholds.js";
 import { toCheckResult, type PropertyContext, type PropertyFn, type PropertyOutcome } from "./context.js";
+import { blastRadius } from "./blast-radius.js";
 import { circuitTrip } from "./circuit-trip.js";
 import { ejection } from "./ejection.js";
 import { failover, recovery } from "./failover.js";
@@ -15,6 +16,7 @@ import { retryAmplification } from "./retry-amplification.js";
 import { retryBudget } from "./retry-budget.js";
 import { slowReplicaShare } from "./slow-replica-share.js";
 import { timeoutBound } from "./timeout-bound.js";
+import { trafficSplit } from "./traffic-split.js";
 
 export type { PropertyContext } from "./context.js";
 export { percentileThresholds };
@@ -30,6 +32,8 @@ export const PROPERTY_EVALUATORS = {
   isolation,
   slow_replica_share: slowReplicaShare,
   rate_limit: rateLimit,
+  traffic_split: trafficSplit,
+  blast_radius: blastRadius,
 } satisfies Record<string, PropertyFn>;
 
 export type ImplementedProperty = keyof typeof PROPERTY_EVALUATORS;

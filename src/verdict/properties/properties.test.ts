@@ -6,7 +6,7 @@ import { ClientRecorder } from "../../observe/client-recorder.js";
 import { planWindows } from "../../plan/windows.js";
 import type { PropertyCheck, ResolvedFault, ResolvedScenario } from "../../scenario/types.js";
 import { evaluateChecks } from "../evaluate-checks.js";
-import { contextOf, landedFault, policy, scenario, service, simulate, slo, T0, type Behaviour } from "./fixtures.js";
+import { abortFault, contextOf, landedFault, policy, scenario, service, simulate, slo, T0, type Behaviour } from "./fixtures.js";
 import { evaluateProperty, propertyEvaluator } from "./index.js";
 import { carriedTokens } from "./retry-budget.js";
 
@@ -18,19 +18,7 @@ const check = (property: string, params: Record<string, unknown>): PropertyCheck
   location: { line: 1, col: 1 },
 });
 
-const abort = (name: string, target: string, atMs: number, durationMs: number, replicas = [0]): ResolvedFault => ({
-  name,
-  kind: "abort",
-  target,
-  replicas,
-  from: null,
-  match: null,
-  probability: 1,
-  atMs,
-  durationMs,
-  status: 503,
-  location: { line: 1, col: 1 },
-});
+const abort = abortFault;
 
 /** front → checkout → payments (3 replicas), 200 req/s for 10 s. */
 function chain(over: Partial<ResolvedScenario> = {}): ResolvedScenario {

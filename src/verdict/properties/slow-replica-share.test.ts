@@ -3,7 +3,7 @@
 // replica out of rotation most of the time.
 import { describe, expect, it } from "vitest";
 import type { PropertyCheck, ResolvedFault, ResolvedScenario } from "../../scenario/types.js";
-import { contextOf, policy, scenario, service, simulate, type Behaviour } from "./fixtures.js";
+import { contextOf, faultOn, policy, scenario, service, simulate, type Behaviour } from "./fixtures.js";
 import { evaluateProperty } from "./index.js";
 import { minimumTries } from "./slow-replica-share.js";
 
@@ -16,17 +16,9 @@ const check = (params: Record<string, unknown>): PropertyCheck => ({
 });
 
 const delay = (name: string, replicas: number[], atMs = 2000, durationMs = 6000): ResolvedFault => ({
-  name,
+  ...faultOn(name, "payments", atMs, durationMs, replicas),
   kind: "delay",
-  target: "payments",
-  replicas,
-  from: null,
-  match: null,
-  probability: 1,
-  atMs,
-  durationMs,
   delay: { minMs: 150, maxMs: 150 },
-  location: { line: 1, col: 1 },
 });
 
 /** front → payments (3 replicas), 100 req/s for 10 s. */
