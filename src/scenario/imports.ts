@@ -45,13 +45,15 @@ export function applyImports(file: string, data: unknown, read: FileReader, sour
   // Past the limit (the schema says so) nothing is imported: each file is read and parsed.
   if (Array.isArray(istio) && istio.length <= LIMITS.istioFiles && istio.every((f) => typeof f === "string")) {
     const services = Object.keys(asMap(merged.services));
+    // Subsets are imported as the versions of the same name the scenario gives a service.
+    const versions = Object.fromEntries(services.map((s) => [s, Object.keys(asMap(asMap(asMap(merged.services)[s]).versions))]));
     const files = istio.flatMap((f, i) => {
       const path = referencedPath(file, f);
       const refused = boundary.check(path);
       if (refused !== null) findings.push(error(["policies", "istio", i], refused));
       return refused === null ? [path] : [];
     });
-    const imported = importIstio(files, read, services);
+    const imported = importIstio(files, read, services, versions);
     problems.push(...imported.problems);
     const own = asMap(root.policies);
     const policies: Record<string, unknown> = {};

@@ -105,8 +105,10 @@ ${http}`;
     );
     expect(r.policies).toEqual({ payments: { retries: { attempts: 2, retryOn: ["5xx"] } } });
     expect(r.problems.map(formatProblem)).toEqual([
-      "vs.yaml:8:7 warning: spec.http[0]: route http[0] is not imported: meshquake applies one policy per destination, and takes http[1] for it",
-      "vs.yaml:10:14 warning: spec.http[1].route: traffic split across destinations is not modelled: each destination gets this route's policy, and load is not weighted",
+      // The match is imported as a route, once its subset is a version: here no DestinationRule defines it.
+      `vs.yaml:9:56 warning: spec.http[0].route[0].destination.subset: subset "v2" is not defined: no DestinationRule for "payments" is imported; ` +
+        "this route is not imported",
+      "vs.yaml:10:14 warning: spec.http[1].route: traffic split across services is not modelled: each destination gets this route's policy, and load is not weighted",
       `vs.yaml:10:98 warning: spec.http[1].route[1].destination.host: host "ledger" names no service of this scenario, so this is not imported. ` +
         `Services: "frontend", "checkout", "payments", "inventory".`,
       "vs.yaml:12:7 warning: spec.http[1].mirror: mirror is not imported: mirroring is not modelled",
@@ -141,8 +143,8 @@ metadata: { name: gw }
       // A budget with no VirtualService: Istio's default retries, limited by it.
       retries: { attempts: 3, retryOn: ["connect-failure", "503"], budget: { ratio: 0.25, minPerSecond: 5 } },
     });
+    // Subsets are read (as versions of the same name), so they are not listed.
     expect(r.problems.map((p) => `${p.line}:${p.col} ${p.path}`)).toEqual([
-      "6:3 spec.subsets",
       "10:43 spec.trafficPolicy.connectionPool.http.http2MaxRequests",
       "10:66 spec.trafficPolicy.connectionPool.http.maxRetries",
       "11:51 spec.trafficPolicy.outlierDetection.consecutiveGatewayErrors",
@@ -160,6 +162,218 @@ metadata: { name: gw }
   it("Istio durations are Go's", () => {
     const f: never[] = [];
     expect(["1s", "1.5s", "250ms", "1m30s", "1h", "500us", 2].map((d) => istioDurationMs(d, [], f))).toEqual([1000, 1500, 250, 90_000, 3_600_000, 1, null]);
+  });
+});
+
+describe("importIstio: splits and routes", () => {
+  const VERSIONS = { payments: ["v1", "v2"] };
+  const DR = `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: pay }
+spec:
+  host: payments
+  subsets: [{ name: v1, labels: { version: v1 } }, { name: v2, labels: { version: v2 } }]
+`;
+  const HEAD = `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: pay }
+spec:
+  hosts: [payments]
+  http:
+`;
+  /** `http` before a catch-all route to v1. */
+  const vs = (http: string) => `${HEAD}${http}
+    - route: [{ destination: { host: payments, subset: v1 } }]
+      retries: { attempts: 0 }
+`;
+  const canary = (http: string, versions: Record<string, string[]> = VERSIONS, dr = DR) =>
+    importIstio(["vs.yaml", "dr.yaml"], files({ "vs.yaml": vs(http), "dr.yaml": dr }), SERVICES, versions);
+  const SPLIT = `    - route:
+        - { destination: { host: payments, subset: v1 }, weight: 90 }
+        - { destination: { host: payments, subset: v2 }, weight: 10 }
+      retries: { attempts: 0 }`;
+  /** `http` alone. */
+  const split = (http: string, versions = VERSIONS, dr = DR) =>
+    importIstio(["vs.yaml", "dr.yaml"], files({ "vs.yaml": HEAD + http, "dr.yaml": dr }), SERVICES, versions);
+
+  it("fixtures/istio/canary.yaml: header and path matches become routes, the catch-all's weights the split", () => {
+    const r = importIstio(["fixtures/istio/canary.yaml"], fromDisk, SERVICES, VERSIONS);
+    expect(r.policies).toEqual({
+      payments: {
+        timeout: "2s",
+        retries: { attempts: 3, retryOn: ["5xx"] },
+        split: { v1: 90, v2: 10 },
+        // Istio ORs a route's matches: one meshquake route each, in order, before the split.
+        routes: [
+          { match: { header: "x-canary", value: "1" }, to: "v2" },
+          { match: { path: "/beta" }, to: "v2" },
+        ],
+      },
+    });
+    expect(r.problems).toEqual([]);
+  });
+
+  it("a catch-all route to subsets of one service is a split; one subset alone takes every request", () => {
+    expect(split(SPLIT).policies.payments).toEqual({ split: { v1: 90, v2: 10 } });
+    expect(split(SPLIT).problems).toEqual([]);
+    // The fixture's own catch-all: one destination, weight or not.
+    expect(canary("").policies.payments).toEqual({ split: { v1: 100 } });
+  });
+
+  it("weights that do not add up to 100 are relative in Istio: not imported, the percentages suggested", () => {
+    const r = split(SPLIT.replace("weight: 90", "weight: 1").replace("weight: 10", "weight: 2"));
+    expect(r.policies.payments).toEqual({});
+    expect(r.problems.map(formatProblem)).toEqual([
+      "vs.yaml:8:9 warning: spec.http[0].route: the weights add up to 3: Istio sends each destination weight/3 of the requests, and a meshquake " +
+        "split is in percent, adding up to 100; the split is not imported. Write it in the scenario as policies.payments.split: { v1: 33.33, v2: 66.67 }",
+    ]);
+    // An unset weight among several destinations is 0, as in Istio; a weight that is not a whole number is an error.
+    expect(split(SPLIT.replace(", weight: 10", "").replace("weight: 90", "weight: 100")).policies.payments).toEqual({ split: { v1: 100, v2: 0 } });
+    expect(split(SPLIT.replace("weight: 10", "weight: ten")).problems.map(formatProblem)).toEqual([
+      `vs.yaml:9:66 spec.http[0].route[1].weight: expected a whole number of at least 0, found "ten"`,
+    ]);
+  });
+
+  it("a subset must be defined by the host's DestinationRule and be a version of the service, else the split is not imported", () => {
+    const noDr = importIstio(["vs.yaml"], files({ "vs.yaml": HEAD + SPLIT }), SERVICES, VERSIONS);
+    expect(noDr.policies.payments).toEqual({});
+    expect(noDr.problems.map(formatProblem)).toEqual([
+      'vs.yaml:8:52 warning: spec.http[0].route[0].destination.subset: subset "v1" is not defined: no DestinationRule for "payments" is imported; this split is not imported',
+      'vs.yaml:9:52 warning: spec.http[0].route[1].destination.subset: subset "v2" is not defined: no DestinationRule for "payments" is imported; this split is not imported',
+    ]);
+    const onlyV1 = split(SPLIT, VERSIONS, DR.replace(", { name: v2, labels: { version: v2 } }", ""));
+    expect(onlyV1.policies.payments).toEqual({});
+    expect(onlyV1.problems.map(formatProblem)).toEqual([
+      `vs.yaml:9:52 warning: spec.http[0].route[1].destination.subset: subset "v2" is not defined by the DestinationRule for "payments" (its subsets: "v1"); ` +
+        "this split is not imported",
+    ]);
+    const noSubsets = split(SPLIT, VERSIONS, DR.replace(/  subsets: .*\n/, ""));
+    expect(noSubsets.problems.map((p) => p.message)).toEqual([
+      'subset "v1" is not defined by the DestinationRule for "payments" (it defines none); this split is not imported',
+      'subset "v2" is not defined by the DestinationRule for "payments" (it defines none); this split is not imported',
+    ]);
+    const noVersion = split(SPLIT, { payments: ["v1"] });
+    expect(noVersion.policies.payments).toEqual({});
+    expect(noVersion.problems.map(formatProblem)).toEqual([
+      `vs.yaml:9:52 warning: spec.http[0].route[1].destination.subset: subset "v2" is not a version of "payments" in the scenario: add versions: ` +
+        "{ v2: {...} } to services.payments (versions are matched by subset name); this split is not imported",
+    ]);
+  });
+
+  it("a split between subsets and the whole service, or between services, is not imported", () => {
+    const mixed = split(SPLIT.replace(", subset: v2", ""));
+    expect(mixed.problems.map(formatProblem)).toEqual([
+      `vs.yaml:8:9 warning: spec.http[0].route: a split between subsets and the whole of "payments" is not imported: give every destination a subset (a version of the service)`,
+    ]);
+    const across = split(SPLIT.replace("host: payments, subset: v2", "host: inventory"));
+    expect(across.problems.map(formatProblem)).toEqual([
+      "vs.yaml:8:9 warning: spec.http[0].route: traffic split across services is not modelled: each destination gets this route's policy, and load is not weighted",
+      "vs.yaml:8:44 warning: spec.http[0].route[0].destination.subset: subset is not imported: this route splits between services, so every version of the service is a destination",
+    ]);
+  });
+
+  it("a header's exact value and a path prefix are routes; every other condition is reported, located, and the match skipped", () => {
+    const route = (match: string) => `    - match: [${match}]\n      route: [{ destination: { host: payments, subset: v2 } }]`;
+    const imported = (match: string) => canary(route(match)).policies.payments?.routes;
+    const reported = (match: string) => canary(route(match)).problems.map(formatProblem);
+    expect(imported(`{ headers: { x-user: { exact: alice } } }, { uri: { prefix: /v2/ } }`)).toEqual([
+      { match: { header: "x-user", value: "alice" }, to: "v2" },
+      { match: { path: "/v2/" }, to: "v2" },
+    ]);
+    expect(reported(`{ headers: { x-user: { regex: "a.*" } } }`)).toEqual([
+      'vs.yaml:7:38 warning: spec.http[0].match[0].headers.x-user.regex: header "x-user" regex is not imported: a meshquake route matches a header\'s exact value',
+    ]);
+    expect(reported(`{ uri: { exact: /pay } }`)).toEqual([
+      "vs.yaml:7:24 warning: spec.http[0].match[0].uri.exact: uri exact is not imported: a meshquake path route matches a prefix (/api matches /api/x)",
+    ]);
+    expect(reported(`{ uri: { regex: "/p.*" } }`)).toEqual([
+      "vs.yaml:7:24 warning: spec.http[0].match[0].uri.regex: uri regex is not imported: a meshquake path route matches a prefix",
+    ]);
+    expect(reported(`{ headers: { x-a: { exact: "1" } }, uri: { prefix: /a } }`)).toEqual([
+      "vs.yaml:7:15 warning: spec.http[0].match[0]: several conditions in one match (all must hold) are not imported: a meshquake route matches one header or one path prefix",
+    ]);
+    expect(reported(`{ queryParams: { q: { exact: "1" } }, method: { exact: GET } }`)).toEqual([
+      "vs.yaml:7:17 warning: spec.http[0].match[0].queryParams: queryParams is not imported: a meshquake route matches a header or a path, not query parameters; this match is skipped",
+      "vs.yaml:7:53 warning: spec.http[0].match[0].method: method is not imported: a meshquake route matches a header or a path, not the method; this match is skipped",
+    ]);
+    expect(reported(`{ headers: { x-a: { exact: "two words" } } }`)).toEqual([
+      "vs.yaml:7:42 warning: spec.http[0].match[0].headers.x-a.exact: this header match is not imported: meshquake routes on a header name that is an HTTP token " +
+        "and a value of letters, digits and ._~:/@+=,;*- (no spaces or quotes)",
+    ]);
+  });
+
+  it("a matching route goes to one subset of the service called; its own policy is not imported", () => {
+    const problems = (http: string) => canary(http).problems.map(formatProblem);
+    expect(
+      problems(`    - match: [{ uri: { prefix: /a } }]
+      route: [{ destination: { host: payments, subset: v1 }, weight: 50 }, { destination: { host: payments, subset: v2 }, weight: 50 }]`),
+    ).toEqual(["vs.yaml:8:14 warning: spec.http[0].route: a split under a match is not imported: a meshquake route sends what matches to one version"]);
+    expect(
+      problems(`    - match: [{ uri: { prefix: /a } }]
+      route: [{ destination: { host: payments } }]`),
+    ).toEqual([
+      `vs.yaml:8:30 warning: spec.http[0].route[0].destination: a route to every version of "payments" (no subset) is not imported: a meshquake route sends what matches to one version`,
+    ]);
+    expect(
+      problems(`    - match: [{ uri: { prefix: /a } }]
+      route: [{ destination: { host: inventory, subset: v2 } }]`),
+    ).toEqual([
+      `vs.yaml:8:38 warning: spec.http[0].route[0].destination.host: a route to another service is not imported: a meshquake route sends to a version of the service called ("payments")`,
+    ]);
+    const r = canary(`    - match: [{ uri: { prefix: /a } }]
+      route: [{ destination: { host: payments, subset: v2 } }]
+      timeout: 1s
+      retries: { attempts: 5 }`);
+    expect(r.policies.payments).toEqual({ split: { v1: 100 }, routes: [{ match: { path: "/a" }, to: "v2" }] });
+    expect(r.problems.map(formatProblem)).toEqual([
+      "vs.yaml:9:7 warning: spec.http[0].timeout: timeout is not imported: meshquake applies one policy per destination, taken from http[1]",
+      "vs.yaml:10:7 warning: spec.http[0].retries: retries is not imported: meshquake applies one policy per destination, taken from http[1]",
+    ]);
+    // A subset the scenario has no version of: that route alone is skipped.
+    expect(canary(`    - match: [{ uri: { prefix: /a } }]\n      route: [{ destination: { host: payments, subset: v2 } }]`, { payments: ["v1"] }).problems.map(formatProblem)).toEqual([
+      `vs.yaml:8:56 warning: spec.http[0].route[0].destination.subset: subset "v2" is not a version of "payments" in the scenario: add versions: ` +
+        "{ v2: {...} } to services.payments (versions are matched by subset name); this route is not imported",
+    ]);
+  });
+
+  it("after the catch-all a route is never reached; without a catch-all the first route's policy applies to every request", () => {
+    const after = importIstio(
+      ["vs.yaml", "dr.yaml"],
+      files({ "vs.yaml": `${vs("")}    - match: [{ uri: { prefix: /a } }]\n      route: [{ destination: { host: payments, subset: v2 } }]\n`, "dr.yaml": DR }),
+      SERVICES,
+      VERSIONS,
+    );
+    expect(after.policies.payments).toEqual({ split: { v1: 100 } });
+    expect(after.problems.map(formatProblem)).toEqual([
+      "vs.yaml:10:7 warning: spec.http[1]: route http[1] is not imported: http[0] has no match and takes every request before it, in Istio too",
+    ]);
+    const noCatchAll = importIstio(
+      ["vs.yaml", "dr.yaml"],
+      files({
+        "vs.yaml": `${HEAD}    - match: [{ headers: { x-canary: { exact: "1" } } }]\n      route: [{ destination: { host: payments, subset: v2 } }]\n      timeout: 1s\n      retries: { attempts: 0 }\n`,
+        "dr.yaml": DR,
+      }),
+      SERVICES,
+      VERSIONS,
+    );
+    expect(noCatchAll.policies.payments).toEqual({ timeout: "1s", routes: [{ match: { header: "x-canary", value: "1" }, to: "v2" }] });
+    expect(noCatchAll.problems.map(formatProblem)).toEqual([
+      "vs.yaml:7:7 warning: spec.http[0].match: no route of VirtualService pay is without match, so meshquake applies this route's timeout, retries " +
+        "and faults to every request to payments; Istio answers 404 to requests no route matches",
+    ]);
+  });
+
+  it("a subset's own traffic policy is reported; its labels are not read", () => {
+    const r = importIstio(
+      ["dr.yaml"],
+      files({ "dr.yaml": DR.replace("{ name: v2, labels: { version: v2 } }", "{ name: v2, labels: { version: v2 }, trafficPolicy: { loadBalancer: { simple: RANDOM } } }") }),
+      SERVICES,
+      VERSIONS,
+    );
+    expect(r.policies.payments).toEqual({});
+    expect(r.problems.map(formatProblem)).toEqual([
+      "dr.yaml:6:89 warning: spec.subsets[1].trafficPolicy: a subset's trafficPolicy is not imported: meshquake applies one policy per service, to every version",
+    ]);
   });
 });
 
@@ -224,6 +438,55 @@ policies:
       expect.stringMatching(/^s\/vs\.yaml:8:46 warning: spec\.http\[0\]\.retries\.perTryTimeout: perTryTimeout 2s is not shorter than the timeout 1s/),
       expect.stringMatching(/^s\/vs\.yaml:9:23 warning: spec\.http\[0\]\.fault\.abort: Istio aborts/),
       "s/missing.yaml:1:1 no such file (policies.istio names it)",
+    ]);
+  });
+});
+
+describe("a scenario importing an Istio canary", () => {
+  const canary = (policy: string) =>
+    parseScenario(
+      "fixtures/istio/canary-scenario.yaml",
+      `name: canary
+services:
+  frontend: { calls: [payments] }
+  payments:
+    versions: { v1: { replicas: 2 }, v2: {} }
+policies:
+  istio: [./canary.yaml]
+${policy}load: { duration: 5s }
+`,
+      { readFile: fromDisk },
+    );
+  const NO_FRONTEND_VS = expect.stringMatching(/^fixtures\/istio\/canary-scenario\.yaml:7:3 warning: policies\.istio: no VirtualService names "frontend"/);
+
+  it("the split and routes apply to the scenario's versions", () => {
+    const { scenario, problems } = canary("");
+    expect(problems.map(formatProblem)).toEqual([NO_FRONTEND_VS]);
+    expect(scenario!.policies["payments"]).toMatchObject({
+      split: { v1: 0.9, v2: 0.1 },
+      routes: [
+        { match: { header: "x-canary", value: "1" }, to: "v2" },
+        { match: { path: "/beta" }, to: "v2" },
+      ],
+    });
+  });
+
+  it("the scenario's own split wins over the imported one, with a warning; the imported routes stay", () => {
+    const { scenario, problems } = canary("  payments: { split: { v1: 50, v2: 50 } }\n");
+    expect(problems.map(formatProblem)).toEqual([
+      NO_FRONTEND_VS,
+      "fixtures/istio/canary-scenario.yaml:8:15 warning: policies.payments.split: overrides the split imported from fixtures/istio/canary.yaml",
+    ]);
+    expect(scenario!.policies["payments"]!.split).toEqual({ v1: 0.5, v2: 0.5 });
+    expect(scenario!.policies["payments"]!.routes).toHaveLength(2);
+  });
+
+  it("cross-checks of an imported split point into the Istio file", () => {
+    const { problems } = canary("  payments: { loadBalancer: peak-ewma }\n");
+    expect(problems.map(formatProblem)).toEqual([
+      NO_FRONTEND_VS,
+      "fixtures/istio/canary.yaml:19:7 spec.http[1].route: a split cannot be combined with loadBalancer peak-ewma: its latency picker does not weigh versions; " +
+        "use round-robin, least-request or random",
     ]);
   });
 });

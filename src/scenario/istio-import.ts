@@ -7,7 +7,7 @@ import { error, warning, type Finding } from "./finding.js";
 import type { DocPath } from "./locate.js";
 import { asList, asMap } from "./scenario-parts.js";
 import { fileProblem, parseYamlFile, problemIn, readReferenced, type FileReader, type SourceFile } from "./source-file.js";
-import type { FaultSpec, PolicySpec } from "./spec.js";
+import { HTTP_TOKEN, ROUTE_PATH, ROUTE_TEXT, type FaultSpec, type PolicySpec } from "./spec.js";
 import type { Problem } from "./types.js";
 import { describeValue, quoteList } from "./wording.js";
 
@@ -26,6 +26,37 @@ export interface IstioImport {
   /** "payments" → the resource it came from; "payments.retries.attempts" → where that field is written. */
   policyOrigins: Map<string, Origin>;
   faultOrigins: Origin[];
+}
+
+/** Where a VirtualService names a subset. */
+interface SubsetRef {
+  subset: string;
+  path: DocPath;
+}
+
+/** A catch-all route's weights per subset (adding up to 100), imported once the subsets are known. */
+interface PendingSplit {
+  service: string;
+  weights: Record<string, number>;
+  refs: SubsetRef[];
+  path: DocPath;
+  ctx: ResourceContext;
+}
+
+/** One match of a route to one subset. */
+interface PendingRoute {
+  service: string;
+  route: NonNullable<PolicySpec["routes"]>[number];
+  ref: SubsetRef;
+  path: DocPath;
+  ctx: ResourceContext;
+}
+
+interface Traffic {
+  /** Per service, the subsets its (first) DestinationRule defines. */
+  subsets: Map<string, string[]>;
+  splits: PendingSplit[];
+  routes: PendingRoute[];
 }
 
 /**
@@ -66,7 +97,6 @@ const LOAD_BALANCERS: Record<string, PolicySpec["loadBalancer"] | null> = {
 };
 
 const VS_ROUTE_UNSUPPORTED: Record<string, string> = {
-  match: "meshquake applies one policy to every request to a destination; match conditions are not modelled",
   redirect: "redirects are not modelled",
   directResponse: "direct responses are not modelled",
   delegate: "delegated VirtualServices are not imported",
@@ -86,28 +116,84 @@ const DR_UNSUPPORTED: Record<string, string> = {
   proxyProtocol: "the PROXY protocol is not modelled",
 };
 
-export function importIstio(files: readonly string[], read: FileReader, services: readonly string[]): IstioImport {
+/**
+ * `versions` names each service's versions as the scenario writes them (services.<s>.versions):
+ * a subset is imported only as a version of that name.
+ */
+export function importIstio(
+  files: readonly string[],
+  read: FileReader,
+  services: readonly string[],
+  versions: Readonly<Record<string, readonly string[]>> = {},
+): IstioImport {
   const result: IstioImport = { policies: {}, faults: [], problems: [], policyOrigins: new Map(), faultOrigins: [] };
   const seenHosts = { vs: new Map<string, Origin>(), dr: new Map<string, Origin>() };
+  const traffic: Traffic = { subsets: new Map(), splits: [], routes: [] };
+  const perFile: Array<{ problems: Problem[]; resources: Array<{ source: SourceFile; findings: Finding[] }> }> = [];
   for (const file of files) {
+    const entry: (typeof perFile)[number] = { problems: [], resources: [] };
+    perFile.push(entry);
     const text = readReferenced(read, file);
     if ("missing" in text || "refused" in text) {
-      result.problems.push(fileProblem(file, "refused" in text ? text.refused : "no such file (policies.istio names it)"));
+      entry.problems.push(fileProblem(file, "refused" in text ? text.refused : "no such file (policies.istio names it)"));
       continue;
     }
     const parsed = parseYamlFile(file, text.text, { multiDocument: true });
-    result.problems.push(...parsed.problems);
+    entry.problems.push(...parsed.problems);
     const nonEmpty = parsed.documents.filter((d) => d.doc.contents !== null);
-    if (parsed.problems.length === 0 && nonEmpty.length === 0) result.problems.push(fileProblem(file, "the file holds no Istio resource"));
-    const problems: Problem[] = [];
+    if (parsed.problems.length === 0 && nonEmpty.length === 0) entry.problems.push(fileProblem(file, "the file holds no Istio resource"));
     for (const source of nonEmpty) {
       const findings: Finding[] = [];
-      importResource(source, services, result, seenHosts, findings);
-      problems.push(...findings.map((f) => problemIn(source, f)));
+      importResource(source, services, result, seenHosts, traffic, findings);
+      entry.resources.push({ source, findings });
     }
-    result.problems.push(...problems.sort((a, b) => a.line - b.line || a.col - b.col));
+  }
+  resolveSubsets(traffic, versions);
+  for (const { problems, resources } of perFile) {
+    const located = resources.flatMap(({ source, findings }) => findings.map((f) => problemIn(source, f)));
+    result.problems.push(...problems, ...located.sort((a, b) => a.line - b.line || a.col - b.col));
   }
   return result;
+}
+
+/**
+ * A subset is imported as the version of that name: the DestinationRule for the host must define
+ * it (else Istio has nowhere to send), and the scenario must have the version. A split with one
+ * subset missing is not imported at all; a route, alone.
+ */
+function resolveSubsets(traffic: Traffic, versions: Readonly<Record<string, readonly string[]>>): void {
+  const missing = (service: string, ref: SubsetRef, ctx: ResourceContext, what: string): boolean => {
+    const defined = traffic.subsets.get(service);
+    const known = versions[service] ?? [];
+    let why: string | null = null;
+    if (defined === undefined) why = `subset "${ref.subset}" is not defined: no DestinationRule for "${service}" is imported`;
+    else if (!defined.includes(ref.subset)) {
+      const its = defined.length === 0 ? "it defines none" : `its subsets: ${quoteList(defined)}`;
+      why = `subset "${ref.subset}" is not defined by the DestinationRule for "${service}" (${its})`;
+    }
+    else if (!known.includes(ref.subset)) {
+      why =
+        `subset "${ref.subset}" is not a version of "${service}" in the scenario: add versions: { ${ref.subset}: {...} } to services.${service} ` +
+        "(versions are matched by subset name)";
+    }
+    if (why !== null) ctx.findings.push(warning(ref.path, `${why}; ${what} is not imported`));
+    return why !== null;
+  };
+  for (const split of traffic.splits) {
+    const { service, ctx } = split;
+    const unknown = split.refs.filter((ref) => missing(service, ref, ctx, "this split"));
+    if (unknown.length > 0) continue;
+    policyFor(service, ctx).split = split.weights;
+    origin(ctx, `${service}.split`, split.path);
+  }
+  for (const pending of traffic.routes) {
+    const { service, ctx } = pending;
+    if (missing(service, pending.ref, ctx, "this route")) continue;
+    const policy = policyFor(service, ctx);
+    policy.routes = [...(policy.routes ?? []), pending.route];
+    if (policy.routes.length === 1) origin(ctx, `${service}.routes`, pending.path);
+    origin(ctx, `${service}.routes.${policy.routes.length - 1}`, pending.path);
+  }
 }
 
 function importResource(
@@ -115,6 +201,7 @@ function importResource(
   services: readonly string[],
   out: IstioImport,
   seen: { vs: Map<string, Origin>; dr: Map<string, Origin> },
+  traffic: Traffic,
   findings: Finding[],
 ): void {
   const data = asMap(source.data);
@@ -131,7 +218,7 @@ function importResource(
   }
   const spec = asMap(data.spec);
   const resource = `${kind} ${name}`;
-  const ctx: ResourceContext = { source, services, out, findings, resource, name };
+  const ctx: ResourceContext = { source, services, out, traffic, findings, resource, name };
   if (kind === "VirtualService") importVirtualService(spec, ctx, seen.vs);
   else importDestinationRule(spec, ctx, seen.dr);
 }
@@ -140,6 +227,7 @@ interface ResourceContext {
   source: SourceFile;
   services: readonly string[];
   out: IstioImport;
+  traffic: Traffic;
   findings: Finding[];
   /** "VirtualService payments" */
   resource: string;
@@ -195,26 +283,42 @@ function importVirtualService(spec: Record<string, unknown>, ctx: ResourceContex
     return;
   }
   // One policy per destination: the catch-all route (the first without match) stands for the host.
-  const chosen = Math.max(0, routes.findIndex((r) => asMap(r).match === undefined));
-  routes.forEach((route, i) => {
-    if (i !== chosen) {
-      findings.push(
-        warning(["spec", "http", i], `route http[${i}] is not imported: meshquake applies one policy per destination, and takes http[${chosen}] for it`),
-      );
-    }
-  });
+  const found = routes.findIndex((r) => asMap(r).match === undefined);
+  const chosen = Math.max(0, found);
   const path: DocPath = ["spec", "http", chosen];
   const route = asMap(routes[chosen]);
-  const destinations = destinationsOf(route, spec, path, ctx);
-  for (const [service, at] of destinations) {
+  const { services, split } = destinationsOf(route, spec, path, found >= 0, ctx);
+  const owned: string[] = [];
+  for (const [service, at] of services) {
     const previous = seen.get(service);
     if (previous) {
       findings.push(warning(at, `"${service}" already takes its route policy from ${previous.source.file}:${lineOf(previous)}; not imported again`));
       continue;
     }
     seen.set(service, { source: ctx.source, path });
+    owned.push(service);
     importRoute(service, route, path, ctx);
+    if (found < 0) {
+      findings.push(
+        warning(
+          [...path, "match"],
+          `no route of ${ctx.resource} is without match, so meshquake applies this route's timeout, retries and faults to every request to ` +
+            `${service}; Istio answers 404 to requests no route matches`,
+          { at: "key" },
+        ),
+      );
+    }
   }
+  if (split !== null && owned.includes(split.service)) ctx.traffic.splits.push({ ...split, ctx });
+  // Routes with a match come before the catch-all (first match wins, in Istio and meshquake); after it they are never reached.
+  const hostServices = asList(spec.hosts).map(quietServiceOfHost(ctx.services));
+  routes.forEach((r, i) => {
+    if (found >= 0 && i > chosen) {
+      findings.push(warning(["spec", "http", i], `route http[${i}] is not imported: http[${chosen}] has no match and takes every request before it, in Istio too`));
+    } else if (found < 0 || i < chosen) {
+      importMatchRoute(asMap(r), ["spec", "http", i], { index: i, chosen, owned, hostServices }, ctx);
+    }
+  });
 }
 
 function lineOf(o: Origin): number {
@@ -222,23 +326,33 @@ function lineOf(o: Origin): number {
   return o.source.lines.linePos(node?.range?.[0] ?? 0).line;
 }
 
-/** The route's destinations as services, or the VirtualService's own hosts when the route names none. */
-function destinationsOf(route: Record<string, unknown>, spec: Record<string, unknown>, path: DocPath, ctx: ResourceContext): Array<[string, DocPath]> {
+/** "payments.shop" → "payments" when the scenario has that service, else null; says nothing. */
+function quietServiceOfHost(services: readonly string[]): (host: unknown) => string | null {
+  return (host) => {
+    const service = typeof host === "string" && !host.includes("*") ? host.split(".")[0]! : null;
+    return service !== null && services.includes(service) ? service : null;
+  };
+}
+
+/**
+ * The route's destinations as services (or the VirtualService's own hosts when the route names
+ * none) and, for a catch-all route to subsets of one service, its split. Istio weighs each
+ * destination weight/(sum of weights); meshquake's split is in percent, so only a sum of 100 is imported.
+ */
+function destinationsOf(
+  route: Record<string, unknown>,
+  spec: Record<string, unknown>,
+  path: DocPath,
+  catchAll: boolean,
+  ctx: ResourceContext,
+): { services: Array<[string, DocPath]>; split: Omit<PendingSplit, "ctx"> | null } {
   const out: Array<[string, DocPath]> = [];
-  const targets = asList(route.route);
-  if (targets.length > 1) {
-    ctx.findings.push(
-      warning([...path, "route"], "traffic split across destinations is not modelled: each destination gets this route's policy, and load is not weighted"),
-    );
-  }
-  targets.forEach((target, j) => {
+  const targets = asList(route.route).map((target, j) => {
     const destination = asMap(asMap(target).destination);
     const at: DocPath = [...path, "route", j, "destination"];
-    if (destination.subset !== undefined) {
-      ctx.findings.push(warning([...at, "subset"], "subsets are not modelled: every replica of the service is a destination", { at: "key" }));
-    }
     const service = serviceOfHost(destination.host, [...at, "host"], ctx);
     if (service !== null && !out.some(([s]) => s === service)) out.push([service, [...at, "host"]]);
+    return { service, subset: destination.subset, weight: asMap(target).weight, at, j };
   });
   if (targets.length === 0) {
     asList(spec.hosts).forEach((host, k) => {
@@ -246,7 +360,201 @@ function destinationsOf(route: Record<string, unknown>, spec: Record<string, unk
       if (service !== null && !out.some(([s]) => s === service)) out.push([service, ["spec", "hosts", k]]);
     });
   }
-  return out;
+  // A route with a match is imported as routes (importMatchRoute), which say what of it is not.
+  if (!catchAll || targets.length === 0) return { services: out, split: null };
+  const oneService = targets.every((t) => t.service !== null && t.service === targets[0]!.service);
+  const withSubset = targets.filter((t) => t.subset !== undefined);
+  if (!oneService) {
+    if (targets.length > 1) {
+      ctx.findings.push(
+        warning([...path, "route"], "traffic split across services is not modelled: each destination gets this route's policy, and load is not weighted"),
+      );
+    }
+    for (const t of withSubset) {
+      ctx.findings.push(warning([...t.at, "subset"], "subset is not imported: this route splits between services, so every version of the service is a destination", { at: "key" }));
+    }
+    return { services: out, split: null };
+  }
+  const service = targets[0]!.service!;
+  if (withSubset.length === 0) {
+    if (targets.length > 1) {
+      ctx.findings.push(warning([...path, "route"], "traffic split across destinations without subsets is not modelled: each replica gets an equal share"));
+    }
+    return { services: out, split: null };
+  }
+  if (withSubset.length < targets.length) {
+    ctx.findings.push(
+      warning([...path, "route"], `a split between subsets and the whole of "${service}" is not imported: give every destination a subset (a version of the service)`),
+    );
+    return { services: out, split: null };
+  }
+  const weights: Record<string, number> = {};
+  const refs: SubsetRef[] = [];
+  let valid = true;
+  for (const t of targets) {
+    const subset = subsetName(t.subset, [...t.at, "subset"], ctx);
+    // Istio: a lone destination takes every request whatever its weight; among several, an unset weight is 0.
+    const weight = targets.length === 1 ? 100 : t.weight === undefined ? 0 : wholeNumber(t.weight, [...path, "route", t.j, "weight"], 0, ctx.findings);
+    if (subset === null || weight === null) {
+      valid = false;
+      continue;
+    }
+    weights[subset] = (weights[subset] ?? 0) + weight;
+    refs.push({ subset, path: [...t.at, "subset"] });
+  }
+  if (!valid) return { services: out, split: null };
+  const sum = Object.values(weights).reduce((a, b) => a + b, 0);
+  if (sum !== 100) {
+    const percents = Object.entries(weights).map(([v, w]) => `${v}: ${sum === 0 ? 0 : Math.round((w / sum) * 10_000) / 100}`);
+    ctx.findings.push(
+      warning(
+        [...path, "route"],
+        `the weights add up to ${sum}: Istio sends each destination weight/${sum} of the requests, and a meshquake split is in percent, adding ` +
+          `up to 100; the split is not imported. Write it in the scenario as policies.${service}.split: { ${percents.join(", ")} }`,
+      ),
+    );
+    return { services: out, split: null };
+  }
+  return { services: out, split: { service, weights, refs, path: [...path, "route"] } };
+}
+
+function subsetName(value: unknown, path: DocPath, ctx: ResourceContext): string | null {
+  if (typeof value === "string" && value !== "") return value;
+  ctx.findings.push(error(path, `expected a subset name, found ${describeValue(value)}`));
+  return null;
+}
+
+const MATCH_UNSUPPORTED: Record<string, string> = {
+  queryParams: "a meshquake route matches a header or a path, not query parameters",
+  method: "a meshquake route matches a header or a path, not the method",
+  scheme: "a meshquake route matches a header or a path, not the scheme",
+  authority: "a meshquake route matches a header or a path, not the authority",
+  withoutHeaders: "a meshquake route matches a header present with a value, not an absent one",
+  ignoreUriCase: "a meshquake path route is case-sensitive",
+  port: "meshquake meshes one port per service",
+  sourceLabels: "a meshquake route applies to every caller",
+  sourceNamespace: "the run has one namespace",
+  gateways: "a meshquake route applies in the mesh's sidecars",
+};
+
+/**
+ * A route with a match whose destination is one subset → policies.<s>.routes, one per match
+ * (Istio ORs the matches of a route; each match holds one condition here). Its timeout, retries
+ * and faults are not imported: the catch-all route's stand for the service.
+ */
+function importMatchRoute(
+  route: Record<string, unknown>,
+  path: DocPath,
+  vs: { index: number; chosen: number; owned: readonly string[]; hostServices: readonly (string | null)[] },
+  ctx: ResourceContext,
+): void {
+  const { findings } = ctx;
+  const policyImported = vs.index === vs.chosen;
+  if (!policyImported) {
+    for (const key of Object.keys(route)) {
+      if (key === "match" || key === "route" || key === "name") continue;
+      const why =
+        VS_ROUTE_UNSUPPORTED[key] ??
+        (["timeout", "retries", "fault"].includes(key) ? `meshquake applies one policy per destination, taken from http[${vs.chosen}]` : undefined);
+      findings.push(warning([...path, key], why ? `${key} is not imported: ${why}` : `${key} is not supported by meshquake; ignored`, { at: "key" }));
+    }
+  }
+  const targets = asList(route.route);
+  if (targets.length === 0) return;
+  if (targets.length > 1) {
+    findings.push(warning([...path, "route"], "a split under a match is not imported: a meshquake route sends what matches to one version"));
+    return;
+  }
+  const at: DocPath = [...path, "route", 0, "destination"];
+  const destination = asMap(asMap(targets[0]).destination);
+  // The catch-all route's destinations were reported already.
+  const service = policyImported ? quietServiceOfHost(ctx.services)(destination.host) : serviceOfHost(destination.host, [...at, "host"], ctx);
+  if (service === null) return;
+  if (!vs.hostServices.includes(service)) {
+    const hosts = vs.hostServices.filter((h) => h !== null);
+    findings.push(
+      warning(
+        [...at, "host"],
+        `a route to another service is not imported: a meshquake route sends to a version of the service called` + (hosts.length > 0 ? ` (${quoteList(hosts)})` : ""),
+      ),
+    );
+    return;
+  }
+  if (!vs.owned.includes(service)) {
+    findings.push(warning([...at, "host"], `"${service}" takes no policy from http[${vs.chosen}] of ${ctx.resource}, so this route is not imported either`));
+    return;
+  }
+  if (destination.subset === undefined) {
+    findings.push(warning(at, `a route to every version of "${service}" (no subset) is not imported: a meshquake route sends what matches to one version`));
+    return;
+  }
+  const subset = subsetName(destination.subset, [...at, "subset"], ctx);
+  if (subset === null) return;
+  asList(route.match).forEach((m, k) => {
+    const match = matchOf(asMap(m), [...path, "match", k], findings);
+    if (match !== null) ctx.traffic.routes.push({ service, route: { match, to: subset }, ref: { subset, path: [...at, "subset"] }, path: [...path, "match", k], ctx });
+  });
+}
+
+type RouteMatch = NonNullable<PolicySpec["routes"]>[number]["match"];
+
+/** One condition: a header's exact value, or a path prefix. Anything else is reported, and the match skipped. */
+function matchOf(match: Record<string, unknown>, path: DocPath, findings: Finding[]): RouteMatch | null {
+  const refused = Object.keys(match).filter((key) => !["headers", "uri", "name", "statPrefix"].includes(key));
+  for (const key of refused) {
+    const why = MATCH_UNSUPPORTED[key] ?? "not a match condition meshquake knows";
+    findings.push(warning([...path, key], `${key} is not imported: ${why}; this match is skipped`, { at: "key" }));
+  }
+  if (refused.length > 0) return null;
+  const headers = Object.entries(asMap(match.headers));
+  const conditions = headers.length + (match.uri === undefined ? 0 : 1);
+  if (conditions !== 1) {
+    findings.push(
+      warning(
+        path,
+        conditions === 0
+          ? "a match without conditions is not imported: write the catch-all route without match"
+          : `several conditions in one match (all must hold) are not imported: a meshquake route matches one header or one path prefix`,
+      ),
+    );
+    return null;
+  }
+  if (headers.length === 1) {
+    const [name, condition] = headers[0]!;
+    const at: DocPath = [...path, "headers", name];
+    const kinds = Object.keys(asMap(condition));
+    const exact = asMap(condition).exact;
+    if (kinds.length !== 1 || exact === undefined) {
+      const kind = kinds.find((k) => k !== "exact") ?? "";
+      findings.push(warning(kinds.length === 0 ? at : [...at, kind], `header ${JSON.stringify(name)} ${kind || "match"} is not imported: a meshquake route matches a header's exact value`, { at: "key" }));
+      return null;
+    }
+    const value = typeof exact === "number" ? String(exact) : exact;
+    if (!HTTP_TOKEN.test(name) || typeof value !== "string" || !ROUTE_TEXT.test(value)) {
+      findings.push(
+        warning(
+          [...at, "exact"],
+          `this header match is not imported: meshquake routes on a header name that is an HTTP token and a value of letters, digits and ._~:/@+=,;*- (no spaces or quotes)`,
+        ),
+      );
+      return null;
+    }
+    return { header: name, value };
+  }
+  const at: DocPath = [...path, "uri"];
+  const uri = asMap(match.uri);
+  const kinds = Object.keys(uri);
+  if (kinds.length !== 1 || uri.prefix === undefined) {
+    const kind = kinds.find((k) => k !== "prefix") ?? "";
+    const why = kind === "exact" ? "a meshquake path route matches a prefix (/api matches /api/x)" : "a meshquake path route matches a prefix";
+    findings.push(warning(kinds.length === 0 ? at : [...at, kind], `uri ${kind || "match"} is not imported: ${why}`, { at: "key" }));
+    return null;
+  }
+  if (typeof uri.prefix !== "string" || !ROUTE_PATH.test(uri.prefix)) {
+    findings.push(warning([...at, "prefix"], "this path match is not imported: meshquake routes on a path that starts with / and holds letters, digits and ._~:/@+=,;%*-"));
+    return null;
+  }
+  return { path: uri.prefix };
 }
 
 function importRoute(service: string, route: Record<string, unknown>, path: DocPath, ctx: ResourceContext): void {
@@ -256,7 +564,7 @@ function importRoute(service: string, route: Record<string, unknown>, path: DocP
   for (const key of Object.keys(route)) {
     const why = VS_ROUTE_UNSUPPORTED[key];
     if (why) findings.push(warning([...path, key], `${key} is not imported: ${why}`, { at: "key" }));
-    else if (!["route", "timeout", "retries", "fault", "name"].includes(key)) {
+    else if (!["route", "timeout", "retries", "fault", "name", "match"].includes(key)) {
       findings.push(warning([...path, key], `${key} is not supported by meshquake; ignored`, { at: "key" }));
     }
   }
@@ -455,10 +763,9 @@ function percentOf(block: Record<string, unknown>, path: DocPath, findings: Find
 function importDestinationRule(spec: Record<string, unknown>, ctx: ResourceContext, seen: Map<string, Origin>): void {
   const { findings } = ctx;
   for (const key of Object.keys(spec)) {
-    if (key === "subsets") findings.push(warning(["spec", key], "subsets are not modelled: every replica of the service is one pool; subset policies are not imported", { at: "key" }));
-    else if (key === "exportTo") findings.push(warning(["spec", key], "exportTo is not modelled: the run has one namespace", { at: "key" }));
+    if (key === "exportTo") findings.push(warning(["spec", key], "exportTo is not modelled: the run has one namespace", { at: "key" }));
     else if (key === "workloadSelector") findings.push(warning(["spec", key], "workloadSelector is not modelled: the rule applies to every caller", { at: "key" }));
-    else if (key !== "host" && key !== "trafficPolicy") findings.push(warning(["spec", key], `${key} is not supported by meshquake; ignored`, { at: "key" }));
+    else if (!["host", "trafficPolicy", "subsets"].includes(key)) findings.push(warning(["spec", key], `${key} is not supported by meshquake; ignored`, { at: "key" }));
   }
   const service = serviceOfHost(spec.host, ["spec", "host"], ctx);
   if (service === null) return;
@@ -468,6 +775,7 @@ function importDestinationRule(spec: Record<string, unknown>, ctx: ResourceConte
     return;
   }
   seen.set(service, { source: ctx.source, path: ["spec"] });
+  ctx.traffic.subsets.set(service, subsetsOf(asList(spec.subsets), ["spec", "subsets"], ctx));
   const tp = asMap(spec.trafficPolicy);
   const path: DocPath = ["spec", "trafficPolicy"];
   const policy = policyFor(service, ctx);
@@ -483,6 +791,24 @@ function importDestinationRule(spec: Record<string, unknown>, ctx: ResourceConte
   if (tp.outlierDetection !== undefined) importOutlierDetection(service, asMap(tp.outlierDetection), [...path, "outlierDetection"], policy, ctx);
   if (tp.loadBalancer !== undefined) importLoadBalancer(service, asMap(tp.loadBalancer), [...path, "loadBalancer"], policy, ctx);
   if (tp.retryBudget !== undefined) importRetryBudget(service, asMap(tp.retryBudget), [...path, "retryBudget"], policy, ctx);
+}
+
+/** Subset names; their labels are not read: a subset is the version of the same name. */
+function subsetsOf(subsets: unknown[], path: DocPath, ctx: ResourceContext): string[] {
+  const names: string[] = [];
+  subsets.forEach((raw, i) => {
+    const subset = asMap(raw);
+    for (const key of Object.keys(subset)) {
+      if (key === "trafficPolicy") {
+        ctx.findings.push(warning([...path, i, key], "a subset's trafficPolicy is not imported: meshquake applies one policy per service, to every version", { at: "key" }));
+      } else if (key !== "name" && key !== "labels") {
+        ctx.findings.push(warning([...path, i, key], `subsets[].${key} is not supported by meshquake; ignored`, { at: "key" }));
+      }
+    }
+    const name = subsetName(subset.name, [...path, i, "name"], ctx);
+    if (name !== null) names.push(name);
+  });
+  return names;
 }
 
 function importConnectionPool(service: string, pool: Record<string, unknown>, path: DocPath, policy: PolicySpec, ctx: ResourceContext): void {

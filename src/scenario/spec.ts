@@ -234,7 +234,7 @@ const healthPath = lengthAtMost(LIMITS.healthPathLength, "a health path")(z.stri
   .regex(HEALTH_PATH, { error: healthPathMessage });
 
 /** RFC 9110 token: what a header name is (dataplane/haproxy/faults.ts checks the same). */
-const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+export const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 const headerName = lengthAtMost(256, "a header name")(z.string())
   .regex(HTTP_TOKEN, {
