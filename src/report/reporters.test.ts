@@ -72,6 +72,21 @@ describe("HTML", () => {
     expect(Buffer.byteLength(page)).toBeLessThan(1024 * 1024);
   });
 
+  it("groups a service's traffic share by version and names each replica's version", () => {
+    const report = fixtures.passing();
+    const service = report.replicas[0]!.service;
+    let n = 0;
+    const replicas = report.replicas.map((r) => (r.service === service ? { ...r, version: n++ === 0 ? "v1" : "v2" } : r));
+    const page = renderHtml({ ...report, replicas });
+    const rows = replicas.filter((r) => r.service === service);
+    const total = rows.reduce((sum, r) => sum + r.requests, 0);
+    const v1 = rows[0]!.requests / total;
+    expect(page).toContain(`data-versions="${service}">by version: v1 `);
+    expect(page).toContain(`[${rows[0]!.index}] <span class="muted">v1</span>`);
+    expect(v1).toBeGreaterThan(0);
+    expect(renderHtml(report)).not.toContain("by version:");
+  });
+
   it("inlines its chart library and loads nothing from the network", () => {
     const page = renderHtml(fixtures.passing());
     expect(page).toContain("uPlot");

@@ -275,16 +275,25 @@ function ejectionCell(report: RunReport, r: RunReport["replicas"][number], chart
   return html`<td class="ejected"><ul class="ejections">${items}</ul>${r.ejectionsSkipped ? html`<span class="muted small">${formatCount(r.ejectionsSkipped)} more skipped (max ejection %)</span>` : html``}</td>`;
 }
 
+/** "v1 66.7% · v2 33.3%": a service's requests by the version that served them; null without versions. */
+function versionShares(rows: readonly RunReport["replicas"][number][], total: number): string | null {
+  if (!rows.some((r) => r.version !== undefined)) return null;
+  const byVersion = new Map<string, number>();
+  for (const r of rows) byVersion.set(r.version ?? "(none)", (byVersion.get(r.version ?? "(none)") ?? 0) + r.requests);
+  return [...byVersion].map(([v, n]) => `${v} ${pagePercent(total > 0 ? n / total : 0)}`).join(" · ");
+}
+
 function trafficSection(report: RunReport, mesh: MeshView | null): SafeHtml {
   const services = [...new Set([...report.scenario.services.map((s) => s.name), ...report.replicas.map((r) => r.service)])];
   const shareChart = new Map(mesh?.shares.map((c) => [c.service, c.id]) ?? []);
   const replicaRows = services.flatMap((service) => {
     const rows = report.replicas.filter((r) => r.service === service).sort((a, b) => a.index - b.index);
     const total = rows.reduce((n, r) => n + r.requests, 0);
+    const byVersion = versionShares(rows, total);
     return rows.map((r, i) => {
       const share = total > 0 ? r.requests / total : 0;
       const err = errorShare(r.statusCounts);
-      return html`<tr${i === 0 ? html` class="group-start"` : html``}${r.ejections.length ? html` data-ejected="${r.service}[${r.index}]"` : html``}>${i === 0 ? html`<td rowspan="${rows.length}"><strong>${service}</strong><br><span class="muted small">${formatCount(total)} requests</span></td>` : html``}<td class="mono">[${r.index}]</td><td class="num">${formatCount(r.requests)}</td><td><span class="bar"><span style="width:${cssPercent(share)}"></span></span>${pagePercent(share)}</td><td class="num${err.share !== null && err.share >= 0.01 ? " bad-text" : ""}">${err.share === null ? "—" : pagePercent(err.share)}</td>${ejectionCell(report, r, shareChart.get(service))}</tr>`;
+      return html`<tr${i === 0 ? html` class="group-start"` : html``}${r.ejections.length ? html` data-ejected="${r.service}[${r.index}]"` : html``}>${i === 0 ? html`<td rowspan="${rows.length}"><strong>${service}</strong><br><span class="muted small">${formatCount(total)} requests</span>${byVersion ? html`<br><span class="muted small" data-versions="${service}">by version: ${byVersion}</span>` : html``}</td>` : html``}<td class="mono">[${r.index}]${r.version === undefined ? html`` : html` <span class="muted">${r.version}</span>`}</td><td class="num">${formatCount(r.requests)}</td><td><span class="bar"><span style="width:${cssPercent(share)}"></span></span>${pagePercent(share)}</td><td class="num${err.share !== null && err.share >= 0.01 ? " bad-text" : ""}">${err.share === null ? "—" : pagePercent(err.share)}</td>${ejectionCell(report, r, shareChart.get(service))}</tr>`;
     });
   });
   const edges = [...report.edges].sort((a, b) => b.attempts / Math.max(1, b.requests) - a.attempts / Math.max(1, a.requests) || a.from.localeCompare(b.from) || a.to.localeCompare(b.to));
