@@ -158,7 +158,7 @@ export async function main(argv: string[], rawIo: CliIo = processIo()): Promise<
     .command("judge")
     .description("judge a finished run again from its recording (<out>/<scenario>/), with its scenario or an edited one whose checks changed; no Docker")
     .argument("<run-dir>", "a run's artefact folder holding recording.ndjson.gz, or the recording itself")
-    .option("--scenario <file>", "judge with this scenario instead of the recorded one (only checks: and description: may differ)")
+    .option("--scenario <file>", "judge with this scenario instead of the recorded one (only checks:, description: and acknowledge: may differ)")
     .option("--out <dir>", `where the fresh artefacts go: <dir>/<scenario-name>/ (default: ${DEFAULT_OUT}; env MESHQUAKE_OUT)`)
     .option("--reporter <names>", `comma list of ${REPORTER_NAMES.join(", ")} (default: all; env MESHQUAKE_REPORTER)`)
     .option("--quiet", "only the verdict summary: no list of artefacts")

@@ -27,6 +27,6 @@ describe("what judge --scenario may change", () => {
       ["services", "edited.yaml", 3, 1],
       ["load", "edited.yaml", 6, 1],
     ]);
-    expect(problems[1]!.message).toMatch(/only checks: .* and description: may change/);
+    expect(problems[1]!.message).toMatch(/only checks: .* description: and acknowledge: may change/);
   });
 });

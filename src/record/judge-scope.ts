@@ -1,5 +1,5 @@
 // What `meshquake judge --scenario <file>` may change against the recorded scenario: the checks
-// (thresholds, windows, properties, which ones) and the description. Everything that shaped what
+// (thresholds, windows, properties, which ones), the description and the acknowledged warnings. Everything that shaped what
 // was recorded — the services, policies, load, faults, seed, data plane, name — must be the
 // recorded one: judging other traffic against a changed topology would be a report of a run that
 // never happened.
@@ -34,7 +34,7 @@ export function judgeScopeProblems(recorded: ResolvedScenario, edited: ResolvedS
       path: key,
       message:
         `${key} differs from the recorded run's: judge re-evaluates checks against what was recorded, so only checks: (thresholds, ` +
-        `windows, properties) and description: may change; run the scenario again to judge a different ${key}`,
+        `windows, properties) description: and acknowledge: may change; run the scenario again to judge a different ${key}`,
     };
   });
 }
