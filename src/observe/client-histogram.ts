@@ -3,21 +3,12 @@
 import { build, decodeFromCompressedBase64, encodeIntoCompressedBase64, type Histogram } from "hdr-histogram-js";
 import type { LatencySummary } from "../model/run-report.js";
 
-/** 1 µs .. 60 s at 3 significant digits: ±0.1% on every recorded value. */
-export const LATENCY_HISTOGRAM = {
-  lowestDiscernibleValue: 1,
-  highestTrackableValue: 60_000_000,
-  numberOfSignificantValueDigits: 3,
-} as const;
+import { LATENCY_HISTOGRAM } from "./latency-range.js";
+
+export { LATENCY_HISTOGRAM, toRecordableUs } from "./latency-range.js";
 
 export function createLatencyHistogram(): Histogram {
   return build({ ...LATENCY_HISTOGRAM, bitBucketSize: 32, autoResize: false, useWebAssembly: false });
-}
-
-/** Clamps to the trackable range and rounds to whole microseconds. */
-export function toRecordableUs(latencyUs: number): number {
-  if (!Number.isFinite(latencyUs) || latencyUs < 0) return 0;
-  return Math.min(Math.round(latencyUs), LATENCY_HISTOGRAM.highestTrackableValue);
 }
 
 export function encodeHistogram(histogram: Histogram): string {

@@ -4,39 +4,10 @@
 import { windowName } from "../plan/types.js";
 import { percentileOf } from "../observe/client-histogram.js";
 import type { CheckResult, ClientStats, WindowRecord } from "../model/run-report.js";
-import type { Comparator, SloCheck, SloMetric } from "../scenario/types.js";
+import type { SloCheck } from "../scenario/types.js";
+import { compare, minimumRequests } from "./slo-threshold.js";
 
-/**
- * Fewest requests for which the metric can be told apart from its threshold:
- * - p(N) needs ceil(100 / (100 - N)) samples, or the percentile is just the maximum
- *   (p(99) needs 100, p(99.9) 1000; p(100) is the maximum and needs 1);
- * - an error rate threshold t needs ceil(1 / t) requests, or a single error already exceeds it
- *   (1% needs 100; a threshold of 0 needs 1).
- */
-export function minimumRequests(metric: SloMetric, threshold: number): number {
-  if (metric.kind === "percentile") {
-    return metric.percentile >= 100 ? 1 : ceilTolerant(100 / (100 - metric.percentile));
-  }
-  return threshold <= 0 || threshold >= 1 ? 1 : ceilTolerant(1 / threshold);
-}
-
-/** ceil that forgives binary floating-point noise: 100 / (100 - 99.9) is 1000.0000000006. */
-function ceilTolerant(x: number): number {
-  return Math.ceil(x - 1e-9 * Math.max(1, x));
-}
-
-export function compare(observed: number, op: Comparator, threshold: number): boolean {
-  switch (op) {
-    case "<":
-      return observed < threshold;
-    case "<=":
-      return observed <= threshold;
-    case ">":
-      return observed > threshold;
-    case ">=":
-      return observed >= threshold;
-  }
-}
+export { compare, minimumRequests } from "./slo-threshold.js";
 
 export function evaluateSlo(check: SloCheck, client: ClientStats, windows: readonly WindowRecord[]): CheckResult {
   const { expression } = check;

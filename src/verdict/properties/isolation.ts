@@ -13,7 +13,7 @@
 import { faultSpan } from "../../faults/span.js";
 import type { PropertyCheck, SloExpression } from "../../scenario/types.js";
 import { percentileOf } from "../../observe/client-histogram.js";
-import { compare, minimumRequests } from "../slo.js";
+import { compare, minimumRequests } from "../slo-threshold.js";
 import { dependencies, findFault, ms, paramsOf, pct, podService, round, type PropertyContext, type PropertyOutcome } from "./context.js";
 import { scenarioSlos } from "./failover.js";
 

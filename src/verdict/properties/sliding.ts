@@ -4,9 +4,9 @@
 // p(N) <= T when at least k took at most T). The recorder counts both per slot for every
 // threshold a check names.
 import type { ClientSeries } from "../../observe/client-recorder.js";
-import { toRecordableUs } from "../../observe/client-histogram.js";
+import { toRecordableUs } from "../../observe/latency-range.js";
 import type { SloExpression } from "../../scenario/types.js";
-import { compare, minimumRequests } from "../slo.js";
+import { compare, minimumRequests } from "../slo-threshold.js";
 
 /** Prefix sums over slots, so any window's count is one subtraction. */
 export class Prefix {
