@@ -106,6 +106,13 @@ describe("the pipeline's layering", () => {
     }
   });
 
+  it("`meshquake validate` loads only the parser, the schema and the plan: no histogram, compression, engine or load library", () => {
+    const modules = closure("cli/validate.ts");
+    const heavy = [...IO_PACKAGES, "pkg:hdr-histogram-js", "pkg:pako", "pkg:testcontainers", "pkg:toxiproxy-node-client"];
+    // Its CPU budget (0.5 s, bench/cli-start.bench.ts) leaves no room for them.
+    expect(violations(modules, (t) => heavy.includes(t), true)).toEqual([]);
+  });
+
   it("only the CLI and the package's entry import the CLI", () => {
     const outside = [...graph.keys()].filter((m) => folderOf(m) !== "cli" && m !== "index.ts" && m !== "scenario/hostile-cases.ts");
     expect(violations(outside, (t) => folderOf(t) === "cli")).toEqual([]);
