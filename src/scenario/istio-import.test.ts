@@ -297,7 +297,7 @@ spec:
       "vs.yaml:7:53 warning: spec.http[0].match[0].method: method is not imported: a meshquake route matches a header or a path, not the method; this match is skipped",
     ]);
     expect(reported(`{ headers: { x-a: { exact: "two words" } } }`)).toEqual([
-      "vs.yaml:7:42 warning: spec.http[0].match[0].headers.x-a.exact: this header match is not imported: meshquake routes on a header name that is an HTTP token " +
+      "vs.yaml:7:42 warning: spec.http[0].match[0].headers.x-a.exact: this header match is not imported: meshquake routes on a header name of letters, digits, - and _ " +
         "and a value of letters, digits and ._~:/@+=,;*- (no spaces or quotes)",
     ]);
   });

@@ -7,7 +7,7 @@ import { error, warning, type Finding } from "./finding.js";
 import type { DocPath } from "./locate.js";
 import { asList, asMap } from "./scenario-parts.js";
 import { fileProblem, parseYamlFile, problemIn, readReferenced, type FileReader, type SourceFile } from "./source-file.js";
-import { HTTP_TOKEN, ROUTE_PATH, ROUTE_TEXT, type FaultSpec, type PolicySpec } from "./spec.js";
+import { ROUTE_HEADER, ROUTE_PATH, ROUTE_TEXT, type FaultSpec, type PolicySpec } from "./spec.js";
 import type { Problem } from "./types.js";
 import { describeValue, quoteList } from "./wording.js";
 
@@ -530,11 +530,11 @@ function matchOf(match: Record<string, unknown>, path: DocPath, findings: Findin
       return null;
     }
     const value = typeof exact === "number" ? String(exact) : exact;
-    if (!HTTP_TOKEN.test(name) || typeof value !== "string" || !ROUTE_TEXT.test(value)) {
+    if (!ROUTE_HEADER.test(name) || typeof value !== "string" || !ROUTE_TEXT.test(value)) {
       findings.push(
         warning(
           [...at, "exact"],
-          `this header match is not imported: meshquake routes on a header name that is an HTTP token and a value of letters, digits and ._~:/@+=,;*- (no spaces or quotes)`,
+          `this header match is not imported: meshquake routes on a header name of letters, digits, - and _ and a value of letters, digits and ._~:/@+=,;*- (no spaces or quotes)`,
         ),
       );
       return null;

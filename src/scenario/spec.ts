@@ -234,7 +234,7 @@ const healthPath = lengthAtMost(LIMITS.healthPathLength, "a health path")(z.stri
   .regex(HEALTH_PATH, { error: healthPathMessage });
 
 /** RFC 9110 token: what a header name is (dataplane/haproxy/faults.ts checks the same). */
-export const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 const headerName = lengthAtMost(256, "a header name")(z.string())
   .regex(HTTP_TOKEN, {
@@ -325,6 +325,7 @@ const resourcesSchema = z
 
 /** What a route may match on, so the proxy's config can hold it as it is. */
 export const ROUTE_TEXT = /^[A-Za-z0-9._~:/@+=,;*-]+$/;
+export const ROUTE_HEADER = /^[A-Za-z0-9_-]+$/;
 export const ROUTE_PATH = /^\/[A-Za-z0-9._~:/@+=,;%*-]*$/;
 
 /** A version of a service: "v1", "canary", "2024-06". */
@@ -467,7 +468,7 @@ export const policySchema = z
         z.strictObject({
           match: z.union([
             z.strictObject({
-              header: headerName,
+              header: headerName.regex(ROUTE_HEADER, { error: "a route's header name is letters, digits, - and _" }),
               value: z.string().max(200).regex(ROUTE_TEXT, { error: "a route's header value is letters, digits and ._~:/@+=,;*- (no spaces or quotes)" }),
             }),
             z.strictObject({

@@ -61,6 +61,7 @@ describe("versions of a service", () => {
     expect(problems(CANARY.replace("split: { v1: 90, v2: 10 }", "split: { v1: 90, v2: 20 }"))).toEqual([
       "s.yaml:11:12 policies.payments.split: the weights add up to 110; a split's weights add up to 100",
     ]);
+    expect(problems(CANARY.replace("header: X-Canary", "header: x.canary"))[0]).toMatch(/routes\[0\]\.match\.header: a route's header name is letters, digits, - and _$/);
     expect(problems(CANARY.replace("version: v2,", "version: v9,"))).toEqual([
       `s.yaml:15:62 faults[0].version: unknown version "v9" of "payments"; did you mean "v1"? Its versions: "v1", "v2".`,
     ]);

@@ -33,7 +33,7 @@ import {
   word,
 } from "./names.js";
 import { splitWeights } from "../split-weights.js";
-import { ROUTE_PATH, ROUTE_TEXT, VERSION_NAME_PATTERN } from "../../scenario/spec.js";
+import { ROUTE_HEADER, ROUTE_PATH, ROUTE_TEXT, VERSION_NAME_PATTERN } from "../../scenario/spec.js";
 import { PEAK_EWMA_FALLBACK_BALANCE, PEAK_EWMA_TRY_START, peakEwmaObserveLines, peakEwmaRoutingLines, peakEwmaWord } from "./peak-ewma.js";
 import { podSeed } from "./seed.js";
 
@@ -703,7 +703,7 @@ function routeLines(plan: Plan, p: ResolvedPolicy): string[] {
     const match =
       "path" in route.match
         ? `{ path -m beg ${word(`${plan.service}: route path`, route.match.path, ROUTE_PATH)} }`
-        : `{ req.hdr(${word(`${plan.service}: route header`, route.match.header, /^[A-Za-z0-9!#$%&'*+.^_\`|~-]+$/)}) -m str ${word(`${plan.service}: route value`, route.match.value, ROUTE_TEXT)} }`;
+        : `{ req.hdr(${word(`${plan.service}: route header`, route.match.header, ROUTE_HEADER)}) -m str ${word(`${plan.service}: route value`, route.match.value, ROUTE_TEXT)} }`;
     lines.push(`http-request set-var(txn.mq_route) str(${to}) if ${match} !{ var(txn.mq_route) -m found }`);
   }
   const versions = [...new Set(routes.map((r) => r.to))];
