@@ -82,13 +82,10 @@ async function capacity(mesh: BenchMesh): Promise<Capacity> {
 const results: Record<string, Capacity> = {};
 for (const observation of ["on", "off"] as const) {
   const mesh = await startBenchMesh(`chain-obs-${observation}`, YAML, {}, observation === "off" ? { accessLog: false } : {});
-  const stop = () => void mesh.close().finally(() => process.exit(130));
-  process.once("SIGINT", stop).once("SIGTERM", stop);
   try {
     results[observation] = await capacity(mesh);
     results[observation]!.tried.push(`(${mesh.lines()} sidecar lines read)`);
   } finally {
-    process.off("SIGINT", stop).off("SIGTERM", stop);
     await mesh.close();
   }
 }

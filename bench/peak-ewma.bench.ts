@@ -25,8 +25,6 @@ policies:
   ewma: { loadBalancer: peak-ewma }
 load: { target: api, rate: 10, duration: 5s }
 `);
-const stop = () => void mesh.close().finally(() => process.exit(130));
-process.once("SIGINT", stop).once("SIGTERM", stop);
 try {
   const pid = await mesh.netnsPid("api-0");
   const url = `http://127.0.0.1:${POD_PORTS.outbound}/`;

@@ -24,8 +24,6 @@ services:
   api: { replicas: 1, latency: 0ms }
 load: { target: api, rate: 10, duration: 5s }
 `);
-const stop = () => void mesh.close().finally(() => process.exit(130));
-process.once("SIGINT", stop).once("SIGTERM", stop);
 try {
   const pid = await mesh.netnsPid("api-0");
   const app = mesh.plan.pods[0]!.app.port;

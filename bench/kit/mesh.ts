@@ -23,6 +23,7 @@ export interface BenchMesh {
   pod(id: string): StartedPod;
   /** The pid of a pod's proxy container (it owns the network namespace). */
   netnsPid(id: string): Promise<number>;
+  /** Removes everything the mesh made; a SIGINT or SIGTERM before it calls it and exits 130. */
   close(): Promise<void>;
 }
 
@@ -60,6 +61,15 @@ export async function startBenchMesh(
     throw err;
   }
   const pod = (id: string) => topology.pods.find((p) => p.plan.id === id)!;
+  // Ctrl-C or a kill during a bench removes the mesh before the process ends (exit 130).
+  const stop = () => void close().finally(() => process.exit(130));
+  process.once("SIGINT", stop).once("SIGTERM", stop);
+  const close = async () => {
+    process.off("SIGINT", stop).off("SIGTERM", stop);
+    await topology.stopLogs().catch(() => {});
+    const left = await cleanLeftovers(docker, runId);
+    if (left.errors.length) console.error(`${runId}: left behind: ${left.errors.join("; ")}`);
+  };
   return {
     runId,
     plan,
@@ -67,11 +77,7 @@ export async function startBenchMesh(
     lines: () => count,
     pod,
     netnsPid: async (id) => (await docker.getContainer(pod(id).ids.proxy).inspect()).State.Pid,
-    close: async () => {
-      await topology.stopLogs().catch(() => {});
-      const left = await cleanLeftovers(docker, runId);
-      if (left.errors.length) console.error(`${runId}: left behind: ${left.errors.join("; ")}`);
-    },
+    close,
   };
 }
 

@@ -5,6 +5,7 @@ import { observeFault } from "../faults/observe.js";
 import { faultPods, replicaCounter } from "../faults/targets.js";
 import type { EdgeStats, FaultRecord, ReplicaStats } from "../model/run-report.js";
 import type { ResolvedScenario } from "../scenario/types.js";
+import { versionOf } from "../scenario/version-of.js";
 
 /** A request-level view of the mesh during load: sidecar access-log entries from [start, end) epoch ms. */
 export interface MeshLog {
@@ -49,7 +50,7 @@ export function replicaStats(scenario: ResolvedScenario, log: MeshLog): ReplicaS
   const replicas = new Map<string, ReplicaStats>();
   for (const s of scenario.services) {
     for (let index = 0; index < s.replicas; index++) {
-      const version = s.versions?.find((v) => v.replicas.includes(index))?.name;
+      const version = versionOf(s, index)?.name;
       replicas.set(`${s.name}-${index}`, { service: s.name, index, ...(version ? { version } : {}), requests: 0, statusCounts: {}, ejections: [] });
     }
   }

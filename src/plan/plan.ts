@@ -2,7 +2,8 @@ import { join } from "node:path";
 import type { DataPlane, DataPlaneWarning, UpstreamRef } from "../dataplane/types.js";
 import { DEFAULTS } from "../scenario/defaults.js";
 import { parseMemorySize } from "../scenario/memory-size.js";
-import type { ResolvedScenario, ResolvedService, ResolvedVersion } from "../scenario/types.js";
+import type { ResolvedScenario, ResolvedService } from "../scenario/types.js";
+import { versionOf } from "../scenario/version-of.js";
 import { placementWarnings } from "../faults/placement.js";
 import { applyAcknowledgements, type PlanWarning } from "../scenario/warnings.js";
 import { runLabels } from "../runtime/labels.js";
@@ -61,7 +62,7 @@ export function buildPlan({ scenario, runId, image, dataPlane, userImages = {} }
         containers: { proxy: `${runId}-${id}`, app: `${runId}-${id}-app` },
         // A version's replica also answers to <service>-<version>-<i>, its place within its version.
         aliases: [id, service.name, ...versionAlias(service, index, services)],
-        ...(versionOf(service, index) ? { version: versionOf(service, index)!.name } : {}),
+        ...versionField(service, index),
         app: appPlan(service, index, scenario, services, image, userImages),
         sidecar: {
           files: rendering.files,
@@ -170,9 +171,9 @@ export function propagated(scenario: ResolvedScenario): string[] {
   return [...names].filter((h) => h !== "x-request-id" && !h.startsWith("x-mq-")).sort();
 }
 
-/** The version a replica of `service` runs, or null for a service without versions. */
-export function versionOf(service: ResolvedService, index: number): ResolvedVersion | null {
-  return service.versions?.find((v) => v.replicas.includes(index)) ?? null;
+function versionField(service: ResolvedService, index: number): { version?: string } {
+  const version = versionOf(service, index);
+  return version ? { version: version.name } : {};
 }
 
 function versionAlias(service: ResolvedService, index: number, services: Map<string, ResolvedService>): string[] {
@@ -201,6 +202,7 @@ function fixtureEnv(
 ): Record<string, string> {
   // A version's own knobs (resolve.ts fills in the service's where it gave none).
   const knobs = versionOf(service, index) ?? service;
+  const forward = propagated(scenario);
   return {
     MQ_SERVICE: service.name,
     MQ_REPLICA: String(index),
@@ -210,7 +212,7 @@ function fixtureEnv(
     MQ_ERROR_RATE: String(knobs.errorRate),
     ...(knobs.failFirst ? { MQ_FAIL_FIRST: String(knobs.failFirst) } : {}),
     MQ_CALLS: service.calls.map((c) => `${c}:${services.get(c)!.port}`).join(","),
-    ...(propagated(scenario).length ? { MQ_FORWARD: propagated(scenario).join(",") } : {}),
+    ...(forward.length ? { MQ_FORWARD: forward.join(",") } : {}),
     MQ_SEED: String(scenario.seed),
   };
 }

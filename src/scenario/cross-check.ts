@@ -4,7 +4,7 @@ import { DEFAULTS } from "./defaults.js";
 import { formatDuration, parseDuration } from "./duration.js";
 import { error, formatPath, warning, type Finding } from "./finding.js";
 import { LIMITS } from "./limits.js";
-import type { DocPath } from "./locate.js";
+import type { DocPath, LocateOptions } from "./locate.js";
 import type { ScenarioParts, ServicePart } from "./scenario-parts.js";
 import { parseSloExpression, SloExpressionError } from "./slo-expression.js";
 import { ENDPOINT_PATTERN, WINDOW_PATTERN, type CheckSpec, type FaultSpec } from "./spec.js";
@@ -93,6 +93,20 @@ class Topology {
     if (count === undefined || index < count) return [];
     const indexes = count === 1 ? "index 0" : `indexes 0..${count - 1}`;
     return [error(path, `replica ${index} does not exist: "${service}" has ${count} ${plural(count, "replica")} (${indexes})`)];
+  }
+
+  /**
+   * A version `service` must have (a split, a route, a shift, a fault's `version:`); `none` is
+   * what is said when the service has no versions at all.
+   */
+  version(service: string, version: string, path: DocPath, none: string, options: LocateOptions = {}): Finding[] {
+    const versions = this.services.get(service)?.versions ?? [];
+    if (versions.includes(version)) return [];
+    const message =
+      versions.length === 0
+        ? none
+        : withSuggestion(`unknown version ${describeValue(version)} of "${service}"`, version, versions, `Its versions: ${quoteList(versions)}.`);
+    return [error(path, message, options)];
   }
 
   /** "payments" or "payments[1]", as in partitions and property targets. */
@@ -330,23 +344,11 @@ function checkVersions(parts: ScenarioParts, topology: Topology): Finding[] {
   }
   for (const [name, policy] of parts.policies) {
     if (!topology.has(name) || !policy) continue;
-    const versions = topology.part(name)!.versions;
     const path = ["policies", name];
-    const unknown = (version: string, at: (string | number)[]) =>
-      versions.includes(version)
-        ? []
-        : [
-            error(
-              at,
-              versions.length === 0
-                ? `"${name}" has no versions; give it services.${name}.versions to split or route between`
-                : withSuggestion(`unknown version ${describeValue(version)} of "${name}"`, version, versions, `Its versions: ${quoteList(versions)}.`),
-              { at: "key" },
-            ),
-          ];
-    for (const version of Object.keys(policy.split ?? {})) findings.push(...unknown(version, [...path, "split", version]));
+    const none = `"${name}" has no versions; give it services.${name}.versions to split or route between`;
+    for (const version of Object.keys(policy.split ?? {})) findings.push(...topology.version(name, version, [...path, "split", version], none, { at: "key" }));
     for (const [i, route] of (policy.routes ?? []).entries()) {
-      findings.push(...unknown(route.to, [...path, "routes", i, "to"]).map((f) => ({ ...f, at: "value" as const })));
+      findings.push(...topology.version(name, route.to, [...path, "routes", i, "to"], none, { at: "value" }));
     }
     if (policy.split !== undefined && policy.loadBalancer === "peak-ewma") {
       findings.push(
@@ -359,15 +361,11 @@ function checkVersions(parts: ScenarioParts, topology: Topology): Finding[] {
 
 /** A shift changes the split its target's callers apply: the target needs versions, and callers. */
 function checkShift(fault: Extract<FaultSpec, { kind: "shift" }>, path: DocPath, topology: Topology): Finding[] {
-  const versions = topology.part(fault.target)?.versions ?? [];
-  if (versions.length === 0) {
+  if ((topology.part(fault.target)?.versions ?? []).length === 0) {
     return [error([...path, "target"], `"${fault.target}" has no versions to shift between (services.${fault.target}.versions)`)];
   }
-  const findings = Object.keys(fault.split).flatMap((v) =>
-    versions.includes(v)
-      ? []
-      : [error([...path, "split", v], withSuggestion(`unknown version ${describeValue(v)} of "${fault.target}"`, v, versions, `Its versions: ${quoteList(versions)}.`), { at: "key" })],
-  );
+  // Every name is checked against versions the target has (none is said above).
+  const findings = Object.keys(fault.split).flatMap((v) => topology.version(fault.target, v, [...path, "split", v], "", { at: "key" }));
   if (!topology.mayBeCalled(fault.target)) {
     findings.push(error([...path, "target"], `no service calls "${fault.target}": a split is applied by the callers' sidecars, so a shift has nothing to change`));
   }
@@ -416,18 +414,10 @@ function checkFaultTargets(fault: FaultSpec, path: DocPath, topology: Topology):
     findings.push(...topology.replicaIndex(fault.target, index, [...path, "replicas", j]));
   }
   if (fault.version !== undefined) {
-    const versions = topology.part(fault.target)?.versions ?? [];
     if (fault.replicas !== undefined || fault.count !== undefined) {
       findings.push(error([...path, "version"], `use either "version" or "replicas"/"count", not both`, { at: "key" }));
-    } else if (!versions.includes(fault.version)) {
-      findings.push(
-        error(
-          [...path, "version"],
-          versions.length === 0
-            ? `"${fault.target}" has no versions (services.${fault.target}.versions)`
-            : withSuggestion(`unknown version ${describeValue(fault.version)} of "${fault.target}"`, fault.version, versions, `Its versions: ${quoteList(versions)}.`),
-        ),
-      );
+    } else {
+      findings.push(...topology.version(fault.target, fault.version, [...path, "version"], `"${fault.target}" has no versions (services.${fault.target}.versions)`));
     }
   }
   if (fault.count !== undefined) {

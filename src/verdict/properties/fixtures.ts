@@ -9,6 +9,7 @@ import { planWindows } from "../../plan/windows.js";
 import type { FaultRecord, ReplicaStats } from "../../model/run-report.js";
 import type { ResolvedFault, ResolvedPolicy, ResolvedScenario, ResolvedService, ResolvedVersion, SloExpression } from "../../scenario/types.js";
 import { parseSloExpression } from "../../scenario/slo-expression.js";
+import { versionOf } from "../../scenario/version-of.js";
 import type { BlamedFailure, PropertyContext } from "./context.js";
 import { shiftsOf, splitPeriods } from "./shifts.js";
 import { mulberry32 } from "../../util/seeded-random.js";
@@ -84,7 +85,7 @@ export function simulate(sc: ResolvedScenario, options: SimOptions = {}): SimRun
   const serve = (pod: string, t: number, traceId: string, caller: { pod: string; requestId: string } | null): { status: number; durationMs: number } => {
     const name = pod.slice(0, pod.lastIndexOf("-"));
     const replica = Number(pod.slice(pod.lastIndexOf("-") + 1));
-    const s = { ...byName.get(name)!, ...byName.get(name)!.versions?.find((v) => v.replicas.includes(replica)) };
+    const s = { ...byName.get(name)!, ...versionOf(byName.get(name)!, replica) };
     const behaviour = options.behave?.(name, replica, t, random) ?? null;
     let status = 200;
     let durationMs = s.latency.minMs + (behaviour?.delayMs ?? 0);
