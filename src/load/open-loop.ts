@@ -8,9 +8,10 @@
 // shows in every request scheduled during it (no coordinated omission). The lag between the
 // scheduled and the actual send time is the generator's own delay, reported apart.
 import type { ArrivalSchedule } from "./arrivals.js";
+import type { ClientStatus } from "../observe/client-recorder.js";
 
-/** An HTTP status, a transport failure, or a request that was never sent. */
-export type OpenStatus = number | "error" | "timeout" | "notSent";
+/** An HTTP status, a gRPC status name, a transport failure, or a request that was never sent. */
+export type OpenStatus = ClientStatus;
 
 /** One request's fate. Times are ms from the start of load. */
 export interface OpenSample {

@@ -1,6 +1,7 @@
 // What crosses between the harness and the open-loop generator thread: its settings, batches of
 // settled requests packed into a Float64Array (six numbers a request, transferred, not copied),
 // and its end. Request ids are not sent: each is `<prefix>-<seq in base 36>`.
+import { grpcStatusCode, grpcStatusName } from "../model/grpc-status.js";
 import type { Arrivals } from "../scenario/types.js";
 import type { ThreadScheduling } from "../util/worker.js";
 import type { OpenSample, OpenStatus } from "./open-loop.js";
@@ -45,6 +46,8 @@ export const STRIDE = 6;
 const ERROR = -1;
 const TIMEOUT = -2;
 const NOT_SENT = -3;
+/** A gRPC status travels as GRPC_BASE − code (below every other code). */
+const GRPC_BASE = -100;
 
 export function encodeStatus(status: OpenStatus): number {
   switch (status) {
@@ -55,7 +58,8 @@ export function encodeStatus(status: OpenStatus): number {
     case "notSent":
       return NOT_SENT;
     default:
-      return status;
+      if (typeof status === "number") return status;
+      return GRPC_BASE - (grpcStatusCode(status) ?? 2);
   }
 }
 
@@ -68,7 +72,7 @@ export function decodeStatus(code: number): OpenStatus {
     case NOT_SENT:
       return "notSent";
     default:
-      return code;
+      return code <= GRPC_BASE ? grpcStatusName(GRPC_BASE - code) : code;
   }
 }
 

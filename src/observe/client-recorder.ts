@@ -13,6 +13,7 @@
 // - the ids of failed requests (for attribution), up to `maxFailedIds`; later ones only counted;
 // - per request path of the load's mix (isolation by path), a window bucket each, only for the
 //   paths it is told about (at most MAX_PATHS).
+import { grpcStatusCode, type GrpcStatusName } from "../model/grpc-status.js";
 import type { Histogram } from "hdr-histogram-js";
 import type { WindowSpan } from "../plan/types.js";
 import type { ClientStats, TimelinePoint } from "../model/run-report.js";
@@ -24,8 +25,11 @@ import {
   toRecordableUs,
 } from "./client-histogram.js";
 
-/** An HTTP status, the transport failure that replaced it, or a request the open load could not send (its in-flight cap was reached). */
-export type ClientStatus = number | "error" | "timeout" | "notSent";
+/**
+ * An HTTP status, a gRPC request's status name (a gRPC load), the transport failure that replaced
+ * it, or a request the open load could not send (its in-flight cap was reached).
+ */
+export type ClientStatus = number | GrpcStatusName | "error" | "timeout" | "notSent";
 
 export interface ClientSample {
   /**
@@ -76,9 +80,10 @@ export const FINE_SLOT_MS = 100;
 export const DEFAULT_MAX_FAILED_IDS = 20_000;
 export const MAX_PATHS = 16;
 
-/** A response counts as an error unless it is 2xx or 3xx; transport failures always do. */
+/** A response counts as an error unless it is 2xx or 3xx, or a gRPC OK; transport failures always do. */
 export function isClientError(status: ClientStatus): boolean {
-  return typeof status !== "number" || status < 200 || status >= 400;
+  if (typeof status === "number") return status < 200 || status >= 400;
+  return status !== "OK";
 }
 
 interface Bucket {
@@ -326,10 +331,14 @@ function add(bucket: Bucket, latencyUs: number | null, error: boolean): void {
   else bucket.histogram.recordValue(latencyUs);
 }
 
-/** Numeric statuses first in numeric order, then "error", "timeout". */
+/** Numeric statuses first in numeric order, then gRPC statuses by code, then "error", "timeout". */
 function compareStatusKeys(a: string, b: string): number {
-  const na = Number(a);
-  const nb = Number(b);
-  if (Number.isNaN(na) !== Number.isNaN(nb)) return Number.isNaN(na) ? 1 : -1;
-  return Number.isNaN(na) ? a.localeCompare(b) : na - nb;
+  const rank = (key: string): number => {
+    if (!Number.isNaN(Number(key))) return Number(key);
+    const code = grpcStatusCode(key);
+    return code === null ? Number.POSITIVE_INFINITY : 1000 + code;
+  };
+  const ra = rank(a);
+  const rb = rank(b);
+  return ra === rb ? a.localeCompare(b) : ra - rb;
 }

@@ -2,9 +2,9 @@
 // status. Numbers it prints are formatted by ../format-number.ts.
 import type { CheckResult, CheckStatus } from "../../model/run-report.js";
 
-/** HTTP 1xx–3xx count as success; every other status, "timeout" and "error" as errors. */
+/** HTTP 1xx–3xx and gRPC OK count as success; every other status, "timeout" and "error" as errors. */
 export function isErrorStatus(status: string): boolean {
-  return !/^[123]\d\d$/.test(status);
+  return !/^[123]\d\d$/.test(status) && status !== "OK";
 }
 
 export function errorShare(statusCounts: Record<string, number>): { total: number; errors: number; share: number | null } {
