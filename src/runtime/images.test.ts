@@ -82,13 +82,24 @@ describe("collectBuildContext", () => {
     await writeFile(join(root, "fixtures/service/server.js"), "s\n");
     await writeFile(join(root, "fixtures/service/lib/util.js"), "u\n");
     await writeFile(join(root, "src/other.ts"), "not in the image\n");
-    const files = await collectBuildContext(root);
+    const files = await collectBuildContext(root, { fixtureModules: false });
     expect(files.map((f) => [f.path, f.mode.toString(8)])).toEqual([
       ["fixtures/service/lib/util.js", "644"],
       ["fixtures/service/server.js", "644"],
       ["images/Dockerfile", "644"],
       ["images/pod/init.sh", "755"],
     ]);
+  });
+
+  it("adds the gRPC modules from the harness's own node_modules, whatever the project root", async () => {
+    root = await mkdtemp(join(tmpdir(), "meshquake-context-"));
+    await mkdir(join(root, "images"), { recursive: true });
+    await writeFile(join(root, "images/Dockerfile"), "FROM x\n");
+    const paths = (await collectBuildContext(root)).map((f) => f.path);
+    for (const p of ["@grpc/grpc-js/package.json", "@grpc/grpc-js/build/src/index.js", "@grpc/proto-loader/build/src/index.js", "protobufjs/package.json"]) {
+      expect(paths).toContain(`fixtures/service/node_modules/${p}`);
+    }
+    expect(paths.filter((p) => /\.(d\.ts|map|ts)$/.test(p) || p.includes("/@types/"))).toEqual([]);
   });
 
   it("says which file is missing", async () => {

@@ -10,6 +10,7 @@ import { tarArchive } from "./tar.js";
 import { builtDataPlanes } from "../dataplane/registry.js";
 import { ensureBaseImage, findLocalBase, inspectImageId, type BaseImage } from "./base-image.js";
 import { IMAGE_LABEL } from "./labels.js";
+import { collectFixtureModules } from "./fixture-modules.js";
 
 export const IMAGE_REPOSITORY = "meshquake/mesh";
 export const DOCKERFILE = "images/Dockerfile";
@@ -87,19 +88,33 @@ async function givenBase(docker: Docker, ref: string): Promise<BaseImage> {
   return { ref, id, origin: "local" };
 }
 
-/** The Dockerfile and every file under CONTEXT_DIRS, sorted by path. */
-export async function collectBuildContext(projectRoot: string): Promise<ContextFile[]> {
+/**
+ * The Dockerfile and every file under CONTEXT_DIRS, then the packages the fixture's grpc mode
+ * imports (fixture-modules.ts: from the harness's own node_modules, whatever `projectRoot` is),
+ * sorted by path.
+ */
+export async function collectBuildContext(projectRoot: string, opts: { fixtureModules?: boolean } = {}): Promise<ContextFile[]> {
   const paths = [DOCKERFILE];
   for (const dir of CONTEXT_DIRS) paths.push(...(await listFiles(projectRoot, dir)));
-  const files: ContextFile[] = [];
-  for (const path of paths.sort(compareBytes)) {
-    const absolute = join(projectRoot, path);
-    const info = await stat(absolute).catch((err: NodeJS.ErrnoException) => {
-      throw new ImageBuildError(`cannot read ${path} under ${projectRoot}: ${err.code ?? err.message}`);
-    });
-    files.push({ path, mode: info.mode & 0o111 ? 0o755 : 0o644, content: await readFile(absolute) });
+  const files: ContextFile[] = await Promise.all(
+    paths.map(async (path) => {
+      const absolute = join(projectRoot, path);
+      const info = await stat(absolute).catch((err: NodeJS.ErrnoException) => {
+        throw new ImageBuildError(`cannot read ${path} under ${projectRoot}: ${err.code ?? err.message}`);
+      });
+      return { path, mode: info.mode & 0o111 ? 0o755 : 0o644, content: await readFile(absolute) };
+    }),
+  );
+  if (opts.fixtureModules !== false) files.push(...fixtureModules());
+  return files.sort((a, b) => compareBytes(a.path, b.path));
+}
+
+function fixtureModules(): ContextFile[] {
+  try {
+    return collectFixtureModules();
+  } catch (err) {
+    throw new ImageBuildError(`the fixture's gRPC modules: ${err instanceof Error ? err.message : String(err)}`);
   }
-  return files;
 }
 
 async function listFiles(projectRoot: string, dir: string): Promise<string[]> {
