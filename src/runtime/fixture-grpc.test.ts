@@ -1,14 +1,13 @@
 // The fixture service in grpc mode (MQ_PROTOCOL=grpc), run with the host's node on loopback ports
 // and called with @grpc/grpc-js as an app would: no Docker involved.
-import { spawn, type ChildProcess } from "node:child_process";
 import http2 from "node:http2";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { afterEach, describe, expect, it } from "vitest";
+import { spawnFixture, type SpawnedFixture } from "./fixture-spawn.js";
 
-const SERVER = fileURLToPath(new URL("../../fixtures/service/server.js", import.meta.url));
 const PROTO = fileURLToPath(new URL("../../fixtures/service/meshquake.proto", import.meta.url));
 
 interface Hop {
@@ -38,35 +37,10 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function startFixture(env: Record<string, string>): Promise<{ port: number; output: () => string; process: ChildProcess }> {
-  const child = spawn(process.execPath, [SERVER], {
-    env: { PATH: process.env.PATH ?? "", MQ_HOST: "127.0.0.1", MQ_PORT: "0", MQ_PROTOCOL: "grpc", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  cleanups.push(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    child.kill("SIGKILL");
-    await exited;
-  });
-  let out = "";
-  child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (out += chunk.toString()));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`fixture did not print "listening" within 5 s; output:\n${out}`)), 5000);
-    child.stdout.on("data", () => {
-      const match = / listening on [\d.]+:(\d+)/.exec(out);
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`fixture exited with ${code} before listening; output:\n${out}`));
-    });
-  });
-  return { port, output: () => out, process: child };
+async function startFixture(env: Record<string, string>): Promise<SpawnedFixture> {
+  const fixture = await spawnFixture({ MQ_PROTOCOL: "grpc", ...env });
+  cleanups.push(fixture.kill);
+  return fixture;
 }
 
 function client(port: number): FixtureClient {

@@ -4,10 +4,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-
-const SERVER = fileURLToPath(new URL("../../fixtures/service/server.js", import.meta.url));
+import { FIXTURE_SERVER as SERVER, spawnFixture } from "../../src/runtime/fixture-spawn.js";
 
 interface RunningFixture {
   url: string;
@@ -28,34 +26,9 @@ afterEach(async () => {
 });
 
 async function startFixture(env: Record<string, string>): Promise<RunningFixture> {
-  const child = spawn(process.execPath, [SERVER], {
-    env: { PATH: process.env.PATH ?? "", MQ_HOST: "127.0.0.1", MQ_PORT: "0", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  cleanups.push(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    child.kill("SIGKILL");
-    await exited;
-  });
-  let out = "";
-  child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (out += chunk.toString()));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`fixture did not print "listening" within 5 s; output:\n${out}`)), 5000);
-    child.stdout.on("data", () => {
-      const match = / listening on [\d.]+:(\d+)/.exec(out);
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`fixture exited with ${code} before listening; output:\n${out}`));
-    });
-  });
-  return { url: `http://127.0.0.1:${port}`, process: child, output: () => out };
+  const fixture = await spawnFixture(env);
+  cleanups.push(fixture.kill);
+  return { url: `http://127.0.0.1:${fixture.port}`, process: fixture.process, output: fixture.output };
 }
 
 async function startCallee(
