@@ -81,11 +81,24 @@ end
 -- wakes this often, so the step trades revert latency against CPU under many held requests.
 local HOLD_STEP_MS = 100
 
+-- The pod's app speaks gRPC (render.ts sets MQ_PROTOCOL): answers are gRPC statuses.
+local GRPC = os.getenv("MQ_PROTOCOL") == "grpc"
+
 -- Answers the request here, naming the fault (x-mq-fault), and ends it: what abort and ratelimit do.
-local function answer(txn, f, status, headers, detail)
+-- A grpc pod answers gRPC: a trailers-only response (one HEADERS frame, :status 200, the status
+-- in grpc-status, no body), what a gRPC server sends when it fails a call before any message.
+local function answer(txn, f, status, headers, detail, grpc_status)
   headers["x-mq-fault"] = { f.name }
+  local text = "meshquake fault " .. f.name .. detail
+  if GRPC then
+    headers["content-type"] = { "application/grpc" }
+    headers["grpc-status"] = { tostring(grpc_status) }
+    headers["grpc-message"] = { encode(text) }
+    txn:done(txn:reply({ status = 200, headers = headers }))
+    return true
+  end
   headers["content-type"] = { "text/plain" }
-  txn:done(txn:reply({ status = status, headers = headers, body = "meshquake fault " .. f.name .. detail .. "\n" }))
+  txn:done(txn:reply({ status = status, headers = headers, body = text .. "\n" }))
   return true
 end
 
@@ -93,13 +106,15 @@ end
 -- true when it has answered the request itself (nothing after it runs). New kinds slot in here.
 local kinds = {
   abort = {
-    params = { "status" },
+    params = { "status", "grpc" },
     parse = function(f, params)
       f.status = int_param(params, "status", 200, 599)
+      -- A grpc pod's abort answers this gRPC status (default UNAVAILABLE).
+      f.grpc = params.grpc and int_param(params, "grpc", 1, 16) or 14
     end,
-    describe = function(f) return "status=" .. f.status end,
+    describe = function(f) return "status=" .. f.status .. (GRPC and (" grpc=" .. f.grpc) or "") end,
     apply = function(txn, f)
-      return answer(txn, f, f.status, {}, "")
+      return answer(txn, f, f.status, {}, "", f.grpc)
     end,
   },
   delay = {
@@ -144,7 +159,8 @@ local kinds = {
     end,
     describe = function(f) return "retry_after=" .. f.retry_after end,
     apply = function(txn, f)
-      return answer(txn, f, 429, { ["retry-after"] = { tostring(f.retry_after) } }, ": rate limited, retry after " .. f.retry_after .. " s")
+      -- gRPC: RESOURCE_EXHAUSTED, what a gRPC server or Envoy's rate limit answers.
+      return answer(txn, f, 429, { ["retry-after"] = { tostring(f.retry_after) } }, ": rate limited, retry after " .. f.retry_after .. " s", 8)
     end,
   },
   -- Close the caller's connection at once without an answer. HAProxy cannot send a TCP RST from

@@ -166,7 +166,8 @@ core.register_fetches("mq_attempt", function(txn, route, index)
   -- A try that was never sent (its request's timeout had passed) says nothing about the replica.
   if txn:get_var("txn.mq_unsent") ~= nil then return "" end
   local status = txn.f:status() or 0
-  local failed = status >= 500 or status < 100 or txn:get_var("txn.mq_local") ~= nil
+  -- A gRPC failure (render.ts sets mq_gfail) counts as the 5xx it stands for, as in Envoy.
+  local failed = status >= 500 or status < 100 or txn:get_var("txn.mq_local") ~= nil or txn:get_var("txn.mq_gfail") ~= nil
   if not failed then
     r.fails = 0
     return ""

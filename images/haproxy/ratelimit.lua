@@ -48,14 +48,16 @@ core.register_action("mq_ratelimit", { "http-req" }, function(txn, rate_s, burst
   end
   local after = retry_after_seconds(bucket.tokens, rate)
   txn:set_var("txn.mq_rl", "limited")
-  local reply = txn:reply({
-    status = 429,
-    headers = {
-      ["retry-after"] = { tostring(after) },
-      ["x-mq-ratelimit"] = { POD },
-      ["content-type"] = { "text/plain" },
-    },
-    body = "meshquake: " .. POD .. " is rate limited to " .. rate_s .. " requests per second (burst " .. burst_s .. ")\n",
-  })
-  txn:done(reply)
+  local text = "meshquake: " .. POD .. " is rate limited to " .. rate_s .. " requests per second (burst " .. burst_s .. ")"
+  local headers = { ["retry-after"] = { tostring(after) }, ["x-mq-ratelimit"] = { POD } }
+  if os.getenv("MQ_PROTOCOL") == "grpc" then
+    -- A grpc pod: RESOURCE_EXHAUSTED as a trailers-only response (no body).
+    headers["content-type"] = { "application/grpc" }
+    headers["grpc-status"] = { "8" }
+    headers["grpc-message"] = { (text:gsub("[^%w._~*-]", function(c) return string.format("%%%02X", c:byte()) end)) }
+    txn:done(txn:reply({ status = 200, headers = headers }))
+    return
+  end
+  headers["content-type"] = { "text/plain" }
+  txn:done(txn:reply({ status = 429, headers = headers, body = text .. "\n" }))
 end, 2)

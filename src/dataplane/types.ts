@@ -12,6 +12,8 @@ export interface UpstreamRef {
   /** "<service>-<index>": resolvable name on the run network; `version` when the service has versions. */
   replicas: { index: number; host: string; port: number; version?: string }[];
   policy: ResolvedPolicy;
+  /** What the destination speaks; absent: http. */
+  protocol?: "http2" | "grpc";
 }
 
 export interface SidecarRenderInput {
@@ -63,7 +65,10 @@ export interface AccessLogEntry {
   from: string | null;
   /** Outbound: replica id that answered the last attempt ("payments-1"), or null if none. */
   upstream: string | null;
+  /** HTTP status; a gRPC failure's is the HTTP status it stands for (UNAVAILABLE: 503), its gRPC status in grpcStatus. */
   status: number;
+  /** A gRPC answer's status when the sidecar saw it (in the headers: trailers-only answers); absent otherwise. */
+  grpcStatus?: number;
   durationMs: number;
   retries: number;
   /** Proxy termination state, e.g. "----", "sH--". */
@@ -152,7 +157,9 @@ export interface AttemptEntry {
   replica: number;
   /** The outbound request this try belongs to (AccessLogEntry.requestId), or null. */
   requestId: string | null;
-  /** Status of the try; a failure the sidecar produced itself gets the status it stands for (502, 503, 504). */
+  /** A gRPC try's status when the sidecar saw it (trailers-only answers); absent otherwise. */
+  grpcStatus?: number;
+  /** Status of the try; a failure the sidecar produced itself gets the status it stands for (502, 503, 504), a gRPC failure the HTTP status it stands for. */
   status: number;
   durationMs: number;
   outcome: AttemptOutcome;

@@ -1,3 +1,4 @@
+import { grpcStatusName } from "../model/grpc-status.js";
 import type { AccessLogEntry } from "../dataplane/types.js";
 import type { FaultTiming } from "../faults/scheduler.js";
 import { binomialTolerance, faultLanded } from "../faults/landed.js";
@@ -20,6 +21,11 @@ function count(map: Record<string, number>, key: string | number): void {
   map[key] = (map[key] ?? 0) + 1;
 }
 
+/** A status count's key: a gRPC answer's status name when the sidecar saw one, else its HTTP status. */
+function statusKey(e: AccessLogEntry): string {
+  return e.grpcStatus === undefined ? String(e.status) : grpcStatusName(e.grpcStatus);
+}
+
 /** Per caller→callee edge: logical requests from the caller's outbound log, attempts from the callee's inbound log. */
 export function edgeStats(scenario: ResolvedScenario, log: MeshLog): EdgeStats[] {
   const edges = new Map<string, EdgeStats>();
@@ -34,7 +40,7 @@ export function edgeStats(scenario: ResolvedScenario, log: MeshLog): EdgeStats[]
       if (!edge) continue;
       edge.requests++;
       edge.retries += e.retries;
-      count(edge.statusCounts, e.status);
+      count(edge.statusCounts, statusKey(e));
     } else if (e.from && !e.healthCheck) {
       const edge = edges.get(`${e.from}>${podService(e.pod)}`);
       if (!edge) continue;
@@ -59,7 +65,7 @@ export function replicaStats(scenario: ResolvedScenario, log: MeshLog): ReplicaS
     const r = replicas.get(e.pod);
     if (!r) continue;
     r.requests++;
-    count(r.statusCounts, e.status);
+    count(r.statusCounts, statusKey(e));
   }
   return [...replicas.values()];
 }

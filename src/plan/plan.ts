@@ -191,6 +191,7 @@ function upstreamOf(service: ResolvedService, scenario: ResolvedScenario): Upstr
       return { index, host: `${service.name}-${index}`, port: POD_PORTS.inbound, ...(version ? { version: version.name } : {}) };
     }),
     policy: scenario.policies[service.name]!,
+    ...(service.protocol ? { protocol: service.protocol } : {}),
   };
 }
 
@@ -214,5 +215,7 @@ function fixtureEnv(
     MQ_CALLS: service.calls.map((c) => `${c}:${services.get(c)!.port}`).join(","),
     ...(forward.length ? { MQ_FORWARD: forward.join(",") } : {}),
     MQ_SEED: String(scenario.seed),
+    ...(service.protocol ? { MQ_PROTOCOL: service.protocol } : {}),
+    ...(versionOf(service, index) ? { MQ_VERSION: versionOf(service, index)!.name } : {}),
   };
 }

@@ -1,5 +1,6 @@
 // Checks that need more than one value at a time: names that refer to services and faults,
 // replica indexes, the call graph, and the fault timeline against the load.
+import { isGrpcRetryOn } from "./protocols.js";
 import { DEFAULTS } from "./defaults.js";
 import { formatDuration, parseDuration } from "./duration.js";
 import { error, formatPath, warning, type Finding } from "./finding.js";
@@ -22,6 +23,7 @@ export function crossCheck(parts: ScenarioParts): Finding[] {
     ...(topology ? checkStartOrder(topology) : []),
     ...(topology ? checkPolicies(parts, topology) : []),
     ...(topology ? checkVersions(parts, topology) : []),
+    ...(topology ? checkProtocols(parts, topology) : []),
     ...(topology && parts.loadTarget !== null ? topology.reference(parts.loadTarget, ["load", "target"]) : []),
     // Past their limits (which the schema reports) faults and checks are not related to each other either.
     ...(parts.faults.length > LIMITS.faults ? [] : checkFaults(parts, topology)),
@@ -323,6 +325,49 @@ function checkPolicies(parts: ScenarioParts, topology: Topology): Finding[] {
           ),
         );
       }
+    }
+  }
+  return findings;
+}
+
+// --- protocols ----------------------------------------------------------------------------
+
+function checkProtocols(parts: ScenarioParts, topology: Topology): Finding[] {
+  const findings: Finding[] = [];
+  const protocol = (name: string) => topology.part(name)?.protocol ?? "http";
+  for (const name of topology.names) {
+    // The fixture's gRPC client calls gRPC only, and its HTTP client HTTP only (a sidecar turns
+    // HTTP/1.1 into HTTP/2 and back, but not into gRPC); a user's app calls what it calls.
+    if (topology.isUserImage(name)) continue;
+    const grpc = protocol(name) === "grpc";
+    for (const [i, callee] of topology.writtenCalls(name).entries()) {
+      if (!topology.has(callee) || (protocol(callee) === "grpc") === grpc) continue;
+      findings.push(
+        error(
+          ["services", name, "calls", i],
+          grpc
+            ? `"${name}" is a grpc fixture, which calls its downstreams over gRPC, and "${callee}" speaks ${protocol(callee)}; make "${callee}" grpc too`
+            : `"${name}" is an ${protocol(name)} fixture, which calls its downstreams over HTTP, and "${callee}" speaks grpc; make "${name}" grpc too`,
+        ),
+      );
+    }
+  }
+  for (const [name, policy] of parts.policies) {
+    if (!topology.has(name)) continue;
+    for (const [i, on] of (policy?.retries?.retryOn ?? []).entries()) {
+      if (typeof on === "string" && isGrpcRetryOn(on) && protocol(name) !== "grpc") {
+        findings.push(error(["policies", name, "retries", "retryOn", i], `retryOn ${on} is a gRPC condition, and "${name}" speaks ${protocol(name)}; give services.${name}.protocol: grpc or retry on HTTP conditions`));
+      }
+    }
+  }
+  for (const [i, fault] of validFaults(parts)?.entries() ?? []) {
+    if (fault.kind !== "abort" || !topology.has(fault.target)) continue;
+    const grpc = protocol(fault.target) === "grpc";
+    if (fault.grpcStatus !== undefined && !grpc) {
+      findings.push(error(["faults", i, "grpcStatus"], `"${fault.target}" speaks ${protocol(fault.target)}, so its requests have no gRPC status; use status`, { at: "key" }));
+    }
+    if (fault.status !== undefined && grpc) {
+      findings.push(error(["faults", i, "status"], `"${fault.target}" speaks grpc: an abort answers a gRPC status, e.g. grpcStatus: 14 (UNAVAILABLE)`, { at: "key" }));
     }
   }
   return findings;

@@ -1,6 +1,7 @@
 // ScenarioSpec (as written) → ResolvedScenario (what the engine uses), in one place: every
 // default applied from DEFAULTS, durations in ms, percents as fractions. It runs only on a
 // scenario that validated, so it does not re-check what validation already did.
+import { DEFAULT_ABORT_GRPC_STATUS } from "./protocols.js";
 import { dirname, isAbsolute, join } from "node:path";
 import { DEFAULTS } from "./defaults.js";
 import { parseDuration, parseDurationOrRange } from "./duration.js";
@@ -79,6 +80,7 @@ function resolveService(name: string, spec: ServiceSpec, names: string[], contex
     health: httpPath ?? d.health,
   };
   if (spec.failFirst !== undefined && spec.failFirst > 0) service.failFirst = spec.failFirst;
+  if (spec.protocol !== undefined && spec.protocol !== "http") service.protocol = spec.protocol;
   if (spec.versions !== undefined) {
     service.versions = resolveVersions(spec.versions, service);
     service.replicas = service.versions.reduce((sum, v) => sum + v.replicas.length, 0);
@@ -289,7 +291,13 @@ function resolveFault(
   };
   switch (spec.kind) {
     case "abort":
-      return { name: spec.name, kind: spec.kind, ...perRequest, status: spec.status ?? DEFAULTS.fault.abortStatus };
+      return {
+        name: spec.name,
+        kind: spec.kind,
+        ...perRequest,
+        status: spec.status ?? DEFAULTS.fault.abortStatus,
+        ...(services.get(spec.target)?.protocol === "grpc" ? { grpcStatus: spec.grpcStatus ?? DEFAULT_ABORT_GRPC_STATUS } : {}),
+      };
     case "delay":
       return { name: spec.name, kind: spec.kind, ...perRequest, delay: parseDurationOrRange(spec.delay) };
     case "ratelimit":

@@ -1,6 +1,7 @@
 // The scenario cut into the pieces the cross-checks need, each kept only if it is valid on its
 // own. This is what lets one run report a bad `replicas` AND an unknown service elsewhere,
 // instead of making the user fix the schema errors first.
+import type { Protocol } from "./protocols.js";
 import type { z } from "zod";
 import { DEFAULTS } from "./defaults.js";
 import { parseDuration } from "./duration.js";
@@ -32,6 +33,8 @@ export interface ServicePart {
   keys: string[];
   /** Version names as written when `versions` is valid; [] without. */
   versions: string[];
+  /** As written when valid; "http" when missing or invalid. */
+  protocol: Protocol;
 }
 
 export interface ScenarioParts {
@@ -99,6 +102,7 @@ function servicePart(body: unknown): ServicePart {
     dependsOn: valid(shape.dependsOn, dependsOn) ?? [],
     health: health === undefined ? undefined : (valid(shape.health, health) ?? undefined),
     keys: Object.keys(map),
+    protocol: valid(shape.protocol, map.protocol) ?? "http",
   };
 }
 

@@ -2,6 +2,7 @@
 // a silently ignored field), the ScenarioSpec type, and the JSON Schema editors use.
 // Values are checked here one at a time; names that refer to each other are checked in
 // cross-check.ts, and defaults are applied in resolve.ts.
+import { GRPC_RETRY_ON, PROTOCOLS } from "./protocols.js";
 import { z } from "zod";
 import { DEFAULTS } from "./defaults.js";
 import {
@@ -375,6 +376,12 @@ export const serviceSchema = z
           "Versions of the service, each its own replicas (the fixture's knobs per version); the service's name routes to all of " +
           "them, as policies.<service>.split and routes say. Replica indexes run across versions in the order written.",
       }),
+    protocol: z.enum(PROTOCOLS).meta({
+      description:
+        "What the app speaks: http (HTTP/1.1), http2 (HTTP/2 cleartext, h2c) or grpc (gRPC over h2c). The sidecars carry it end " +
+        "to end; the fixture answers in it; a grpc service's failures are gRPC statuses.",
+      default: "http",
+    }),
     port: appPort.meta({ description: "Port the app listens on (not one of the sidecar's).", default: DEFAULTS.service.port }),
     health: healthSchema.meta({
       description: `How the mesh knows the app is ready: an HTTP path, "tcp" or { command }. Default: ${DEFAULTS.service.health} for the fixture, "tcp" for a user image.`,
@@ -406,11 +413,11 @@ export const serviceSchema = z
 
 const retryOnCondition = oneOf(
   (error) => [
-    z.enum(["5xx", "reset", "connect-failure", "timeout"], { error }),
+    z.enum(["5xx", "reset", "connect-failure", "timeout", ...GRPC_RETRY_ON], { error }),
     z.string({ error }).regex(/^[1-5]\d\d$/, { error }),
     z.int({ error }).min(100, { error }).max(599, { error }),
   ],
-  "5xx, reset, connect-failure, timeout or an HTTP status code such as 503",
+  `5xx, reset, connect-failure, timeout, an HTTP status code such as 503, or (calls to a grpc service) ${GRPC_RETRY_ON.join(", ")}`,
 );
 
 const retryBudgetSchema = z
@@ -611,6 +618,9 @@ const abortFault = z.strictObject({
   kind: z.literal("abort"),
   ...perRequest,
   status: numberBetween(200, 599, "integer").optional().meta({ description: "HTTP status answered.", default: DEFAULTS.fault.abortStatus }),
+  grpcStatus: numberBetween(1, 16, "integer").optional().meta({
+    description: "A grpc target's requests: the gRPC status answered (a trailers-only response), e.g. 14 UNAVAILABLE. Default: 14 for a grpc target.",
+  }),
 });
 const delayFault = z.strictObject({ kind: z.literal("delay"), ...perRequest, delay: durationOrRange(PROXY_DELAY) });
 const blackholeFault = z.strictObject({ kind: z.literal("blackhole"), ...perRequest });

@@ -2,6 +2,7 @@
 // milliseconds, percents and rates are fractions (0.5, not 50), names have been checked.
 // It is produced in exactly one place (resolve.ts) from the ScenarioSpec the user wrote.
 
+import type { GrpcRetryOn, Protocol } from "./protocols.js";
 import type { Acknowledgement } from "./warnings.js";
 
 export type DataPlaneName = "haproxy" | "envoy";
@@ -30,6 +31,8 @@ export interface ResolvedService {
   errorRate: number;
   /** The fixture answers 503 to the first n tries of each request id, then serves it; absent when 0. */
   failFirst?: number;
+  /** What the app speaks; absent: http (HTTP/1.1). */
+  protocol?: Exclude<Protocol, "http">;
   /** Port the app listens on inside its pod. */
   port: number;
   /** Path the mesh probes for readiness (for a user image: also the default path of policy health checks). */
@@ -101,7 +104,7 @@ export interface ResolvedImage {
   origin: SourceLocation & { file: string };
 }
 
-export type RetryOn = "5xx" | "reset" | "connect-failure" | "timeout" | `${number}`;
+export type RetryOn = "5xx" | "reset" | "connect-failure" | "timeout" | GrpcRetryOn | `${number}`;
 
 export interface ResolvedRetryBudget {
   ratio: number;
@@ -214,6 +217,8 @@ interface FaultBase {
 export interface AbortFault extends FaultBase {
   kind: "abort";
   status: number;
+  /** A grpc target: the gRPC status answered instead of `status` (a trailers-only response). */
+  grpcStatus?: number;
 }
 export interface DelayFault extends FaultBase {
   kind: "delay";

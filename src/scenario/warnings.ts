@@ -23,6 +23,8 @@ export const WARNINGS = {
   "least-request-all-replicas": "least-request compares every replica, not two random picks",
   "route-retry-any-version": "a retry of a routed request may go to another version",
   "peak-ewma-retries-by-load": "with peak-ewma, a retry's replica is chosen by load, not latency",
+  "grpc-retry-http-status": "an HTTP retry condition on a grpc service does not retry gRPC failures",
+  "grpc-retry-trailers": "a gRPC status sent in trailers (after a message) is not retried",
   // Settings that cannot act at the scenario's own load and topology.
   "retry-tries-beyond-timeout": "attempts × perTryTimeout is far beyond the timeout",
   "retry-timeout-without-per-try": 'retryOn "timeout" without a perTryTimeout never retries',

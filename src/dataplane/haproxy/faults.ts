@@ -2,7 +2,7 @@
 //
 //   meshquake fault set <name> kind=<kind> pct=<0..100> <kind params> from=<service|*>
 //                       [header=<name> value=<value>] [since=<epoch ms>] until=<epoch ms> seed=<n>
-//       abort: status=<200..599>      delay: delay_min=<ms> delay_max=<ms>
+//       abort: status=<200..599> [grpc=<1..16>, what a grpc pod answers]      delay: delay_min=<ms> delay_max=<ms>
 //       blackhole (hold without an answer until the fault ends), reset (close without an answer): none
 //       ratelimit: retry_after=<seconds> (answers 429 with that Retry-After)
 //   meshquake fault del <name>        "OK deleted <name>" or "OK absent <name>"
@@ -55,7 +55,10 @@ type KindParams = { [K in HaproxyRuntimeFaultKind]: (f: ResolvedFault & { kind: 
 
 /** Kind-specific parameters; a kind listed in HAPROXY_RUNTIME_FAULT_KINDS without one does not compile. */
 const KIND_PARAMS = {
-  abort: (f: AbortFault) => [`status=${integer(`fault ${f.name}: status`, f.status, 200, 599)}`],
+  abort: (f: AbortFault) => [
+    `status=${integer(`fault ${f.name}: status`, f.status, 200, 599)}`,
+    ...(f.grpcStatus !== undefined ? [`grpc=${integer(`fault ${f.name}: grpcStatus`, f.grpcStatus, 1, 16)}`] : []),
+  ],
   delay: (f: DelayFault) => {
     const min = integer(`fault ${f.name}: delay`, Math.round(f.delay.minMs), 0, MAX_DELAY_MS);
     const max = integer(`fault ${f.name}: delay`, Math.round(f.delay.maxMs), min, MAX_DELAY_MS);

@@ -4,6 +4,7 @@
 // lines (server up/down, alerts) share the stream and are not JSON; the parsers return null for them.
 import type { AccessLogEntry, AttemptEntry, AttemptOutcome, MeshEvent, PolicyEvent, TerminationCause } from "../types.js";
 import { PROXY } from "./names.js";
+import { httpStatusOfGrpc } from "../../model/grpc-status.js";
 
 /** Bumped whenever a field changes meaning; parse only what this version wrote. Fields may be added. */
 export const LOG_SCHEMA = 1;
@@ -22,6 +23,8 @@ function logFormat(fields: Record<string, LogValue>): string {
 
 /** Set by the first http-request rule of every proxy that logs (render.ts): date(0,ms). */
 export const START_VAR = "mq_t0";
+/** A gRPC answer's grpc-status when it came in the headers (render.ts): logged as `gs`. */
+export const GRPC_STATUS_VAR = "mq_gs";
 
 const jsonVar = (name: string): LogValue => ({ str: `%[var(txn.${name}),json(utf8s)]` });
 
@@ -50,6 +53,7 @@ function resultFields(): Record<string, LogValue> {
     term: { str: "%tsc" },
     bytes: { num: "%B" },
     fault: jsonVar("mq_fault"),
+    gs: jsonVar(GRPC_STATUS_VAR),
   };
 }
 
@@ -103,6 +107,7 @@ export function attemptLogFormat(pod: string, service: string, index: number): s
     term: { str: "%tsc" },
     local: jsonVar("mq_local"),
     fault: jsonVar("mq_fault"),
+    gs: jsonVar(GRPC_STATUS_VAR),
     // A 429's Retry-After as the replica sent it; "1" when it goes back to be retried after it;
     // the ms this try waited for an earlier try's Retry-After (retry_after.lua).
     ra: jsonVar("mq_ra"),
@@ -110,6 +115,14 @@ export function attemptLogFormat(pod: string, service: string, index: number): s
     raat: { str: "%[var(txn.mq_ra_at)]" },
     wait: jsonVar("mq_waited"),
   });
+}
+
+/** The logged grpc-status ("-" when none), as a code 0..16, or null. */
+function grpcStatusOf(value: unknown): number | null {
+  const text = optional(value);
+  if (text === null || !/^\d{1,2}$/.test(text)) return null;
+  const code = Number(text);
+  return code <= 16 ? code : null;
 }
 
 function parseJson(line: string): Record<string, unknown> | null {
@@ -139,6 +152,7 @@ export function parseHaproxyLogLine(line: string): AccessLogEntry | null {
   if (acceptedAt === null) return null;
 
   const noRoute = dir === "outbound" && route === PROXY.noRoute;
+  const grpcStatus = grpcStatusOf(r.gs);
   const faults = optional(r.fault)?.split(",") ?? [];
   const fromReplica = Number(optional(r.from_replica) ?? Number.NaN);
   const entry: AccessLogEntry = {
@@ -149,7 +163,7 @@ export function parseHaproxyLogLine(line: string): AccessLogEntry | null {
     route: noRoute ? (optional(r.host) ?? "") : route,
     from: optional(r.from),
     upstream: dir === "outbound" ? replicaId(route, srv) : null,
-    status: r.status,
+    status: grpcStatus !== null && grpcStatus !== 0 ? httpStatusOfGrpc(grpcStatus) : r.status,
     durationMs: r.Ta,
     retries: Math.max(0, Number.parseInt(retries.replace(/^\+/, ""), 10) || 0),
     termination: term,
@@ -176,6 +190,7 @@ export function parseHaproxyLogLine(line: string): AccessLogEntry | null {
       budgetDenied: entry.budgetDenied,
     });
   }
+  if (grpcStatus !== null) entry.grpcStatus = grpcStatus;
   if ("xid" in r) entry.traceId = optional(r.xid);
   if (dir === "inbound" && "check" in r) {
     entry.requestId = optional(r.req);
@@ -245,7 +260,9 @@ function parseAttempt(r: Record<string, unknown>): AttemptEntry | null {
   const fault = optional(r.fault)?.split(",").at(-1) ?? null;
   // A 429 handed back to be retried after its Retry-After travels as the retry status: restore it.
   const afterRateLimit = optional(r.rar) !== null;
-  const status = local !== null ? (LOCAL_STATUS[local] ?? r.status) : afterRateLimit ? 429 : r.status;
+  const grpcStatus = grpcStatusOf(r.gs);
+  const status =
+    local !== null ? (LOCAL_STATUS[local] ?? r.status) : afterRateLimit ? 429 : grpcStatus !== null && grpcStatus !== 0 ? httpStatusOfGrpc(grpcStatus) : r.status;
   const retryAfter = optional(r.ra);
   const waited = Number(optional(r.wait) ?? Number.NaN);
   const attempt: AttemptEntry = {
@@ -267,6 +284,7 @@ function parseAttempt(r: Record<string, unknown>): AttemptEntry | null {
     if (at !== null && /^\d{10,16}$/.test(at)) attempt.answeredAt = Number(at);
   }
   if (Number.isFinite(waited) && waited >= 0) attempt.waitedMs = waited;
+  if (grpcStatus !== null) attempt.grpcStatus = grpcStatus;
   return attempt;
 }
 

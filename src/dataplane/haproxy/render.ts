@@ -17,7 +17,7 @@
 import type { ResolvedPolicy, ResolvedRateLimit, ResolvedRetryBudget, RetryOn } from "../../scenario/types.js";
 import type { WarningId } from "../../scenario/warnings.js";
 import type { DataPlaneWarning, SidecarRenderInput, SidecarRendering, UpstreamRef } from "../types.js";
-import { START_VAR, attemptLogFormat, inboundLogFormat, outboundLogFormat } from "./log.js";
+import { GRPC_STATUS_VAR, START_VAR, attemptLogFormat, inboundLogFormat, outboundLogFormat } from "./log.js";
 import {
   HaproxyInputError,
   PROXY,
@@ -36,6 +36,8 @@ import { splitWeights } from "../split-weights.js";
 import { ROUTE_HEADER, ROUTE_PATH, ROUTE_TEXT, VERSION_NAME_PATTERN } from "../../scenario/spec.js";
 import { PEAK_EWMA_FALLBACK_BALANCE, PEAK_EWMA_TRY_START, peakEwmaObserveLines, peakEwmaRoutingLines, peakEwmaWord } from "./peak-ewma.js";
 import { podSeed } from "./seed.js";
+import { GRPC_RETRY_CODES, isGrpcRetryOn, speaksH2 } from "../../scenario/protocols.js";
+import { GRPC_DEADLINE_EXCEEDED, GRPC_UNAVAILABLE, grpcStatusName, httpStatusOfGrpc } from "../../model/grpc-status.js";
 
 export const HAPROXY_CONFIG_PATH = "/etc/meshquake/haproxy.cfg";
 /** Where the image bakes images/haproxy/ (see images/Dockerfile). */
@@ -175,16 +177,17 @@ export function renderHaproxyConfig(input: SidecarRenderInput, options: HaproxyR
   }
   const upstreams = input.upstreams.map((up) => upstreamSections(up, pod, service, dockerDns));
   const policy = upstreams.map((u) => u.policy);
+  const protocol = input.service.protocol;
 
   const sections = [
-    globalSection(pod, podSeed(seed, pod), input.adminSocket, supportDir, policy),
+    globalSection(pod, podSeed(seed, pod), input.adminSocket, supportDir, policy, protocol === "grpc"),
     defaultsSection(),
     ...(input.upstreams.length > 0 && dockerDns ? [resolversSection()] : []),
     outboundFrontend(service, index, pod, ports.outbound, input.upstreams),
     ...upstreams.flatMap((u) => u.sections),
     noRouteBackend(),
-    inboundFrontend(service, pod, ports.inbound, inboundRateLimit(input.rateLimit ?? null, pod)),
-    appBackend(ports.app, input.service.image === undefined),
+    inboundFrontend(service, pod, ports.inbound, inboundRateLimit(input.rateLimit ?? null, pod), protocol === "grpc"),
+    appBackend(ports.app, input.service.image === undefined, speaksH2(protocol)),
   ];
   return { text: formatConfig(pod, sections), warnings: upstreams.flatMap((u) => u.warnings) };
 }
@@ -194,7 +197,7 @@ function formatConfig(pod: string, sections: Section[]): string {
   return head + sections.map((s) => [s.header, ...s.lines.map((l) => `  ${l}`)].join("\n")).join("\n\n") + "\n";
 }
 
-function globalSection(pod: string, seed: bigint, adminSocket: string, supportDir: string, policy: PolicyLuaSettings[]): Section {
+function globalSection(pod: string, seed: bigint, adminSocket: string, supportDir: string, policy: PolicyLuaSettings[], grpc: boolean): Section {
   const words = (pick: (p: PolicyLuaSettings) => string | null) => policy.flatMap((p) => (pick(p) === null ? [] : [pick(p)!]));
   // (setenv refuses an empty value: a missing variable means "none".)
   const env = (name: string, values: string[]) => (values.length ? [`setenv ${name} "${values.join(" ")}"`] : []);
@@ -214,6 +217,8 @@ function globalSection(pod: string, seed: bigint, adminSocket: string, supportDi
       // Read by the Lua files at load time, so set before lua-load.
       `setenv MQ_POD ${pod}`,
       `setenv MQ_POD_SEED ${seed}`,
+      // The app speaks gRPC: the Lua answers (faults, rate limit) are gRPC statuses.
+      ...(grpc ? ["setenv MQ_PROTOCOL grpc"] : []),
       `lua-load ${supportDir}/faults.lua`,
       // Local rate limiting (inbound) and the wait before a retry after a 429 (outbound).
       `lua-load ${supportDir}/ratelimit.lua`,
@@ -317,7 +322,7 @@ function inboundRateLimit(limit: ResolvedRateLimit | null, pod: string): [string
   return [String(Number(rate.toFixed(6))), String(burst)];
 }
 
-function inboundFrontend(service: string, pod: string, listenPort: number, rateLimit: [string, string] | null): Section {
+function inboundFrontend(service: string, pod: string, listenPort: number, rateLimit: [string, string] | null, grpc: boolean): Section {
   return {
     header: `frontend ${PROXY.inbound}`,
     lines: [
@@ -337,13 +342,17 @@ function inboundFrontend(service: string, pod: string, listenPort: number, rateL
       // They apply to health checks too, as a real failure would.
       "http-request lua.mq_fault",
       "http-response set-header x-mq-fault %[var(txn.mq_fault)] if { var(txn.mq_fault) -m found }",
+      // A gRPC answer's status when it comes in the headers (a trailers-only answer: every
+      // failure the sidecars make, and a gRPC server's failure before any message). HAProxy 2.6
+      // has no fetch for trailers, so a status in them is not logged: the load generator's is the truth.
+      ...(grpc ? [`http-after-response set-var(txn.${GRPC_STATUS_VAR}) res.hdr(grpc-status)`] : []),
       `default_backend ${PROXY.app}`,
       `log-format '${inboundLogFormat(pod, service)}'`,
     ],
   };
 }
 
-function appBackend(appPort: number, knownKeepAlive: boolean): Section {
+function appBackend(appPort: number, knownKeepAlive: boolean, h2: boolean): Section {
   return {
     header: `backend ${PROXY.app}`,
     lines: [
@@ -352,9 +361,11 @@ function appBackend(appPort: number, knownKeepAlive: boolean): Section {
       // per request was 0.15 ms of every hop). A user's app may close an idle connection at any
       // moment (Node's default is 5 s), which would race a reused one into a spurious 502: a fresh
       // connection per request there.
-      ...(knownKeepAlive ? [] : ["option http-server-close"]),
+      // HTTP/2 multiplexes requests on one connection: an h2 app keeps it (GOAWAY, not a race, ends it).
+      ...(knownKeepAlive || h2 ? [] : ["option http-server-close"]),
       "retries 0",
-      `server app 127.0.0.1:${appPort}`,
+      // An h2c app (http2, grpc) is spoken to in HTTP/2 with prior knowledge, as its clients do.
+      `server app 127.0.0.1:${appPort}${h2 ? " proto h2" : ""}`,
     ],
   };
 }
@@ -382,6 +393,8 @@ interface Plan {
   budget: ResolvedRetryBudget | null;
   maxconn: number[] | null;
   maxPending: number | null;
+  /** What the destination speaks: h2 between the sidecars for http2 and grpc; grpc answers gRPC statuses. */
+  protocol: "http" | "http2" | "grpc";
 }
 
 interface RetryPlan {
@@ -391,6 +404,8 @@ interface RetryPlan {
   local: LocalFailure[];
   /** retryOn 429: a 429 is retried through the tunnel once its Retry-After has passed (retry_after.lua). */
   afterRateLimit: boolean;
+  /** gRPC statuses to retry (retryOn unavailable, …): sent back through the tunnel. */
+  grpc: number[];
 }
 
 /** Routing backend, attempt listeners and budget table for calls to one destination service. */
@@ -417,7 +432,8 @@ function upstreamSections(up: UpstreamRef, pod: string, caller: string, dockerDn
       perTryMs = timeoutMs;
     }
   }
-  const retry = retryPlan(p, attempts, replicas.length, warn);
+  const protocol = up.protocol ?? "http";
+  const retry = retryPlan(p, attempts, replicas.length, protocol, warn);
   const plan: Plan = {
     service: up.service,
     replicas,
@@ -428,6 +444,7 @@ function upstreamSections(up: UpstreamRef, pod: string, caller: string, dockerDn
     budget: retry ? budgetPlan(p, attempts, warn) : null,
     maxconn: connectionLimits(p, replicas.length, warn),
     maxPending: pendingLimit(p, warn),
+    protocol,
   };
   if (p.retries?.budget && !retry) warn("retry-budget-unused", "retries.budget", "retries.budget has nothing to limit: no request is retried");
   const outlier = outlierPlan(p, plan, warn);
@@ -505,13 +522,14 @@ function routingBackend(plan: Plan, p: ResolvedPolicy): Section {
           `http-response del-header ${MESH_HEADERS.retryAfter}`,
         ]
       : []),
+    ...(plan.protocol === "grpc" ? grpcAnswerLines() : []),
     ...plan.replicas.map((r, i) => {
       const att = attemptProxy(service, r.index);
       const limit = plan.maxconn ? ` maxconn ${plan.maxconn[i]}` : "";
       // A split is server weights (changed at runtime by a shift, never by a reload).
       const weight = p.split ? ` weight ${weights[i]}` : "";
       const track = p.healthCheck ? ` track ${att}/${replicaServer(r.index)}` : "";
-      return `server ${replicaServer(r.index)} abns@${att}${weight}${limit}${track}`;
+      return `server ${replicaServer(r.index)} abns@${att}${weight}${limit}${track}${speaksH2(plan.protocol) ? " proto h2" : ""}`;
     }),
   ];
   return { header: `backend ${service}`, lines };
@@ -519,7 +537,7 @@ function routingBackend(plan: Plan, p: ResolvedPolicy): Section {
 
 /** True when the routing backend retries TUNNEL_RETRY: local failures or 429s travel through it. */
 function usesTunnel(retry: RetryPlan | null): boolean {
-  return retry !== null && (retry.local.length > 0 || retry.afterRateLimit);
+  return retry !== null && (retry.local.length > 0 || retry.afterRateLimit || retry.grpc.length > 0);
 }
 
 /** True when replica answers of status TUNNEL_RETRY must be escaped so they are not retried. */
@@ -547,10 +565,15 @@ function breakerLines(plan: Plan): string[] {
   // Refusing it here, before it queues, is Envoy's max_pending_requests overflow: a fast 503,
   // marked.
   const over = Math.max(1, plan.maxPending);
+  const answer =
+    plan.protocol === "grpc"
+      ? `status 200 hdr content-type application/grpc hdr grpc-status ${GRPC_UNAVAILABLE} hdr grpc-message meshquake-circuit-breaker-overflow`
+      : `status 503 content-type text/plain string "meshquake: circuit breaker overflow on calls to ${plan.service}\\n"`;
   return [
     `http-request set-var(txn.mq_cause) str(overflow) if { queue(${plan.service}) ge ${over} }`,
-    `http-request return status 503 content-type text/plain string "meshquake: circuit breaker overflow on calls to ${plan.service}\\n" ` +
-      `hdr ${MESH_HEADERS.overflow} 1 if { var(txn.mq_cause) -m str overflow }`,
+    // (A gRPC caller gets UNAVAILABLE as a trailers-only answer, as from Envoy's overflow.)
+    `http-request return ${answer} hdr ${MESH_HEADERS.overflow} 1 if { var(txn.mq_cause) -m str overflow }`,
+    ...(plan.protocol === "grpc" ? [`http-request set-var(txn.${GRPC_STATUS_VAR}) int(${GRPC_UNAVAILABLE}) if { var(txn.mq_cause) -m str overflow }`] : []),
   ];
 }
 
@@ -599,7 +622,10 @@ function attemptListener(plan: Plan, r: Replica, p: ResolvedPolicy, pod: string,
       }
     : null;
   const lines = [
-    `bind abns@${name}`,
+    // HTTP/2 for an h2c destination, on this hop too: HAProxy 2.6 turns an h2 answer with no body
+    // (gRPC's trailers-only) into a chunked HTTP/1.1 one and back into HEADERS plus an empty DATA
+    // frame, and a gRPC client then finds no status (measured: "Call ended without gRPC status").
+    `bind abns@${name}${speaksH2(plan.protocol) ? " proto h2" : ""}`,
     // Every try arrives on a new connection from the routing backend, and HAProxy's default
     // (safe) never sends a connection's first request over a pooled server connection: each try
     // would open a TCP connection to the replica. The replica's sidecar keeps idle connections
@@ -622,19 +648,20 @@ function attemptListener(plan: Plan, r: Replica, p: ResolvedPolicy, pod: string,
     "http-request set-var(txn.mq_cut) str(per-try-timeout)",
     `http-request set-var(txn.mq_cut) str(overall-timeout) if { var(txn.mq_left),sub(${plan.perTryMs}) lt 0 }`,
     "http-request set-var(txn.mq_unsent) int(1) if { var(txn.mq_left) -m int le 0 }",
-    `http-request return status 504 content-type text/plain string "meshquake: timeout of calls to ${plan.service} reached before this try\\n" ` +
+    `http-request return status 504 ${localBody(plan, `meshquake: timeout of calls to ${plan.service} reached before this try`)} ` +
       `hdr ${MESH_HEADERS.local} overall-timeout if { var(txn.mq_unsent) -m found }`,
     "http-request set-timeout server var(txn.mq_left) if { var(txn.mq_cut) -m str overall-timeout }",
     ...(plan.budget ? [`http-request track-sc0 str(${plan.service}) table ${budgetTable(plan.service)}`, "http-request sc-inc-gpc(0,0)"] : []),
     // What the caller's proxy itself answers when the replica does not.
-    `http-error status 503 content-type text/plain string "meshquake: ${replicaId} unreachable\\n" hdr ${MESH_HEADERS.local} connect-failure`,
-    `http-error status 502 content-type text/plain string "meshquake: ${replicaId} closed the connection without a valid answer\\n" hdr ${MESH_HEADERS.local} reset`,
-    `http-error status 504 content-type text/plain string "meshquake: ${replicaId} did not answer in time\\n" hdr ${MESH_HEADERS.local} %[var(txn.mq_cut)]`,
+    `http-error status 503 ${localBody(plan, `meshquake: ${replicaId} unreachable`)} hdr ${MESH_HEADERS.local} connect-failure`,
+    `http-error status 502 ${localBody(plan, `meshquake: ${replicaId} closed the connection without a valid answer`)} hdr ${MESH_HEADERS.local} reset`,
+    `http-error status 504 ${localBody(plan, `meshquake: ${replicaId} did not answer in time`)} hdr ${MESH_HEADERS.local} %[var(txn.mq_cut)]`,
     // Only this listener may mark a failure as its own: a replica's answer never can.
     `http-response del-header ${MESH_HEADERS.local}`,
     `http-response del-header ${MESH_HEADERS.escaped}`,
     `http-response del-header ${MESH_HEADERS.retryAfter}`,
     "http-response set-var(txn.mq_fault) res.hdr(x-mq-fault)",
+    ...(plan.protocol === "grpc" ? grpcTryLines(plan) : []),
     `http-response set-var(txn.mq_ra) res.hdr(retry-after),bytes(0,32) if { status ${RATE_LIMITED_STATUS} }`,
     // When this sidecar got the 429: what its Retry-After counts from (the try's logged end is later).
     `http-response set-var(txn.mq_ra_at) date(0,ms) if { status ${RATE_LIMITED_STATUS} }`,
@@ -644,6 +671,7 @@ function attemptListener(plan: Plan, r: Replica, p: ResolvedPolicy, pod: string,
           `http-response set-status 400 if { status ${TUNNEL_RETRY} }`,
         ]
       : []),
+    ...grpcRetryLines(plan),
     ...(plan.retry?.afterRateLimit
       ? [
           `http-response lua.mq_retry_after if { status ${RATE_LIMITED_STATUS} }`,
@@ -669,9 +697,58 @@ function attemptListener(plan: Plan, r: Replica, p: ResolvedPolicy, pod: string,
       : []),
     `log-format '${attemptLogFormat(pod, plan.service, r.index)}'`,
     `server ${server} ${r.host}:${r.port}${dockerDns ? ` resolvers ${PROXY.resolvers} resolve-prefer ipv4 init-addr last,libc,none` : ""}` +
-      (hc ? ` check inter ${hc.intervalMs}ms fall ${hc.unhealthyAfter} rise ${hc.healthyAfter}` : ""),
+      // HTTP/2 between the sidecars for an h2c destination (the replica's sidecar accepts both):
+      // one connection carries many requests, and gRPC's trailers travel as they are.
+      (speaksH2(plan.protocol) ? " proto h2" : "") +
+      (hc ? ` check inter ${hc.intervalMs}ms fall ${hc.unhealthyAfter} rise ${hc.healthyAfter}${speaksH2(plan.protocol) ? " check-proto h1" : ""}` : ""),
   ];
   return { header: `listen ${name}`, lines };
+}
+
+/**
+ * The body of an answer the caller's sidecar makes itself. To a gRPC caller it is empty: the
+ * routing backend turns it into a trailers-only gRPC answer (grpcAnswerLines), and a body would
+ * be read as a malformed message.
+ */
+function localBody(plan: Plan, text: string): string {
+  // (HAProxy ignores `content-type` on an answer without a payload: a plain header instead.)
+  return plan.protocol === "grpc" ? "hdr content-type application/grpc" : `content-type text/plain string "${text}\\n"`;
+}
+
+/**
+ * A try's gRPC status (trailers-only answers carry it in the headers): logged, counted as the
+ * HTTP status it stands for by outlier detection (Envoy's grpcToHttpStatus: UNAVAILABLE is a
+ * 503), and sent back through the tunnel when the policy retries it.
+ */
+function grpcTryLines(plan: Plan): string[] {
+  const fiveXx = [...Array(17).keys()].filter((c) => httpStatusOfGrpc(c) >= 500);
+  return [
+    `http-response set-var(txn.${GRPC_STATUS_VAR}) res.hdr(grpc-status)`,
+    `http-response set-var(txn.mq_gfail) int(1) if { var(txn.${GRPC_STATUS_VAR}) -m int ${fiveXx.join(" ")} }`,
+  ];
+}
+
+/** After the tunnel's escape (a replica's own 425 is not a retry): the gRPC statuses the policy retries go back as one. */
+function grpcRetryLines(plan: Plan): string[] {
+  if (plan.protocol !== "grpc" || !plan.retry?.grpc.length) return [];
+  return [`http-response set-status ${TUNNEL_RETRY} if { var(txn.${GRPC_STATUS_VAR}) -m int ${plan.retry.grpc.join(" ")} }`];
+}
+
+/**
+ * The final answer to a gRPC caller: a failure its sidecar made (connect failure, reset,
+ * timeout) becomes a trailers-only gRPC answer (UNAVAILABLE, or DEADLINE_EXCEEDED for a timeout,
+ * as Envoy answers), and every gRPC answer gets back its HTTP 200 (the tunnel's 425 included).
+ */
+function grpcAnswerLines(): string[] {
+  const local = `var(txn.mq_local)`;
+  return [
+    `http-response set-header grpc-status ${GRPC_UNAVAILABLE} if { ${local} -m str connect-failure reset }`,
+    `http-response set-header grpc-status ${GRPC_DEADLINE_EXCEEDED} if { ${local} -m str per-try-timeout overall-timeout }`,
+    `http-response set-header grpc-message meshquake-%[${local}] if { ${local} -m found }`,
+    `http-response set-header content-type application/grpc if { ${local} -m found }`,
+    "http-response set-status 200 if { res.hdr(grpc-status) -m found }",
+    `http-response set-var(txn.${GRPC_STATUS_VAR}) res.hdr(grpc-status)`,
+  ];
 }
 
 function balanceAlgorithm(lb: ResolvedPolicy["loadBalancer"]): string {
@@ -722,12 +799,26 @@ function peakEwmaTarget(plan: Plan, p: ResolvedPolicy) {
   return { service: plan.service, replicas: plan.replicas.map((r) => r.index), healthChecked: p.healthCheck !== null, limited: plan.maxconn !== null };
 }
 
-function retryPlan(p: ResolvedPolicy, attempts: number, replicaCount: number, warn: Warn): RetryPlan | null {
+function retryPlan(p: ResolvedPolicy, attempts: number, replicaCount: number, protocol: Plan["protocol"], warn: Warn): RetryPlan | null {
   if (!p.retries || attempts <= 1) return null;
   const retryOn = p.retries.retryOn;
   const statuses = new Set<number>();
+  const grpc = new Set<number>();
   let afterRateLimit = false;
   for (const on of retryOn) {
+    if (isGrpcRetryOn(on)) {
+      // The scenario refuses a gRPC condition for a destination that does not speak gRPC.
+      if (protocol === "grpc") grpc.add(GRPC_RETRY_CODES[on]);
+      continue;
+    }
+    if (protocol === "grpc" && on !== "connect-failure" && on !== "reset" && on !== "timeout") {
+      warn(
+        "grpc-retry-http-status",
+        "retries.retryOn",
+        `retryOn ${on} on calls to a grpc service retries only answers without a gRPC status (a plain HTTP error); a gRPC ` +
+          `failure is HTTP 200 with a grpc-status, retried by ${Object.keys(GRPC_RETRY_CODES).join(", ")} (as in Istio)`,
+      );
+    }
     if (on === String(RATE_LIMITED_STATUS)) {
       afterRateLimit = true;
       warn(
@@ -748,7 +839,7 @@ function retryPlan(p: ResolvedPolicy, attempts: number, replicaCount: number, wa
   const local = (Object.keys(LOCAL_FAILURES) as LocalFailure[]).filter((f) =>
     (LOCAL_FAILURES[f].retriedBy as readonly RetryOn[]).some((on) => retryOn.includes(on)),
   );
-  if (statuses.size === 0 && local.length === 0 && !afterRateLimit) {
+  if (statuses.size === 0 && local.length === 0 && !afterRateLimit && grpc.size === 0) {
     warn("retry-nothing-retriable", "retries.retryOn", `retries.attempts ${attempts} with nothing HAProxy can retry on: no request is retried`);
     return null;
   }
@@ -760,7 +851,16 @@ function retryPlan(p: ResolvedPolicy, attempts: number, replicaCount: number, wa
         "retry may return to an earlier replica (Envoy's previous_hosts avoids them all)",
     );
   }
-  return { statuses: [...statuses].sort((a, b) => a - b), local, afterRateLimit };
+  if (grpc.size > 0) {
+    warn(
+      "grpc-retry-trailers",
+      "retries.retryOn",
+      `retryOn ${[...grpc].map((c) => grpcStatusName(c).toLowerCase().replace(/_/g, "-")).join(", ")} retries a gRPC status sent in the ` +
+        "response headers (a trailers-only answer: a failure before any message, as servers, proxies and faults send it); HAProxy 2.6 " +
+        "cannot read trailers, so a status sent after a message is not retried",
+    );
+  }
+  return { statuses: [...statuses].sort((a, b) => a - b), local, afterRateLimit, grpc: [...grpc].sort((a, b) => a - b) };
 }
 
 function budgetPlan(p: ResolvedPolicy, attempts: number, warn: Warn): ResolvedRetryBudget | null {
