@@ -571,7 +571,7 @@ export const loadSchema = z
     }),
     maxInFlight: numberBetween(1, 100_000, "integer").meta({
       description:
-        "open model: the most requests in flight at once (one connection each). A request due when the cap is reached is not sent, " +
+        "open model: the most requests in flight at once (one connection each; a gRPC load shares HTTP/2 connections, 100 calls each). A request due when the cap is reached is not sent, " +
         "counted as notSent and as a failure. Default: rate × timeout, so it never binds unless the system stalls.",
     }),
     maxLag: positiveDuration.meta({
