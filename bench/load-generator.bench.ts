@@ -5,13 +5,19 @@
 // 2. Capacity: the highest rate the generator holds with lag p99 ≤ 1 ms and ≥ 99% sent, beside the
 //    most that wrk (Debian's, closed-loop, 2 threads × 64 connections) gets from the same target in
 //    the same run, as a ratio (goal ≥ 60%).
+// 4. HTTP beside gRPC: the same open load at the same rates through each transport (undici to the
+//    HTTP target; HTTP/2 streams to an h2c gRPC target answering OK), requests/s and the
+//    generator's CPU per request (this process's, the generator thread's included) for both.
+//    `--transports` runs this part alone.
 // 3. Coordinated omission, for real: fixtures/load/pause-open-vs-closed.yaml (a 2 s freeze of the
 //    only replica at 100 req/s) under the open model and under the closed one with 8 connections:
 //    the whole run's p95 of each.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { readFile } from "node:fs/promises";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runOpenLoad } from "../src/load/open-driver.js";
+import { prepareOpenLoad, runOpenLoad } from "../src/load/open-driver.js";
 import type { ClientSample } from "../src/observe/client-recorder.js";
 import type { RequestTemplate } from "../src/scenario/types.js";
 
@@ -164,5 +170,75 @@ async function coordinatedOmission(): Promise<void> {
   console.log(`   ratio                   ${(open.p95Us / closed.p95Us).toFixed(0)}× (the closed load hides the freeze: coordinated omission)`);
 }
 
-await accuracyAndCapacity();
-if (!process.argv.includes("--no-docker")) await coordinatedOmission();
+const GRPC_TARGET = `
+const http2 = require("node:http2");
+const s = http2.createServer();
+const reply = Buffer.from([0, 0, 0, 0, 4, 0x0a, 0x02, 0x6f, 0x6b]);
+s.on("stream", (stream) => {
+  stream.on("error", () => {});
+  stream.resume();
+  stream.on("end", () => {
+    stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
+    stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
+    stream.end(reply);
+  });
+});
+s.listen(0, "127.0.0.1", () => console.log(s.address().port));
+`;
+
+async function transports(): Promise<void> {
+  const proto = join(mkdtempSync(join(tmpdir(), "mq-bench-")), "bench.proto");
+  writeFileSync(proto, 'syntax = "proto3"; package meshquake; service Fixture { rpc Call (CallRequest) returns (CallReply); } message CallRequest { string payload = 1; } message CallReply { string payload = 1; }');
+  const http = await startTarget();
+  const grpcChild = spawn(process.execPath, ["-e", GRPC_TARGET], { stdio: ["ignore", "pipe", "inherit"] });
+  const grpcPort = await new Promise<string>((resolve) => grpcChild.stdout!.once("data", (d: Buffer) => resolve(d.toString().trim())));
+  const grpc = { method: "meshquake.Fixture/Call", message: { payload: "hi" }, metadata: {}, protoFile: proto };
+  const run = async (kind: "http" | "grpc", rate: number, seconds: number) => {
+    const samples: ClientSample[] = [];
+    const prepared = await prepareOpenLoad({
+      url: kind === "http" ? http.url : `http://127.0.0.1:${grpcPort}`,
+      rate,
+      durationMs: seconds * 1000,
+      requests: kind === "http" ? GET : [{ method: "POST", path: "/meshquake.Fixture/Call", headers: {}, body: null, weight: 1 }],
+      grpc: kind === "grpc" ? grpc : null,
+      arrivals: "constant",
+      seed: 1,
+      maxInFlight: 10_000,
+      timeoutMs: 5000,
+      recorder: { record: (x) => samples.push(x) },
+    });
+    // From the start of load: the thread's boot and warm-up are not the transport's cost.
+    const before = process.cpuUsage();
+    const result = await prepared.start();
+    const cpu = process.cpuUsage(before);
+    const ok = samples.filter((x) => x.status === 200 || x.status === "OK").length;
+    const lags = samples.filter((x) => x.sentUs !== undefined).map((x) => x.sentUs! - x.startUs).sort((a, b) => a - b);
+    return { ok, total: samples.length, connections: result.connections, cpuPerRequestUs: (cpu.user + cpu.system) / Math.max(1, samples.length), lagP99Us: quantile(lags, 0.99), seconds };
+  };
+  try {
+    await run("http", 2000, 1);
+    await run("grpc", 2000, 1);
+    console.log("");
+    console.log("4. HTTP/1.1 (undici) beside gRPC (HTTP/2 streams), same local targets, 3 s at each rate");
+    console.log("   rate     transport  ok req/s   connections  CPU/request  lag p99");
+    for (const rate of [1000, 4000]) {
+      for (const kind of ["http", "grpc"] as const) {
+        const r = await run(kind, rate, 3);
+        console.log(
+          `   ${String(rate).padEnd(8)} ${kind.padEnd(10)} ${String(Math.round(r.ok / r.seconds)).padEnd(10)} ${String(r.connections).padEnd(12)} ` +
+            `${fmtUs(r.cpuPerRequestUs).padEnd(12)} ${fmtUs(r.lagP99Us)}${r.ok < r.total ? `  (${r.total - r.ok} not OK)` : ""}`,
+        );
+      }
+    }
+  } finally {
+    http.child.kill();
+    grpcChild.kill();
+  }
+}
+
+if (process.argv.includes("--transports")) await transports();
+else {
+  await accuracyAndCapacity();
+  await transports();
+  if (!process.argv.includes("--no-docker")) await coordinatedOmission();
+}

@@ -15,6 +15,8 @@ export function loadRecord(result: LoadResult, load: ResolvedLoad, generator: Ge
     dropped: result.dropped,
     staggerGroups: result.groups?.length ?? 0,
     model: result.model,
+    // Older recordings' scenarios have no protocol: they were HTTP.
+    ...(load.protocol === "grpc" ? { protocol: "grpc" as const } : {}),
     ...(load.model === "open" ? { arrivals: load.arrivals, maxInFlight: load.maxInFlight, lagToleranceUs, scheduling: result.scheduling ?? "normal" } : {}),
     rate: load.rate,
     connections: result.connections,

@@ -5,7 +5,7 @@
 import { extname } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Worker } from "node:worker_threads";
-import type { Arrivals } from "../scenario/types.js";
+import type { Arrivals, GrpcCall } from "../scenario/types.js";
 import { monotonicClock, startModuleWorker } from "../util/worker.js";
 import { DEFAULT_TIMEOUT_MS, type CommonLoadOptions, type LoadResult, type PreparedLoad } from "./load-types.js";
 import { decodeSamples, requestId, type GeneratorMessage, type GeneratorSettings, type HarnessMessage, type WireTemplate } from "./open-wire.js";
@@ -15,8 +15,10 @@ export interface OpenLoadOptions extends CommonLoadOptions {
   arrivals: Arrivals;
   seed: number;
   maxInFlight: number;
-  /** Path of the unrecorded warm-up requests sent before the start (default: the first GET of the mix, else "/"). */
+  /** Path of the unrecorded warm-up requests sent before the start (default: the first GET of the mix, else "/"). A gRPC load warms up with its call. */
   warmUpPath?: string;
+  /** Sends this gRPC call over HTTP/2 instead of the HTTP requests (whose one template then only names its path). */
+  grpc?: GrpcCall | null;
 }
 
 /** How often the generator hands over what settled. */
@@ -56,6 +58,7 @@ export async function prepareOpenLoad(opts: OpenLoadOptions): Promise<PreparedLo
     maxInFlight: opts.maxInFlight,
     timeoutMs,
     requestIdPrefix: prefix,
+    grpc: opts.grpc ?? null,
     batchMs: BATCH_MS,
     warmUp: {
       path: opts.warmUpPath ?? opts.requests.find((r) => r.method.toUpperCase() === "GET")?.path ?? "/",

@@ -13,6 +13,9 @@ import type { ClientStatus } from "../observe/client-recorder.js";
 /** An HTTP status, a gRPC status name, a transport failure, or a request that was never sent. */
 export type OpenStatus = ClientStatus;
 
+/** What a transport settles a request with: its answer's status or a failure (timeouts and notSent are the loop's). */
+export type SettledStatus = Exclude<OpenStatus, "timeout" | "notSent">;
+
 /** One request's fate. Times are ms from the start of load. */
 export interface OpenSample {
   seq: number;
@@ -109,7 +112,7 @@ export class OpenLoop {
   }
 
   /** An answer (or a transport failure) for request `seq`. Unknown or already settled requests are ignored. */
-  settle(seq: number, status: number | "error"): void {
+  settle(seq: number, status: SettledStatus): void {
     const entry = this.#inFlight.get(seq);
     if (!entry) return;
     this.#finish(entry, status, this.#o.now());

@@ -2,7 +2,7 @@
 // settled requests packed into a Float64Array (six numbers a request, transferred, not copied),
 // and its end. Request ids are not sent: each is `<prefix>-<seq in base 36>`.
 import { grpcStatusCode, grpcStatusName } from "../model/grpc-status.js";
-import type { Arrivals } from "../scenario/types.js";
+import type { Arrivals, GrpcCall } from "../scenario/types.js";
 import type { ThreadScheduling } from "../util/worker.js";
 import type { OpenSample, OpenStatus } from "./open-loop.js";
 
@@ -30,6 +30,8 @@ export interface GeneratorSettings {
    */
   warmUp: { path: string; concurrency: number; rounds: number };
   requestIdPrefix: string;
+  /** A gRPC load's call (sent as the one template's path, over HTTP/2); null for HTTP. */
+  grpc: GrpcCall | null;
   /** How often settled requests are sent back. */
   batchMs: number;
 }

@@ -1,68 +1,45 @@
 // The open-loop generator's thread: its own event loop, so nothing the harness does (parsing
-// sidecar logs, talking to Docker) delays a send. It sends with undici: one `Client` (one
-// keep-alive connection, one request at a time) per request in flight, taken from a stack of
-// idle ones and opened only when none is idle, so the connections in use follow the load and
-// never exceed maxInFlight. undici is Node's own HTTP/1.1 client (it is what `fetch` runs on),
-// parses with llhttp, and its dispatch API costs a few microseconds a request: it lets the
-// scheduler own every decision (when, whether, timeouts) and still speak HTTP correctly
-// (keep-alive, `Connection: close`, chunked bodies). Wake-ups come from the ticker thread.
+// sidecar logs, talking to Docker) delays a send. It sends through one transport chosen once for
+// the load: HTTP/1.1 with undici (http-transport.ts) or gRPC calls over a pool of HTTP/2
+// sessions (grpc-transport.ts); the scheduler (open-loop.ts) owns every decision (when, whether,
+// timeouts) either way. Wake-ups come from the ticker thread.
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { MessageChannel, parentPort, workerData } from "node:worker_threads";
-import { Client, type Dispatcher } from "undici";
 import { arrivalSchedule } from "./arrivals.js";
+import type { GeneratorTransport, Settle } from "./generator-transport.js";
+import { httpTransport } from "./http-transport.js";
 import { OpenLoop, type OpenSample } from "./open-loop.js";
-import { requestId, SampleBatch, type GeneratorMessage, type GeneratorSettings, type HarnessMessage } from "./open-wire.js";
+import { SampleBatch, type GeneratorMessage, type GeneratorSettings, type HarnessMessage } from "./open-wire.js";
 import { weightedIndexes } from "./request-mix.js";
 import { Ticker } from "./ticker.js";
 import { monotonicClock, raiseThreadPriority } from "../util/worker.js";
-import { REQUEST_ID_HEADER } from "./request-id.js";
 
 /** Closer than this to the next due time, the generator checks again at once instead of sleeping. */
 const SPIN_BELOW_MS = Number(process.env.MQ_SPIN ?? 0.05);
+
+/** The load's transport: gRPC loads its proto (and encodes the call) here, in this thread, and only for a gRPC load. */
+async function openTransport(settings: GeneratorSettings, settle: Settle): Promise<GeneratorTransport> {
+  if (settings.grpc === null) return httpTransport(settings, settle);
+  const [{ grpcTransport }, { encodeCall }] = await Promise.all([import("./grpc-transport.js"), import("./grpc-proto.js")]);
+  return grpcTransport({ ...settings, call: encodeCall(settings.grpc), metadata: settings.grpc.metadata }, settle);
+}
 
 async function main(settings: GeneratorSettings, port: NonNullable<typeof parentPort>): Promise<void> {
   const scheduling = raiseThreadPriority();
   const mono = monotonicClock();
   const post = (message: GeneratorMessage, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
 
-  const origin = new URL(settings.url).origin;
-  const idle: Client[] = [];
-  let opened = 0;
-  const acquire = (): Client => {
-    const client = idle.pop();
-    if (client) return client;
-    opened++;
-    // Timeouts are the scheduler's (measured from each request's due time): undici's are off.
-    return new Client(origin, { pipelining: 1, headersTimeout: 0, bodyTimeout: 0, connectTimeout: settings.timeoutMs, keepAliveTimeout: 60_000 });
-  };
-  const release = (client: Client): void => void idle.push(client);
-
+  let loop: OpenLoop | null = null;
+  const transport = await openTransport(settings, (seq, status) => {
+    const l = loop!;
+    l.settle(seq, status);
+    // An answer never makes a request due (nothing waits for a free slot): only the end can follow from it.
+    if (l.done) finish(false);
+  });
   // Before the start: open connections and compile the send path, unrecorded.
-  let warmed = 0;
-  for (let round = 0; round < settings.warmUp.rounds; round++) {
-    await Promise.all(
-      Array.from({ length: settings.warmUp.concurrency }, () => {
-        const client = acquire();
-        return new Promise<void>((resolve) => {
-          const id = `${settings.requestIdPrefix}-warm-${(warmed++).toString(36)}`;
-          const done = (): void => {
-            clearTimeout(deadline);
-            release(client);
-            resolve();
-          };
-          const request = new Pending(0, client, done);
-          const deadline = setTimeout(() => {
-            request.abort();
-            done();
-          }, settings.timeoutMs);
-          client.dispatch({ method: "GET", path: settings.warmUp.path, headers: [REQUEST_ID_HEADER, id] }, request);
-        });
-      }),
-    );
-  }
+  await transport.warmUp();
 
-  const pending = new Map<number, Pending>();
   let batch = new SampleBatch();
   const flush = (): void => {
     if (batch.length === 0) return;
@@ -71,7 +48,6 @@ async function main(settings: GeneratorSettings, port: NonNullable<typeof parent
   };
   const { port1, port2 } = new MessageChannel();
   const ticker = new Ticker(port2);
-  let loop: OpenLoop | null = null;
   let t0 = 0;
   const now = (): number => mono() - t0;
   let flushTimer: NodeJS.Timeout | undefined;
@@ -85,8 +61,8 @@ async function main(settings: GeneratorSettings, port: NonNullable<typeof parent
     flush();
     const unfinished = loop?.counts.recordedInFlight ?? 0;
     void ticker.stop().then(() => {
-      post({ kind: "done", aborted, unfinished, connections: opened });
-      for (const client of new Set([...idle, ...[...pending.values()].map((p) => p.client)])) void client.destroy().catch(() => {});
+      post({ kind: "done", aborted, unfinished, connections: transport.opened });
+      transport.close();
     });
   };
 
@@ -102,7 +78,6 @@ async function main(settings: GeneratorSettings, port: NonNullable<typeof parent
 
   const start = (t0MonotonicMs: number): void => {
     t0 = t0MonotonicMs;
-    const templates = settings.templates.map((t) => ({ ...t, body: t.body ?? undefined }));
     const l: OpenLoop = new OpenLoop({
       schedule: arrivalSchedule(settings),
       durationMs: settings.durationMs,
@@ -110,37 +85,7 @@ async function main(settings: GeneratorSettings, port: NonNullable<typeof parent
       timeoutMs: settings.timeoutMs,
       nextTemplate: weightedIndexes(settings.weights),
       now,
-      transport: {
-        send(seq, template) {
-          const t = templates[template]!;
-          const client = acquire();
-          const request = new Pending(seq, client, (s, status) => {
-            pending.delete(s);
-            release(client);
-            l.settle(s, status);
-            // An answer never makes a request due (nothing waits for a free slot): only the end can follow from it.
-            if (l.done) finish(false);
-          });
-          pending.set(seq, request);
-          client.dispatch(
-            {
-              method: t.method as Dispatcher.HttpMethod,
-              path: t.path,
-              headers: [...t.headers, REQUEST_ID_HEADER, requestId(settings.requestIdPrefix, seq)],
-              body: t.body,
-            },
-            request,
-          );
-        },
-        abort(seq) {
-          const request = pending.get(seq);
-          if (!request) return;
-          pending.delete(seq);
-          request.abort();
-          // The aborted connection closes; undici reopens it for its next request.
-          release(request.client);
-        },
-      },
+      transport,
       onSample(sample: OpenSample) {
         batch.push(sample);
         if (batch.full) flush();
@@ -166,49 +111,7 @@ async function main(settings: GeneratorSettings, port: NonNullable<typeof parent
   collectGarbage();
   // The ticker gets what this thread got (it cannot run chrt itself: it is a bare eval'd thread).
   if (scheduling !== "normal") raiseThreadPriority(tickerTid);
-  post({ kind: "ready", connections: opened, scheduling });
-}
-
-/** One request in flight: undici's handler, settling once with the status or a failure. */
-class Pending implements Dispatcher.DispatchHandler {
-  #status = 0;
-  #controller: Dispatcher.DispatchController | null = null;
-  #settled = false;
-
-  constructor(
-    readonly seq: number,
-    readonly client: Client,
-    private readonly onSettle: (seq: number, status: number | "error") => void,
-  ) {}
-
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.#controller = controller;
-  }
-
-  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number): void {
-    this.#status = statusCode;
-  }
-
-  onResponseData(): void {}
-
-  onResponseEnd(): void {
-    this.#settle(this.#status);
-  }
-
-  onResponseError(): void {
-    this.#settle("error");
-  }
-
-  abort(): void {
-    this.#settled = true;
-    this.#controller?.abort(new Error("meshquake: request timed out"));
-  }
-
-  #settle(status: number | "error"): void {
-    if (this.#settled) return;
-    this.#settled = true;
-    this.onSettle(this.seq, status);
-  }
+  post({ kind: "ready", connections: transport.opened, scheduling });
 }
 
 /**

@@ -202,6 +202,8 @@ export interface LoadRecord {
   // Added with issue 10 (absent in older reports, whose load was always closed).
   /** open: every request sent at its due time whatever the system did; closed: a pool of connections backing off. */
   model?: "open" | "closed";
+  /** Added with gRPC load: "grpc" for a gRPC load (gRPC calls over HTTP/2); absent for HTTP. */
+  protocol?: "grpc";
   /** Open load: how requests were spaced. */
   arrivals?: "constant" | "poisson";
   rate?: number;

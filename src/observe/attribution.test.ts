@@ -8,7 +8,7 @@ const chain = (policies = {}) =>
   scenario({
     services: [service("front", ["checkout"]), service("checkout", ["payments"]), service("payments", [], 2)],
     policies,
-    load: { target: "front", rate: 100, model: "closed", arrivals: "constant", connections: 8, maxInFlight: 8, timeoutMs: 10_000, maxLagMs: 10, durationMs: 5000, requests: [] },
+    load: { target: "front", rate: 100, model: "closed", arrivals: "constant", connections: 8, maxInFlight: 8, timeoutMs: 10_000, maxLagMs: 10, durationMs: 5000, protocol: "http", requests: [], grpc: null },
   });
 
 function attribute(

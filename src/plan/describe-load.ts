@@ -4,8 +4,9 @@ import type { ResolvedLoad } from "../scenario/types.js";
 
 export function describeLoad(load: ResolvedLoad): string {
   if (load.model === "open") {
+    const calls = load.protocol === "grpc" && load.grpc ? `gRPC ${load.grpc.method} over HTTP/2, ` : "";
     return (
-      `open model, ${load.rate} req/s, ${load.arrivals} arrivals, at most ${load.maxInFlight} in flight, timeout ${formatDuration(load.timeoutMs)}, ` +
+      `${calls}open model, ${load.rate} req/s, ${load.arrivals} arrivals, at most ${load.maxInFlight} in flight, timeout ${formatDuration(load.timeoutMs)}, ` +
       `generator lag allowed ${formatDuration(load.maxLagMs)} at p99`
     );
   }

@@ -11,7 +11,7 @@ const scenario: ResolvedScenario = {
   source: { file: "scenarios/payments-abort.yaml", text: "name: payments-abort\n" },
   services: [],
   policies: {},
-  load: { target: "frontend", rate: 100, model: "closed", arrivals: "constant", connections: 8, maxInFlight: 8, timeoutMs: 10_000, maxLagMs: 10, durationMs: 10_000, requests: [] },
+  load: { target: "frontend", rate: 100, model: "closed", arrivals: "constant", connections: 8, maxInFlight: 8, timeoutMs: 10_000, maxLagMs: 10, durationMs: 10_000, protocol: "http", requests: [], grpc: null },
   faults: [],
   checks: [],
 };

@@ -12,7 +12,7 @@ const scenario: ResolvedScenario = {
   source: { file: "scenarios/checkout.yaml", text: "" },
   services: [],
   policies: {},
-  load: { target: "frontend", rate: 200, model: "closed", arrivals: "constant", connections: 16, maxInFlight: 16, timeoutMs: 10_000, maxLagMs: 10, durationMs: 60_000, requests: [] },
+  load: { target: "frontend", rate: 200, model: "closed", arrivals: "constant", connections: 16, maxInFlight: 16, timeoutMs: 10_000, maxLagMs: 10, durationMs: 60_000, protocol: "http", requests: [], grpc: null },
   faults: [],
   checks: [],
 };

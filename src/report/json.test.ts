@@ -17,7 +17,7 @@ const scenario: ResolvedScenario = {
   source: { file: "s.yaml", text: "name: checkout-survives\n" },
   services: [],
   policies: {},
-  load: { target: "frontend", rate: 10, model: "closed", arrivals: "constant", connections: 1, maxInFlight: 1, timeoutMs: 10_000, maxLagMs: 10, durationMs: 2000, requests: [] },
+  load: { target: "frontend", rate: 10, model: "closed", arrivals: "constant", connections: 1, maxInFlight: 1, timeoutMs: 10_000, maxLagMs: 10, durationMs: 2000, protocol: "http", requests: [], grpc: null },
   faults: [],
   checks: [],
 };

@@ -146,6 +146,9 @@ const scenario = z.object({
       maxLagMs: time.default(10),
       durationMs: time,
       requests: z.array(z.object({ method: text, path: text, headers: record(text), body: nullable(text), weight: z.number() })),
+      // Added with gRPC load (absent in older reports, whose load was always HTTP).
+      protocol: z.enum(["http", "grpc"]).default("http"),
+      grpc: nullable(z.object({ method: text, message: record(z.unknown()), metadata: record(text), protoFile: text })).default(null),
     })
     .transform(({ maxInFlight, ...load }) => ({ ...load, maxInFlight: maxInFlight ?? load.connections })),
   faults: z.array(fault),
@@ -330,6 +333,8 @@ export const runReportSchema = z.object({
       staggerGroups: count,
       // Added with the open model (absent in older reports).
       model: z.enum(["open", "closed"]).optional(),
+      // Added with gRPC load: present only for a gRPC load.
+      protocol: z.literal("grpc").optional(),
       arrivals: z.enum(["constant", "poisson"]).optional(),
       rate: z.number().optional(),
       maxInFlight: count.optional(),

@@ -14,6 +14,7 @@ import type { StartedTopology } from "../runtime/topology.js";
 import type { PullPolicy } from "../runtime/pull-image.js";
 import { ensureUserImages } from "../runtime/user-images.js";
 import type { ResolvedScenario } from "../scenario/types.js";
+import { checkLoad } from "../load/load-driver.js";
 import { judgeRun, runObservers } from "./judge-run.js";
 import { playLoad, type PlayState } from "./play-load.js";
 import { raiseTopology } from "./raise-topology.js";
@@ -63,8 +64,13 @@ export async function runScenario(scenario: ResolvedScenario, ctx: RunContext): 
   let tTeardown = t0;
 
   const dataPlane = dataPlaneFor(scenario.dataPlane);
+  // A load that cannot be sent (a gRPC method its proto lacks) is said before anything is built or started.
+  const loadError = await checkLoad(scenario.load).then(
+    () => null,
+    (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+  );
   // User images (image: must exist locally; build: is built here) before the plan names them.
-  const userImages = await prepareUserImages(scenario, ctx, steps);
+  const userImages = loadError ? { images: {}, error: null } : await prepareUserImages(scenario, ctx, steps);
   const plan: ExecutionPlan = buildPlan({ scenario, runId, image: ctx.image, dataPlane, userImages: userImages.images });
   // The sidecars' lines, parsed, go to disk as they arrive; the judge reads them back after.
   const store = await MeshLogStore.create({ owner: ctx.owner ?? currentOwner() });
@@ -84,6 +90,7 @@ export async function runScenario(scenario: ResolvedScenario, ctx: RunContext): 
   const signal = AbortSignal.any([ctx.signal, failure.signal]);
 
   try {
+    if (loadError !== null) throw loadError;
     if (userImages.error !== null) throw userImages.error;
     topology = await raiseTopology(ctx, plan, teardown, {
       signal,
@@ -118,7 +125,7 @@ export async function runScenario(scenario: ResolvedScenario, ctx: RunContext): 
   } catch (err) {
     if (ctx.signal.aborted) interrupted = true;
     // A lost infrastructure is said once, below: what failed because of it is its echo.
-    else if (!failure.signal.aborted) errors.push({ stage: err === userImages.error ? "images" : topology ? "run" : "runtime", message: err instanceof Error ? err.message : String(err) });
+    else if (!failure.signal.aborted) errors.push({ stage: err === loadError ? "load" : err === userImages.error ? "images" : topology ? "run" : "runtime", message: err instanceof Error ? err.message : String(err) });
   } finally {
     // Set-up ends when the load starts.
     if (played.loadStartEpochMs > 0) tRun = played.loadStartEpochMs;

@@ -360,6 +360,14 @@ function checkProtocols(parts: ScenarioParts, topology: Topology): Finding[] {
       }
     }
   }
+  const target = parts.loadTarget;
+  if (target !== null && topology.has(target) && parts.loadProtocol !== null && (parts.loadProtocol === "grpc") !== (protocol(target) === "grpc")) {
+    findings.push(
+      parts.loadProtocol === "grpc"
+        ? error(["load", "protocol"], `a gRPC load calls a grpc service, and the load's target "${target}" speaks ${protocol(target)}; give services.${target}.protocol: grpc or remove protocol: grpc`)
+        : error(["load", "target"], `"${target}" speaks grpc, so the load calls it over gRPC: give load.protocol: grpc and load.method (e.g. meshquake.Fixture/Call for the fixture)`),
+    );
+  }
   for (const [i, fault] of validFaults(parts)?.entries() ?? []) {
     if (fault.kind !== "abort" || !topology.has(fault.target)) continue;
     const grpc = protocol(fault.target) === "grpc";

@@ -105,7 +105,24 @@ export function applyImports(file: string, data: unknown, read: FileReader, sour
     }
   }
   findings.push(...buildContextFindings(file, asMap(merged.services), boundary));
+  findings.push(...protoFindings(file, asMap(root.load).proto, read, boundary));
   return { data: merged, problems, findings };
+}
+
+/**
+ * A gRPC load's proto: inside the scenario's folder, and there. Only read, not parsed: the method
+ * and message are checked against it when the load is prepared (protobufjs stays out of validate).
+ */
+function protoFindings(file: string, proto: unknown, read: FileReader, boundary: ImportBoundary): Finding[] {
+  if (typeof proto !== "string" || proto === "") return [];
+  const path = referencedPath(file, proto);
+  const refused = boundary.check(path);
+  if (refused !== null) return [error(["load", "proto"], refused)];
+  try {
+    return read(path) === null ? [error(["load", "proto"], `no such file: ${JSON.stringify(path)} (relative to the scenario's folder)`)] : [];
+  } catch (err) {
+    return [error(["load", "proto"], err instanceof Error ? err.message : String(err))];
+  }
 }
 
 /** Build contexts inside the scenario's folder, and each Dockerfile inside its context (as Docker requires). */

@@ -13,7 +13,7 @@ policies:
   payments:
     retries: { attempts: 2, retryOn: [unavailable, connect-failure] }
 acknowledge: [grpc-retry-trailers]
-load: { rate: 10, duration: 5s }
+load: { protocol: grpc, method: meshquake.Fixture/Call, rate: 10, duration: 5s }
 faults:
   - { name: unavailable, kind: abort, target: payments, percent: 50, at: 1s }
 `;
@@ -54,6 +54,15 @@ faults:
       expect.stringMatching(/^s\.yaml:8:39 policies\.payments\.retries\.retryOn\[0\]: retryOn unavailable is a gRPC condition, and "payments" speaks http/),
       expect.stringMatching(/^s\.yaml:11:47 faults\[0\]\.grpcStatus: "payments" speaks http, so its requests have no gRPC status; use status/),
       expect.stringMatching(/^s\.yaml:12:47 faults\[1\]\.status: "checkout" speaks grpc: an abort answers a gRPC status/),
+    ]);
+  });
+
+  it("a load calls a grpc target over gRPC and nothing else", () => {
+    expect(problems("name: p\nservices: { a: { protocol: grpc } }\nload: { rate: 1, duration: 1s }\n")).toEqual([
+      expect.stringMatching(/"a" speaks grpc, so the load calls it over gRPC: give load.protocol: grpc and load.method/),
+    ]);
+    expect(problems("name: p\nservices: { a: {} }\nload: { protocol: grpc, method: meshquake.Fixture/Call, rate: 1, duration: 1s }\n")).toEqual([
+      expect.stringMatching(/^s\.yaml:3:\d+ load\.protocol: a gRPC load calls a grpc service, and the load's target "a" speaks http/),
     ]);
   });
 

@@ -47,12 +47,32 @@ describe("resolveScenario", () => {
         timeoutMs: 10_000,
         maxLagMs: 10,
         durationMs: 30_000,
+        protocol: "http",
         requests: [{ method: "GET", path: "/", headers: {}, body: null, weight: 1 }],
+        grpc: null,
       },
       faults: [],
       checks: [],
       acknowledge: [],
     });
+  });
+
+  it("a gRPC load: its call with the proto beside the scenario (default: the fixture's), metadata names lowercase, one POST request naming its path", () => {
+    const { scenario } = parseScenario(
+      "/scenarios/grpc.yaml",
+      "name: g\nservices: { frontend: { protocol: grpc } }\nload: { protocol: grpc, method: meshquake.Fixture/Call, message: { payload: hi }, metadata: { X-Tenant: a }, proto: protos/my.proto }\n",
+      { readFile: () => "syntax = \"proto3\";" },
+    );
+    expect(scenario?.load).toMatchObject({
+      protocol: "grpc",
+      model: "open",
+      grpc: { method: "meshquake.Fixture/Call", message: { payload: "hi" }, metadata: { "x-tenant": "a" }, protoFile: "/scenarios/protos/my.proto" },
+      requests: [{ method: "POST", path: "/meshquake.Fixture/Call", headers: { "x-tenant": "a" }, body: null, weight: 1 }],
+    });
+    const fixture = resolved("name: g\nservices: { frontend: { protocol: grpc } }\nload: { protocol: grpc, method: meshquake.Fixture/Call }\n").load.grpc;
+    expect(fixture).toMatchObject({ message: {}, metadata: {} });
+    expect(fixture?.protoFile).toMatch(/\/fixtures\/service\/meshquake\.proto$/);
+    expect(resolved("name: g\nservices: { frontend: {} }\n").load).toMatchObject({ protocol: "http", grpc: null });
   });
 
   it("gives each load its model: open by default, closed when it sets connections, as written otherwise", () => {

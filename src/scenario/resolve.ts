@@ -2,7 +2,8 @@
 // default applied from DEFAULTS, durations in ms, percents as fractions. It runs only on a
 // scenario that validated, so it does not re-check what validation already did.
 import { DEFAULT_ABORT_GRPC_STATUS } from "./protocols.js";
-import { dirname, isAbsolute, join } from "node:path";
+import { dirname, isAbsolute, join, resolve as resolvePath } from "node:path";
+import { FIXTURE_PROTO_FILE } from "../util/package-root.js";
 import { DEFAULTS } from "./defaults.js";
 import { parseDuration, parseDurationOrRange } from "./duration.js";
 import type { DocPath } from "./locate.js";
@@ -22,6 +23,8 @@ import {
 } from "./spec.js";
 import type {
   Endpoint,
+  GrpcCall,
+  LoadProtocol,
   ImageSource,
   Readiness,
   RequestTemplate,
@@ -50,7 +53,7 @@ export interface ResolveContext {
 export function resolveScenario(spec: ScenarioSpec, context: ResolveContext): ResolvedScenario {
   const names = Object.keys(spec.services ?? {});
   const services = Object.entries(spec.services ?? {}).map(([name, service]) => resolveService(name, service ?? {}, names, context));
-  const load = resolveLoad(spec.load ?? {}, services);
+  const load = resolveLoad(spec.load ?? {}, services, context.file);
   const byName = new Map(services.map((s) => [s.name, s]));
   return {
     name: spec.name,
@@ -216,15 +219,38 @@ export function defaultMaxLagMs(rate: number): number {
 /** Sockets the generator may hold open by default: well inside a process's usual 65k file descriptors, with room for the rest of the harness. */
 export const MAX_DEFAULT_IN_FLIGHT = 20_000;
 
-function resolveLoad(spec: LoadSpec, services: ResolvedService[]): ResolvedLoad {
+/**
+ * The load's protocol: what the scenario says, else http. A grpc target with an HTTP load is an
+ * error (cross-check.ts), not a default: a gRPC load also needs its method.
+ */
+export function loadProtocol(spec: LoadSpec, _services: readonly ResolvedService[]): LoadProtocol {
+  return spec.protocol ?? "http";
+}
+
+/** A gRPC load's call, with its proto as an absolute path (relative to the scenario file). */
+function resolveGrpcCall(spec: LoadSpec, scenarioFile: string): GrpcCall {
+  return {
+    method: spec.method ?? "",
+    message: spec.message ?? {},
+    metadata: Object.fromEntries(Object.entries(spec.metadata ?? {}).map(([name, value]) => [name.toLowerCase(), value])),
+    protoFile: spec.proto === undefined ? FIXTURE_PROTO_FILE : resolvePath(dirname(scenarioFile), spec.proto),
+  };
+}
+
+function resolveLoad(spec: LoadSpec, services: ResolvedService[], scenarioFile: string): ResolvedLoad {
   const d = DEFAULTS.load;
-  const requests: RequestTemplate[] = (spec.requests ?? [{}]).map((r) => ({
-    method: r.method ?? d.request.method,
-    path: r.path ?? d.request.path,
-    headers: r.headers ?? {},
-    body: r.body ?? null,
-    weight: r.weight ?? d.request.weight,
-  }));
+  const protocol = loadProtocol(spec, services);
+  const grpc = protocol === "grpc" ? resolveGrpcCall(spec, scenarioFile) : null;
+  // A gRPC load is one request, POST /package.Service/Method: its path names it wherever a request's path does.
+  const requests: RequestTemplate[] = grpc
+    ? [{ method: "POST", path: `/${grpc.method}`, headers: grpc.metadata, body: null, weight: 1 }]
+    : (spec.requests ?? [{}]).map((r) => ({
+        method: r.method ?? d.request.method,
+        path: r.path ?? d.request.path,
+        headers: r.headers ?? {},
+        body: r.body ?? null,
+        weight: r.weight ?? d.request.weight,
+      }));
   const model = spec.model ?? (spec.connections === undefined ? d.model : "closed");
   const rate = spec.rate ?? d.rate;
   const timeoutMs = parseDuration(spec.timeout ?? d.timeout);
@@ -240,7 +266,9 @@ function resolveLoad(spec: LoadSpec, services: ResolvedService[]): ResolvedLoad 
     timeoutMs,
     maxLagMs: spec.maxLag === undefined ? defaultMaxLagMs(rate) : parseDuration(spec.maxLag),
     durationMs: parseDuration(spec.duration ?? d.duration),
+    protocol,
     requests,
+    grpc,
   };
 }
 

@@ -48,6 +48,8 @@ export interface ScenarioParts {
   loadTarget: string | null;
   /** null when invalid. */
   loadDurationMs: number | null;
+  /** As written when valid; "http" when missing, null when invalid. */
+  loadProtocol: "http" | "grpc" | null;
   /** null entries are invalid faults. */
   faults: (FaultSpec | null)[];
   /** Fault names as written, including those of otherwise invalid faults. */
@@ -77,6 +79,7 @@ export function scenarioParts(data: unknown): ScenarioParts {
     policies,
     loadTarget: target ?? null,
     loadDurationMs: duration === null || duration === undefined ? null : parseDuration(duration),
+    loadProtocol: load.protocol === undefined ? "http" : (valid(loadShape.protocol, load.protocol) ?? null),
     faults: faults.map((f) => valid(faultSchema, f)),
     faultNames: faults.flatMap((f) => {
       const name = asMap(f).name;

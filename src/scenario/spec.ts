@@ -530,6 +530,35 @@ const requestSchema = z
 
 export const LOAD_MODELS = ["open", "closed"] as const;
 export const ARRIVALS = ["constant", "poisson"] as const;
+export const LOAD_PROTOCOLS = ["http", "grpc"] as const;
+
+/** A gRPC method as its path names it, without the leading "/": package.Service/Method. */
+export const GRPC_METHOD_PATTERN = /^[A-Za-z_][A-Za-z0-9_.]*\/[A-Za-z_][A-Za-z0-9_]*$/;
+
+const grpcMethod = lengthAtMost(256, "a gRPC method")(z.string()).regex(GRPC_METHOD_PATTERN, {
+  error: (iss: IssueInput) =>
+    `load.method is the gRPC method a protocol: grpc load calls, package.Service/Method (e.g. "meshquake.Fixture/Call"; an HTTP request's method is requests[].method), found ${describeValue(iss.input)}`,
+});
+
+/** Metadata the generator or HTTP/2 itself owns: a scenario cannot set them. */
+const RESERVED_METADATA: Record<string, string> = {
+  "x-request-id": "x-request-id is the load generator's own: every request gets a unique one, so a failure can be traced hop by hop; remove it",
+  "content-type": "content-type is the generator's own (application/grpc); remove it",
+  te: "te is the generator's own (trailers, as gRPC requires); remove it",
+  connection: "connection-specific headers are not allowed in HTTP/2; remove it",
+  "keep-alive": "connection-specific headers are not allowed in HTTP/2; remove it",
+  "proxy-connection": "connection-specific headers are not allowed in HTTP/2; remove it",
+  "transfer-encoding": "connection-specific headers are not allowed in HTTP/2; remove it",
+  upgrade: "connection-specific headers are not allowed in HTTP/2; remove it",
+};
+
+const grpcMetadata = z.record(requestHeaderName, headerValue).superRefine((metadata, ctx) => {
+  for (const name of Object.keys(metadata)) {
+    const lower = name.toLowerCase();
+    const why = RESERVED_METADATA[lower] ?? (lower.startsWith("grpc-") ? `metadata starting with "grpc-" is reserved by gRPC itself; rename it` : undefined);
+    if (why !== undefined) ctx.addIssue({ code: "custom", path: [name], message: why });
+  }
+});
 
 export const loadSchema = z
   .strictObject({
@@ -549,7 +578,7 @@ export const loadSchema = z
     }),
     maxInFlight: numberBetween(1, 100_000, "integer").meta({
       description:
-        "open model: the most requests in flight at once (one connection each). A request due when the cap is reached is not sent, " +
+        "open model: the most requests in flight at once (one connection each; a gRPC load shares HTTP/2 connections, 100 calls each). A request due when the cap is reached is not sent, " +
         "counted as notSent and as a failure. Default: rate × timeout, so it never binds unless the system stalls.",
     }),
     maxLag: positiveDuration.meta({
@@ -564,9 +593,56 @@ export const loadSchema = z
       .array(requestSchema)
       .min(1)
       .max(LIMITS.requests, { error: `a load mixes at most ${LIMITS.requests} requests` }),
+    protocol: z.enum(LOAD_PROTOCOLS).meta({
+      description:
+        "http: HTTP/1.1 requests (`requests`). grpc: gRPC calls of one `method` over a pool of HTTP/2 connections, open model only; " +
+        "each call counts by its gRPC status name (OK, UNAVAILABLE…), and only OK succeeds.",
+      default: "http",
+    }),
+    method: grpcMethod.meta({ description: "protocol: grpc only: the method every call invokes, package.Service/Method (e.g. meshquake.Fixture/Call)." }),
+    message: z
+      .record(z.string(), z.unknown())
+      .meta({ description: "protocol: grpc only: the request message as JSON (proto3 JSON field names), encoded once with the proto. Default {}." }),
+    metadata: grpcMetadata.meta({ description: "protocol: grpc only: request metadata sent with every call (x-request-id is the generator's own)." }),
+    proto: lengthAtMost(LIMITS.requestPathLength, "a proto path")(z.string().min(1, { error: "a proto path cannot be empty" })).meta({
+      description: "protocol: grpc only: the .proto file that defines `method`, relative to the scenario file. Default: the built-in fixture's (fixtures/service/meshquake.proto).",
+    }),
   })
   .partial()
   .superRefine((load, ctx) => {
+    const grpc = load.protocol === "grpc";
+    if (grpc) {
+      if (load.method === undefined) {
+        ctx.addIssue({ code: "custom", path: ["protocol"], message: `a gRPC load needs load.method, the package.Service/Method it calls (e.g. meshquake.Fixture/Call)` });
+      }
+      if (load.requests !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["requests"],
+          message: "a gRPC load sends one method (load.method with load.message and load.metadata), not a mix of HTTP requests; remove requests",
+        });
+      }
+      const model = load.model ?? (load.connections === undefined ? "open" : "closed");
+      if (model === "closed") {
+        const key = load.model === undefined ? "connections" : "model";
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message:
+            `a gRPC load is open only${key === "connections" ? " (connections makes a load closed)" : ""}: its generator sends every call at its scheduled time over a pool of HTTP/2 connections, ` +
+            `and the closed generator (autocannon) speaks HTTP/1.1 only; ${key === "model" ? "use model: open" : "remove connections (maxInFlight caps an open load)"}`,
+        });
+        return;
+      }
+    } else {
+      for (const key of ["method", "message", "metadata", "proto"] as const) {
+        // A method that is not package.Service/Method has its own message already.
+        if (load[key] === undefined || (key === "method" && !GRPC_METHOD_PATTERN.test(load.method ?? ""))) continue;
+        const why = load.protocol === undefined ? "this load is HTTP (the default)" : "load.protocol is http";
+        const instead = key === "method" ? "; an HTTP request's method is requests[].method" : key === "metadata" ? "; an HTTP request's headers are requests[].headers" : "";
+        ctx.addIssue({ code: "custom", path: [key], message: `${key} applies to protocol: grpc only, but ${why}${instead}` });
+      }
+    }
     const model = load.model ?? (load.connections === undefined ? "open" : "closed");
     const only = (key: "connections" | "arrivals" | "maxInFlight" | "maxLag", owner: "open" | "closed", instead: string) => {
       if (load[key] === undefined || model === owner) return;

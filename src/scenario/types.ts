@@ -166,6 +166,19 @@ export interface RequestTemplate {
 
 export type LoadModel = "open" | "closed";
 export type Arrivals = "constant" | "poisson";
+export type LoadProtocol = "http" | "grpc";
+
+/** What every call of a gRPC load sends. */
+export interface GrpcCall {
+  /** package.Service/Method (the request path without its leading "/"). */
+  method: string;
+  /** The request message as JSON, encoded with the proto once before the start. */
+  message: Record<string, unknown>;
+  /** Request metadata (names lowercase); x-request-id is the generator's own. */
+  metadata: Record<string, string>;
+  /** The .proto file that defines the method (absolute). */
+  protoFile: string;
+}
 
 export interface ResolvedLoad {
   target: string;
@@ -183,7 +196,12 @@ export interface ResolvedLoad {
   /** open model: the generator lag p99 (ms) over which a window's checks are inconclusive. */
   maxLagMs: number;
   durationMs: number;
+  /** http: `requests` over HTTP/1.1; grpc: `grpc`'s one method over HTTP/2 (open model only). */
+  protocol: LoadProtocol;
+  /** An http load's mix; a gRPC load's single call as the one request (POST /package.Service/Method), which names its path in the report. */
   requests: RequestTemplate[];
+  /** protocol grpc: the call; null for an http load. */
+  grpc: GrpcCall | null;
 }
 
 export type FaultKind = "abort" | "delay" | "blackhole" | "reset" | "ratelimit" | "partition" | "kill" | "pause" | "bandwidth" | "shift";

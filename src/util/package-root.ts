@@ -10,6 +10,9 @@ export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..
 /** The package's schema for scenario files (what editors and `meshquake init`'s modeline point at). */
 export const SCENARIO_SCHEMA_FILE = join(PACKAGE_ROOT, "schema", "scenario.schema.json");
 
+/** The built-in fixture's gRPC service definition: a gRPC load's proto when the scenario names none. */
+export const FIXTURE_PROTO_FILE = join(PACKAGE_ROOT, "fixtures", "service", "meshquake.proto");
+
 let version: string | undefined;
 
 /** meshquake's version, from its package.json. */

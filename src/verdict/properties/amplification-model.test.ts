@@ -41,7 +41,7 @@ describe("the amplification model", () => {
       const sc = scenario({
         services: [service("front", ["a1", "b1"]), service("a1", ["a2"]), { ...service("a2"), errorRate: p }, service("b1", ["b2"]), service("b2", ["b3"]), { ...service("b3"), errorRate: p }],
         policies: { a2: policy({ attempts: 3 }), b2: policy({ attempts: 3 }), b3: policy({ attempts: 3 }) },
-        load: { target: "front", rate: 400, model: "closed", arrivals: "constant", connections: 8, maxInFlight: 8, timeoutMs: 10_000, maxLagMs: 10, durationMs: 10_000, requests: [] },
+        load: { target: "front", rate: 400, model: "closed", arrivals: "constant", connections: 8, maxInFlight: 8, timeoutMs: 10_000, maxLagMs: 10, durationMs: 10_000, protocol: "http", requests: [], grpc: null },
       });
       const run = simulate(sc, { seed: Math.round(p * 100) });
       const chains = [

@@ -42,7 +42,7 @@ export function scenario(partial: Partial<ResolvedScenario> & Pick<ResolvedScena
     source: { file: "sim.yaml", text: "" },
     faults: [],
     checks: [],
-    load: { target: partial.services[0]!.name, rate: 100, model: "closed", arrivals: "constant", connections: 8, maxInFlight: 8, timeoutMs: 10_000, maxLagMs: 10, durationMs: 10_000, requests: [{ method: "GET", path: "/", headers: {}, body: null, weight: 1 }] },
+    load: { target: partial.services[0]!.name, rate: 100, model: "closed", arrivals: "constant", connections: 8, maxInFlight: 8, timeoutMs: 10_000, maxLagMs: 10, durationMs: 10_000, protocol: "http", requests: [{ method: "GET", path: "/", headers: {}, body: null, weight: 1 }], grpc: null },
     ...partial,
     policies,
   };
@@ -310,7 +310,7 @@ export function canary(split: Record<string, number> | null, faults: ResolvedFau
     services: [service("front", ["payments"]), payments],
     policies: { payments: policy({ split, ...(attempts ? { attempts } : {}) }) },
     faults,
-    load: { target: "front", rate: 100, model: "open", arrivals: "constant", connections: 8, maxInFlight: 64, timeoutMs: 10_000, maxLagMs: 10, durationMs: 20_000, requests: [{ method: "GET", path: "/", headers: {}, body: null, weight: 1 }] },
+    load: { target: "front", rate: 100, model: "open", arrivals: "constant", connections: 8, maxInFlight: 64, timeoutMs: 10_000, maxLagMs: 10, durationMs: 20_000, protocol: "http", requests: [{ method: "GET", path: "/", headers: {}, body: null, weight: 1 }], grpc: null },
   });
 }
 

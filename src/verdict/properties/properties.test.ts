@@ -24,7 +24,7 @@ const abort = abortFault;
 function chain(over: Partial<ResolvedScenario> = {}): ResolvedScenario {
   return scenario({
     services: [service("front", ["checkout"]), service("checkout", ["payments"]), service("payments", [], 3)],
-    load: { target: "front", rate: 200, model: "closed", arrivals: "constant", connections: 8, maxInFlight: 8, timeoutMs: 10_000, maxLagMs: 10, durationMs: 10_000, requests: [{ method: "GET", path: "/", headers: {}, body: null, weight: 1 }] },
+    load: { target: "front", rate: 200, model: "closed", arrivals: "constant", connections: 8, maxInFlight: 8, timeoutMs: 10_000, maxLagMs: 10, durationMs: 10_000, protocol: "http", requests: [{ method: "GET", path: "/", headers: {}, body: null, weight: 1 }], grpc: null },
     ...over,
   });
 }
@@ -255,7 +255,7 @@ describe("isolation", () => {
   const sc = (over: Partial<ResolvedScenario> = {}) =>
     scenario({
       services: [service("front", ["catalog", "checkout"]), service("catalog"), service("checkout", ["payments"]), service("payments")],
-      load: { target: "front", rate: 100, model: "closed", arrivals: "constant", connections: 8, maxInFlight: 8, timeoutMs: 10_000, maxLagMs: 10, durationMs: 10_000, requests: [{ method: "GET", path: "/", headers: {}, body: null, weight: 1 }] },
+      load: { target: "front", rate: 100, model: "closed", arrivals: "constant", connections: 8, maxInFlight: 8, timeoutMs: 10_000, maxLagMs: 10, durationMs: 10_000, protocol: "http", requests: [{ method: "GET", path: "/", headers: {}, body: null, weight: 1 }], grpc: null },
       faults: [abort("payments-down", "payments", 3000, 5000)],
       ...over,
     });
@@ -296,7 +296,9 @@ describe("isolation", () => {
         timeoutMs: 10_000,
         maxLagMs: 10,
         durationMs: 10_000,
+        protocol: "http",
         requests: ["/item", "/checkout"].map((path) => ({ method: "GET", path, headers: {}, body: null, weight: 1 })),
+        grpc: null,
       },
     });
     const windows = planWindows(s);

@@ -27,7 +27,7 @@ function topology(faults: ResolvedFault[]): ResolvedScenario {
     services: [service("front", ["payments"]), service("payments", [], 3)],
     policies: { payments: policy({ loadBalancer: "peak-ewma" }) },
     faults,
-    load: { target: "front", rate: 100, model: "open", arrivals: "constant", connections: 8, maxInFlight: 64, timeoutMs: 10_000, maxLagMs: 10, durationMs: 10_000, requests: [{ method: "GET", path: "/", headers: {}, body: null, weight: 1 }] },
+    load: { target: "front", rate: 100, model: "open", arrivals: "constant", connections: 8, maxInFlight: 64, timeoutMs: 10_000, maxLagMs: 10, durationMs: 10_000, protocol: "http", requests: [{ method: "GET", path: "/", headers: {}, body: null, weight: 1 }], grpc: null },
   });
 }
 
