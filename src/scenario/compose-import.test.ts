@@ -299,6 +299,14 @@ services:
     ]);
   });
 
+  it("carries a compose service's protocol into the scenario, located in the compose file", () => {
+    const grpc = files({ "demo/compose.yml": compose.replace('expose: ["9000"]', "ports: [{ target: 9000, app_protocol: grpc }]").replace("build: ./web", "build: ./web\n    labels: { meshquake.protocol: grpc }") });
+    const { scenario, problems, locate } = parseScenario("demo/s.yaml", "name: composed\ntopology: { compose: ./compose.yml }\nload: { target: web, duration: 5s }\n", { readFile: grpc });
+    expect(problems.map(formatProblem)).toEqual([expect.stringMatching(/^demo\/compose\.yml:9:5 warning: services\.api\.ports: published ports are not honoured/)]);
+    expect(scenario!.services.map((s) => [s.name, s.protocol])).toEqual([["web", "grpc"], ["api", "grpc"]]);
+    expect(locate!(["services", "api", "protocol"])).toMatchObject({ file: "demo/compose.yml", line: 9, col: 43 });
+  });
+
   it("a missing compose file is an error pointing at the file", () => {
     const { problems } = parseScenario("s.yaml", "name: x\ntopology: { compose: ./nope.yml }\n", { readFile: files({}) });
     expect(problems.map(formatProblem)).toEqual(["nope.yml:1:1 no such file (topology.compose names it)"]);
