@@ -182,6 +182,60 @@ describe("importCompose: files and values", () => {
   });
 });
 
+describe("importCompose: the protocol a service states", () => {
+  const PORTS_WARNING =
+    "published ports are not honoured: meshquake publishes only the load target's inbound listener, on 127.0.0.1 " +
+    "(the container port is taken as the app's port when nothing else names it)";
+  const imported = (body: string) => importCompose("c.yml", files({ "c.yml": `services:\n  api:\n    image: acme/api:1\n${body}` }));
+
+  it("maps the meshed port's app_protocol: grpc, http2 and h2c, http and http1.1", () => {
+    const protocolOf = (value: string) => imported(`    ports: [{ target: 50051, app_protocol: ${value} }]\n`).services.api?.protocol;
+    expect(["grpc", "GRPC", "http2", "h2c", "http", "http1.1"].map(protocolOf)).toEqual(["grpc", "grpc", "http2", "http2", "http", "http"]);
+    const r = imported("    ports: [{ target: 50051, app_protocol: grpc }]\n");
+    expect(r.services.api).toEqual({ image: "acme/api:1", port: 50051, protocol: "grpc" });
+    expect(r.fieldPaths.get("api")?.protocol).toEqual(["services", "api", "ports", 0, "app_protocol"]);
+    expect(r.problems.map(formatProblem)).toEqual([`c.yml:4:5 warning: services.api.ports: ${PORTS_WARNING}`]);
+  });
+
+  it("warns for other values, for a protocol of a port it does not mesh, and for one port given two", () => {
+    const r = imported(`    expose: ["8080"]
+    ports:
+      - { target: 8080, app_protocol: https }
+      - { target: 8080, app_protocol: http2 }
+      - { target: 8080, app_protocol: grpc }
+      - { target: 9090, app_protocol: grpc }
+      - { target: 9091, app_protocol: h2c }
+`);
+    expect(r.services.api?.protocol).toBe("http2");
+    expect(r.problems.map(formatProblem)).toEqual([
+      `c.yml:4:13 warning: services.api.expose: meshquake meshes one port per service, 8080; 9090, 9091 not meshed`,
+      `c.yml:5:5 warning: services.api.ports: ${PORTS_WARNING}`,
+      `c.yml:6:39 warning: services.api.ports[0].app_protocol: app_protocol "https" is not imported: meshquake reads "grpc", "http2", "h2c", "http", "http1.1"`,
+      "c.yml:8:39 warning: services.api.ports[2].app_protocol: app_protocol grpc is not imported: an earlier entry for port 8080 says http2, which is",
+      `c.yml:9:39 warning: services.api.ports[3].app_protocol: app_protocol grpc is not imported: it is for port 9090, and meshquake meshes "api" on port 8080 only`,
+    ]);
+  });
+
+  it("reads the label meshquake.protocol, which wins over app_protocol", () => {
+    const r = imported("    labels: { meshquake.protocol: grpc }\n    ports: [{ target: 8080, app_protocol: http }]\n");
+    expect(r.services.api?.protocol).toBe("grpc");
+    expect(r.fieldPaths.get("api")?.protocol).toEqual(["services", "api", "labels", "meshquake.protocol"]);
+    expect(r.problems.map(formatProblem)).toEqual([
+      `c.yml:4:35 warning: services.api.labels["meshquake.protocol"]: meshquake.protocol grpc differs from app_protocol http of port 8080; the label is used`,
+      `c.yml:5:5 warning: services.api.ports: ${PORTS_WARNING}`,
+    ]);
+    const list = imported(`    labels: ["meshquake.protocol=http2", "team=pay"]\n    expose: ["8080"]\n`);
+    expect(list.services.api?.protocol).toBe("http2");
+    expect(list.problems.map(formatProblem)).toEqual([
+      "c.yml:4:5 warning: services.api.labels: labels is not honoured: the app container carries meshquake's labels only (the label " +
+        "meshquake.protocol is read as the service's protocol)",
+    ]);
+    const wrong = imported(`    labels: { meshquake.protocol: h2 }\n    expose: ["8080"]\n`);
+    expect(wrong.services.api?.protocol).toBeUndefined();
+    expect(wrong.problems.map(formatProblem)).toEqual([`c.yml:4:35 services.api.labels["meshquake.protocol"]: expected one of "http", "http2", "grpc", found "h2"`]);
+  });
+});
+
 describe("a scenario importing a compose file", () => {
   const compose = `services:
   web:
@@ -243,6 +297,14 @@ services:
       "demo/s.yaml:5:20 services.api.replicas: must be between 1 and 20, found 0",
       "demo/compose.yml:6:25 services.web.deploy.replicas: must be between 1 and 20, found 99",
     ]);
+  });
+
+  it("carries a compose service's protocol into the scenario, located in the compose file", () => {
+    const grpc = files({ "demo/compose.yml": compose.replace('expose: ["9000"]', "ports: [{ target: 9000, app_protocol: grpc }]").replace("build: ./web", "build: ./web\n    labels: { meshquake.protocol: grpc }") });
+    const { scenario, problems, locate } = parseScenario("demo/s.yaml", "name: composed\ntopology: { compose: ./compose.yml }\nload: { target: web, protocol: grpc, method: my.Api/Get, duration: 5s }\n", { readFile: grpc });
+    expect(problems.map(formatProblem)).toEqual([expect.stringMatching(/^demo\/compose\.yml:9:5 warning: services\.api\.ports: published ports are not honoured/)]);
+    expect(scenario!.services.map((s) => [s.name, s.protocol])).toEqual([["web", "grpc"], ["api", "grpc"]]);
+    expect(locate!(["services", "api", "protocol"])).toMatchObject({ file: "demo/compose.yml", line: 9, col: 43 });
   });
 
   it("a missing compose file is an error pointing at the file", () => {

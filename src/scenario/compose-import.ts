@@ -11,6 +11,9 @@ import { asList, asMap } from "./scenario-parts.js";
 import { fileProblem, parseYamlFile, problemIn, readReferenced, type FileReader, type SourceFile } from "./source-file.js";
 import type { Problem } from "./types.js";
 import { describeValue, quoteList } from "./wording.js";
+import { composeProtocol, containerPortOf } from "./compose-ports.js";
+
+export { containerPortOf };
 
 export interface ComposeImport {
   /** Each service as a scenario would write it, in file order; paths stay relative to the compose file. */
@@ -42,7 +45,7 @@ const NOT_HONOURED: Record<string, string> = {
   hostname: "the hostname is the replica's id, <service>-<index>",
   domainname: "the hostname is the replica's id, <service>-<index>",
   restart: "meshquake never restarts an app by itself; kill faults decide when an app comes back",
-  labels: "the app container carries meshquake's labels only",
+  labels: "the app container carries meshquake's labels only (the label meshquake.protocol is read as the service's protocol)",
   cap_add: "the app runs without extra capabilities (NET_ADMIN would let it rewrite the pod's interception rules)",
   cap_drop: "capabilities are not changed",
   privileged: "the app never runs privileged: it could rewrite the pod's interception rules",
@@ -264,6 +267,11 @@ function importService(
       warning(body.expose !== undefined ? at("expose") : at("ports"), `meshquake meshes one port per service, ${port ?? 8080}; ${[...ports].filter((p) => p !== port).join(", ")} not meshed`),
     );
   }
+
+  // --- the protocol --------------------------------------------------------------------------
+  const stated = composeProtocol(name, body, path, port ?? 8080, findings);
+  if (stated.protocol !== null) set("protocol", stated.protocol.value, stated.protocol.path);
+  if (stated.labelsRead) handle("labels");
 
   // --- everything else -----------------------------------------------------------------------
   for (const key of Object.keys(body)) {
@@ -507,18 +515,6 @@ function dependsOnOf(name: string, raw: unknown, path: DocPath, ctx: ServiceCont
     out.push(dep);
   }
   return out;
-}
-
-/** "8080", 8080, "127.0.0.1:8080:80/tcp", "8000-8010", { target: 80 } → the container port (first of a range). */
-export function containerPortOf(entry: unknown): number | null {
-  if (typeof entry === "number") return Number.isInteger(entry) && entry > 0 && entry < 65536 ? entry : null;
-  if (typeof entry === "object" && entry !== null) return containerPortOf(asMap(entry).target);
-  if (typeof entry !== "string") return null;
-  const last = entry.split(":").at(-1) ?? "";
-  const match = /^(\d+)(?:-\d+)?(?:\/(?:tcp|udp|sctp))?$/.exec(last);
-  if (!match || entry.endsWith("/udp")) return null;
-  const port = Number(match[1]);
-  return port > 0 && port < 65536 ? port : null;
 }
 
 function portFromEnv(env: Record<string, string>): number | null {

@@ -9,6 +9,7 @@ import { error, warning, type Finding } from "./finding.js";
 import { referencedPath, type ImportBoundary } from "./import-boundary.js";
 import { importIstio } from "./istio-import.js";
 import { LIMITS } from "./limits.js";
+import { PROTOCOLS, type Protocol } from "./protocols.js";
 import { asList, asMap } from "./scenario-parts.js";
 import { problemIn, type FileReader, type SourceMap } from "./source-file.js";
 import { policySchema, serviceSchema, type ServiceSpec } from "./spec.js";
@@ -53,8 +54,9 @@ export function applyImports(file: string, data: unknown, read: FileReader, sour
       if (refused !== null) findings.push(error(["policies", "istio", i], refused));
       return refused === null ? [path] : [];
     });
-    const imported = importIstio(files, read, services, versions);
+    const imported = importIstio(files, read, services, versions, statedProtocols(asMap(merged.services)));
     problems.push(...imported.problems);
+    merged = { ...merged, services: mergeProtocols(asMap(merged.services), imported, sources, findings) };
     const own = asMap(root.policies);
     const policies: Record<string, unknown> = {};
     for (const [service, policy] of Object.entries(imported.policies)) {
@@ -123,6 +125,37 @@ function protoFindings(file: string, proto: unknown, read: FileReader, boundary:
   } catch (err) {
     return [error(["load", "proto"], err instanceof Error ? err.message : String(err))];
   }
+}
+
+/** The protocols the scenario (or its compose file) states, valid ones only. */
+function statedProtocols(services: Record<string, unknown>): Record<string, Protocol> {
+  const out: Record<string, Protocol> = {};
+  for (const [name, service] of Object.entries(services)) {
+    const protocol = asMap(service).protocol;
+    if (typeof protocol === "string" && (PROTOCOLS as readonly string[]).includes(protocol)) out[name] = protocol as Protocol;
+  }
+  return out;
+}
+
+/** A Service's protocol where the scenario states none; where it states another, the scenario's wins, with a word. */
+function mergeProtocols(
+  services: Record<string, unknown>,
+  imported: ReturnType<typeof importIstio>,
+  sources: SourceMap,
+  findings: Finding[],
+): Record<string, unknown> {
+  const out = { ...services };
+  for (const [name, protocol] of Object.entries(imported.protocols)) {
+    const origin = imported.protocolOrigins.get(name)!;
+    const own = asMap(services[name]).protocol;
+    if (own === undefined) {
+      Object.defineProperty(out, name, { value: { ...asMap(services[name]), protocol }, enumerable: true, writable: true, configurable: true });
+      sources.add(["services", name, "protocol"], origin.source, origin.path);
+    } else if (own !== protocol) {
+      findings.push(warning(["services", name, "protocol"], `overrides the protocol ${protocol} imported from ${origin.source.file}`, { at: "key" }));
+    }
+  }
+  return out;
 }
 
 /** Build contexts inside the scenario's folder, and each Dockerfile inside its context (as Docker requires). */

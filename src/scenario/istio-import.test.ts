@@ -76,7 +76,7 @@ ${http}`;
     );
     expect(r.policies.payments?.retries).toEqual({ attempts: 5, retryOn: ["502", "503", "504", "409", "reset", "429"] });
     expect(r.problems.map((p) => p.message)).toEqual([
-      `retryOn "cancelled" is not imported: a gRPC status; meshquake meshes HTTP/1.1`,
+      `retryOn "cancelled" is not imported: a gRPC condition, and "payments" speaks http; state services.payments.protocol: grpc, or import its Service with a port named grpc-…`,
       `retryOn "bogus" is not an Envoy retry condition meshquake knows; ignored`,
     ]);
   });
@@ -377,6 +377,93 @@ spec:
   });
 });
 
+describe("importIstio: a Kubernetes Service states the protocol", () => {
+  const service = (name: string, ports: string, apiVersion = "v1") => `apiVersion: ${apiVersion}
+kind: Service
+metadata: { name: ${name} }
+spec:
+  selector: { app: ${name} }
+  ports:
+${ports}`;
+
+  it("reads appProtocol first, else the port name's prefix, as Istio's protocol selection does", () => {
+    const protocolOf = (ports: string) => importIstio(["svc.yaml"], files({ "svc.yaml": service("payments", ports) }), SERVICES).protocols.payments;
+    const cases: Array<[string, string | undefined]> = [
+      ["    - { port: 50051, name: http-api, appProtocol: grpc }", "grpc"],
+      ["    - { port: 50051, name: grpc }", "grpc"],
+      ["    - { port: 50051, name: GRPC-payments }", "grpc"],
+      ["    - { port: 8080, name: http2-api }", "http2"],
+      ["    - { port: 8080, name: h2c }", "http2"],
+      ["    - { port: 8080, appProtocol: kubernetes.io/h2c }", "http2"],
+      ["    - { port: 8080, name: grpc-web }", "http2"],
+      ["    - { port: 8080, name: http-web }", "http"],
+      ["    - { port: 8080, name: httpforecast }", undefined],
+      ["    - { port: 8080, name: tcp-db }", undefined],
+      ["    - { port: 8080 }", undefined],
+      ["    - { port: 8080, name: grpc, protocol: UDP }", undefined],
+      ["    - { port: 8080, name: grpc }\n    - { port: 9090, name: metrics }", "grpc"],
+    ];
+    expect(cases.map(([ports]) => protocolOf(ports))).toEqual(cases.map(([, protocol]) => protocol));
+  });
+
+  it("locates where the protocol is stated, and reports what it does not import", () => {
+    const r = importIstio(
+      ["svc.yaml"],
+      files({
+        "svc.yaml": [
+          service("payments", "    - { port: 8080, name: http-api, appProtocol: grpc }"),
+          service("ledger", "    - { port: 8080, name: grpc }"),
+          service("checkout", "    - { port: 8080, name: http }\n    - { port: 50051, name: grpc }"),
+          service("inventory", "    - { port: 8080, name: grpc-web }"),
+          service("frontend", "    - { port: 8080, name: grpc }", "apps/v1"),
+          service("payments", "    - { port: 8080, name: http }"),
+        ].join("\n---\n"),
+      }),
+      SERVICES,
+    );
+    expect(r.protocols).toEqual({ payments: "grpc", inventory: "http2" });
+    expect(r.protocolOrigins.get("payments")?.path).toEqual(["spec", "ports", 0, "appProtocol"]);
+    expect(r.problems.map(formatProblem)).toEqual([
+      `svc.yaml:11:19 warning: metadata.name: Service "ledger" names no service of this scenario, so its protocol is not imported. ` +
+        `Services: "frontend", "checkout", "payments", "inventory".`,
+      "svc.yaml:22:3 warning: spec.ports: the ports state different protocols (http on 8080, grpc on 50051) and meshquake meshes one port per " +
+        "service; none is imported: write services.checkout.protocol",
+      "svc.yaml:32:27 warning: spec.ports[0].name: grpc-web is imported as http2, as Istio's sidecars treat it; meshquake's grpc is gRPC over h2c",
+      `svc.yaml:34:13 apiVersion: expected apiVersion v1 for a Service, found "apps/v1"`,
+      `svc.yaml:44:19 warning: metadata.name: "payments" already takes its protocol from svc.yaml:3; not imported again`,
+    ]);
+  });
+
+  it("gRPC retry conditions import for a grpc destination, wherever its Service is written; else a warning", () => {
+    const vs = `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: pay }
+spec:
+  hosts: [payments]
+  http:
+    - retries: { attempts: 2, retryOn: 'unavailable,cancelled,deadline-exceeded,internal,resource-exhausted,connect-failure' }
+`;
+    const grpc = importIstio(["vs.yaml", "svc.yaml"], files({ "vs.yaml": vs, "svc.yaml": service("payments", "    - { port: 50051, name: grpc }") }), SERVICES);
+    expect(grpc.policies.payments?.retries).toEqual({
+      attempts: 3,
+      retryOn: ["unavailable", "cancelled", "deadline-exceeded", "internal", "resource-exhausted", "connect-failure"],
+    });
+    expect(grpc.problems).toEqual([]);
+    // The scenario's own protocol counts the same way, and wins over a Service's.
+    const stated = importIstio(["vs.yaml"], files({ "vs.yaml": vs }), SERVICES, {}, { payments: "grpc" });
+    expect(stated.policies.payments?.retries?.retryOn).toHaveLength(6);
+    const http = importIstio(["vs.yaml", "svc.yaml"], files({ "vs.yaml": vs, "svc.yaml": service("payments", "    - { port: 50051, name: grpc }") }), SERVICES, {}, { payments: "http2" });
+    expect(http.policies.payments?.retries).toEqual({ attempts: 3, retryOn: ["connect-failure"] });
+    expect(http.problems.map(formatProblem)).toEqual(
+      ["unavailable", "cancelled", "deadline-exceeded", "internal", "resource-exhausted"].map(
+        (on) =>
+          `vs.yaml:7:40 warning: spec.http[0].retries.retryOn: retryOn "${on}" is not imported: a gRPC condition, and "payments" speaks http2; ` +
+          "state services.payments.protocol: grpc, or import its Service with a port named grpc-…",
+      ),
+    );
+  });
+});
+
 describe("a scenario importing Istio resources", () => {
   const read = (path: string) => {
     if (path === "s/vs.yaml")
@@ -438,6 +525,54 @@ policies:
       expect.stringMatching(/^s\/vs\.yaml:8:46 warning: spec\.http\[0\]\.retries\.perTryTimeout: perTryTimeout 2s is not shorter than the timeout 1s/),
       expect.stringMatching(/^s\/vs\.yaml:9:23 warning: spec\.http\[0\]\.fault\.abort: Istio aborts/),
       "s/missing.yaml:1:1 no such file (policies.istio names it)",
+    ]);
+  });
+});
+
+describe("a scenario importing a Kubernetes Service's protocol", () => {
+  const read = files({
+    "s/svc.yaml": `apiVersion: v1
+kind: Service
+metadata: { name: payments }
+spec:
+  ports: [{ port: 50051, name: grpc-api }]
+`,
+    "s/vs.yaml": `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: payments }
+spec:
+  hosts: [payments]
+  http:
+    - retries: { attempts: 2, retryOn: unavailable }
+`,
+  });
+  const scenario = (payments: string) => `name: grpc
+services:
+  frontend: { protocol: grpc, calls: [payments] }
+  payments: ${payments}
+policies:
+  istio: [./svc.yaml, ./vs.yaml]
+load: { protocol: grpc, method: meshquake.Fixture/Call, duration: 5s }
+`;
+
+  it("sets the protocol where the scenario states none, located in the Service", () => {
+    const { scenario: s, problems, locate } = parseScenario("s/scenario.yaml", scenario("{}"), { readFile: read });
+    expect(problems.map(formatProblem)).toEqual([expect.stringMatching(/^s\/scenario\.yaml:6:3 warning: policies\.istio: no VirtualService names "frontend"/)]);
+    expect(s!.services.find((x) => x.name === "payments")?.protocol).toBe("grpc");
+    expect(s!.policies.payments?.retries?.retryOn).toEqual(["unavailable"]);
+    expect(locate!(["services", "payments", "protocol"])).toMatchObject({ file: "s/svc.yaml", line: 5, col: 32 });
+  });
+
+  it("the scenario's own protocol wins, with a warning where they differ", () => {
+    const { scenario: s, problems } = parseScenario("s/scenario.yaml", scenario("{ protocol: http2 }"), { readFile: read });
+    expect(s).toBeNull();
+    expect(problems.map(formatProblem)).toEqual([
+      `s/scenario.yaml:3:39 services.frontend.calls[0]: "frontend" is a grpc fixture, which calls its downstreams over gRPC, and "payments" speaks http2; make "payments" grpc too`,
+      "s/scenario.yaml:4:15 warning: services.payments.protocol: overrides the protocol grpc imported from s/svc.yaml",
+      expect.stringMatching(/^s\/scenario\.yaml:6:3 warning: policies\.istio: no VirtualService names "frontend"/),
+      `s/vs.yaml:7:40 warning: spec.http[0].retries.retryOn: retryOn "unavailable" is not imported: a gRPC condition, and "payments" speaks http2; ` +
+        "state services.payments.protocol: grpc, or import its Service with a port named grpc-…",
+      "s/vs.yaml:7:40 warning: spec.http[0].retries.retryOn: no condition here can be retried by meshquake, so these retries never happen",
     ]);
   });
 });

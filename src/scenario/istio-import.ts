@@ -1,10 +1,12 @@
 // Istio VirtualService + DestinationRule → meshquake policies (per destination service) and
-// faults. A user checks the traffic policy they run in a cluster, locally. Every field is either
+// faults; a Kubernetes Service → the protocol of the service it names (istio-service.ts). A user checks the traffic policy they run in a cluster, locally. Every field is either
 // mapped (docs/istio.md has the table) or reported with the reason it is not, located in the
 // Istio file. Istio semantics that differ from meshquake's are reproduced or warned about.
 import { formatDuration } from "./duration.js";
 import { error, warning, type Finding } from "./finding.js";
+import { serviceProtocol } from "./istio-service.js";
 import type { DocPath } from "./locate.js";
+import { isGrpcRetryOn, type Protocol } from "./protocols.js";
 import { asList, asMap } from "./scenario-parts.js";
 import { fileProblem, parseYamlFile, problemIn, readReferenced, type FileReader, type SourceFile } from "./source-file.js";
 import { ROUTE_HEADER, ROUTE_PATH, ROUTE_TEXT, type FaultSpec, type PolicySpec } from "./spec.js";
@@ -26,6 +28,9 @@ export interface IstioImport {
   /** "payments" → the resource it came from; "payments.retries.attempts" → where that field is written. */
   policyOrigins: Map<string, Origin>;
   faultOrigins: Origin[];
+  /** Per service, the protocol a Kubernetes Service states for it, and where. */
+  protocols: Record<string, Protocol>;
+  protocolOrigins: Map<string, Origin>;
 }
 
 /** Where a VirtualService names a subset. */
@@ -81,11 +86,8 @@ const RETRY_ON: Record<string, { to: string[]; note?: string } | { unsupported: 
   "retriable-headers": { unsupported: "retrying on response headers is not modelled" },
   "envoy-ratelimited": { unsupported: "no Envoy rate limiter runs in meshquake's mesh" },
   "http3-post-connect-failure": { unsupported: "meshquake's hops are HTTP/1.1" },
-  cancelled: { unsupported: "a gRPC status; meshquake meshes HTTP/1.1" },
-  "deadline-exceeded": { unsupported: "a gRPC status; meshquake meshes HTTP/1.1" },
-  internal: { unsupported: "a gRPC status; meshquake meshes HTTP/1.1" },
-  "resource-exhausted": { unsupported: "a gRPC status; meshquake meshes HTTP/1.1" },
-  unavailable: { unsupported: "a gRPC status; meshquake meshes HTTP/1.1" },
+  // gRPC conditions (cancelled, deadline-exceeded, internal, resource-exhausted, unavailable) keep
+  // their names when the destination speaks grpc: see retryOnOf.
 };
 
 const LOAD_BALANCERS: Record<string, PolicySpec["loadBalancer"] | null> = {
@@ -118,16 +120,19 @@ const DR_UNSUPPORTED: Record<string, string> = {
 
 /**
  * `versions` names each service's versions as the scenario writes them (services.<s>.versions):
- * a subset is imported only as a version of that name.
+ * a subset is imported only as a version of that name. `protocols` holds the protocols the
+ * scenario states; they win over a Service's, and decide whether gRPC retry conditions import.
  */
 export function importIstio(
   files: readonly string[],
   read: FileReader,
   services: readonly string[],
   versions: Readonly<Record<string, readonly string[]>> = {},
+  protocols: Readonly<Record<string, Protocol>> = {},
 ): IstioImport {
-  const result: IstioImport = { policies: {}, faults: [], problems: [], policyOrigins: new Map(), faultOrigins: [] };
-  const seenHosts = { vs: new Map<string, Origin>(), dr: new Map<string, Origin>() };
+  const result: IstioImport = { policies: {}, faults: [], problems: [], policyOrigins: new Map(), faultOrigins: [], protocols: {}, protocolOrigins: new Map() };
+  const seenHosts: Seen = { vs: new Map(), dr: new Map(), svc: new Map() };
+  const protocolOf = (service: string): Protocol => protocols[service] ?? result.protocols[service] ?? "http";
   const traffic: Traffic = { subsets: new Map(), splits: [], routes: [] };
   const perFile: Array<{ problems: Problem[]; resources: Array<{ source: SourceFile; findings: Finding[] }> }> = [];
   for (const file of files) {
@@ -142,11 +147,13 @@ export function importIstio(
     entry.problems.push(...parsed.problems);
     const nonEmpty = parsed.documents.filter((d) => d.doc.contents !== null);
     if (parsed.problems.length === 0 && nonEmpty.length === 0) entry.problems.push(fileProblem(file, "the file holds no Istio resource"));
-    for (const source of nonEmpty) {
-      const findings: Finding[] = [];
-      importResource(source, services, result, seenHosts, traffic, findings);
-      entry.resources.push({ source, findings });
-    }
+    entry.resources.push(...nonEmpty.map((source) => ({ source, findings: [] as Finding[] })));
+  }
+  // Services first: what a destination speaks decides how its retry conditions import.
+  const resources = perFile.flatMap((entry) => entry.resources);
+  const isService = (r: (typeof resources)[number]) => asMap(r.source.data).kind === "Service";
+  for (const { source, findings } of [...resources.filter(isService), ...resources.filter((r) => !isService(r))]) {
+    importResource(source, { services, protocolOf }, result, seenHosts, traffic, findings);
   }
   resolveSubsets(traffic, versions);
   for (const { problems, resources } of perFile) {
@@ -196,20 +203,31 @@ function resolveSubsets(traffic: Traffic, versions: Readonly<Record<string, read
   }
 }
 
+interface Seen {
+  vs: Map<string, Origin>;
+  dr: Map<string, Origin>;
+  svc: Map<string, Origin>;
+}
+
 function importResource(
   source: SourceFile,
-  services: readonly string[],
+  scenario: { services: readonly string[]; protocolOf: (service: string) => Protocol },
   out: IstioImport,
-  seen: { vs: Map<string, Origin>; dr: Map<string, Origin> },
+  seen: Seen,
   traffic: Traffic,
   findings: Finding[],
 ): void {
+  const { services, protocolOf } = scenario;
   const data = asMap(source.data);
   const kind = data.kind;
   const name = String(asMap(data.metadata).name ?? "unnamed");
   const apiVersion = String(data.apiVersion ?? "");
+  if (kind === "Service") {
+    importService(source, data, services, out, seen.svc, findings);
+    return;
+  }
   if (kind !== "VirtualService" && kind !== "DestinationRule") {
-    findings.push(warning(["kind"], `kind ${describeValue(kind)} is not imported: only VirtualService and DestinationRule are`));
+    findings.push(warning(["kind"], `kind ${describeValue(kind)} is not imported: only VirtualService, DestinationRule and Service are`));
     return;
   }
   if (!apiVersion.startsWith("networking.istio.io/")) {
@@ -218,14 +236,30 @@ function importResource(
   }
   const spec = asMap(data.spec);
   const resource = `${kind} ${name}`;
-  const ctx: ResourceContext = { source, services, out, traffic, findings, resource, name };
+  const ctx: ResourceContext = { source, services, protocolOf, out, traffic, findings, resource, name };
   if (kind === "VirtualService") importVirtualService(spec, ctx, seen.vs);
   else importDestinationRule(spec, ctx, seen.dr);
+}
+
+/** A Service's protocol, once per service (the first Service read wins, as for the other kinds). */
+function importService(source: SourceFile, data: Record<string, unknown>, services: readonly string[], out: IstioImport, seen: Map<string, Origin>, findings: Finding[]): void {
+  const stated = serviceProtocol(data, services, findings);
+  if (stated === null) return;
+  const previous = seen.get(stated.service);
+  if (previous) {
+    findings.push(warning(["metadata", "name"], `"${stated.service}" already takes its protocol from ${previous.source.file}:${lineOf(previous)}; not imported again`));
+    return;
+  }
+  seen.set(stated.service, { source, path: ["metadata", "name"] });
+  out.protocols[stated.service] = stated.protocol;
+  out.protocolOrigins.set(stated.service, { source, path: stated.path });
 }
 
 interface ResourceContext {
   source: SourceFile;
   services: readonly string[];
+  /** What a service speaks: the scenario's protocol, else a Service's, else http. */
+  protocolOf: (service: string) => Protocol;
   out: IstioImport;
   traffic: Traffic;
   findings: Finding[];
@@ -631,7 +665,7 @@ function importRetries(service: string, retries: Record<string, unknown>, path: 
     }
   }
   if (retries.retryOn !== undefined) {
-    const conditions = retryOnOf(retries.retryOn, [...path, "retryOn"], findings);
+    const conditions = retryOnOf(retries.retryOn, [...path, "retryOn"], { service, protocol: ctx.protocolOf(service) }, findings);
     if (conditions.length > 0) {
       out.retryOn = conditions as NonNullable<PolicySpec["retries"]>["retryOn"];
       origin(ctx, `${service}.retries.retryOn`, [...path, "retryOn"]);
@@ -652,7 +686,7 @@ function importRetries(service: string, retries: Record<string, unknown>, path: 
   policy.retries = { ...policy.retries, ...out };
 }
 
-function retryOnOf(raw: unknown, path: DocPath, findings: Finding[]): string[] {
+function retryOnOf(raw: unknown, path: DocPath, destination: { service: string; protocol: Protocol }, findings: Finding[]): string[] {
   if (typeof raw !== "string") {
     findings.push(error(path, `expected a comma-separated list such as "5xx,connect-failure", found ${describeValue(raw)}`));
     return [];
@@ -661,6 +695,11 @@ function retryOnOf(raw: unknown, path: DocPath, findings: Finding[]): string[] {
   for (const token of raw.split(",").map((t) => t.trim()).filter(Boolean)) {
     if (/^[1-5]\d\d$/.test(token)) {
       out.add(token);
+      continue;
+    }
+    if (isGrpcRetryOn(token)) {
+      if (destination.protocol === "grpc") out.add(token);
+      else findings.push(warning(path, grpcOnOther(token, destination)));
       continue;
     }
     const mapping = RETRY_ON[token];
@@ -672,6 +711,13 @@ function retryOnOf(raw: unknown, path: DocPath, findings: Finding[]): string[] {
     }
   }
   return [...out];
+}
+
+function grpcOnOther(token: string, { service, protocol }: { service: string; protocol: Protocol }): string {
+  return (
+    `retryOn ${JSON.stringify(token)} is not imported: a gRPC condition, and "${service}" speaks ${protocol}; ` +
+    `state services.${service}.protocol: grpc, or import its Service with a port named grpc-…`
+  );
 }
 
 /**
