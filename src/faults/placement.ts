@@ -7,6 +7,7 @@
 import type { ResolvedScenario } from "../scenario/types.js";
 import type { PlanWarning, WarningId } from "../scenario/warnings.js";
 import { FAULT_KIND_FACTS } from "./kinds.js";
+import { speaksH2 } from "../scenario/protocols.js";
 
 /** Headers the built-in fixture passes on to the services it calls (fixtures/service/server.js). */
 export function fixtureForwards(header: string): boolean {
@@ -43,6 +44,16 @@ export function placementWarnings(scenario: ResolvedScenario): PlanWarning[] {
         `fault ${f.name}: matches header "${f.match.header}", but requests reach "${f.target}" from ` +
           `${via.map((c) => `"${c}"`).join(", ")}, your own ${via.length > 1 ? "apps" : "app"}: unless ${via.length > 1 ? "they pass" : "it passes"} ` +
           `"${f.match.header}" on to its calls, no request will match and the fault will not land.`,
+      );
+    }
+    const protocol = scenario.services.find((s) => s.name === f.target)?.protocol;
+    if (f.kind === "reset" && speaksH2(protocol)) {
+      warn(
+        "h2-reset-not-retried",
+        "kind",
+        `fault ${f.name}: a reset on "${f.target}", which speaks ${protocol}: HAProxy 2.6 ends the HTTP/2 stream, and the callers' ` +
+          `sidecars pass the end on to their app (RST_STREAM REFUSED_STREAM, which a gRPC client reads as UNAVAILABLE) without ` +
+          `a retry and without an access-log line, so retryOn reset does not hide it and attribution blames the caller's app.`,
       );
     }
   }

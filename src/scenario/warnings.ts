@@ -37,6 +37,7 @@ export const WARNINGS = {
   // Faults placed where the mesh cannot react or the fault cannot land.
   "fault-at-ingress": "a fault on the service the load generator calls directly",
   "match-header-not-forwarded": "a fault matches a header the caller does not forward",
+  "h2-reset-not-retried": "a reset on an HTTP/2 service reaches the caller's app unretried",
   // The acknowledgements themselves.
   "acknowledgement-unused": "an acknowledgement that matches no warning",
 } as const;

@@ -84,7 +84,7 @@ describe("gRPC and HTTP/2 destinations", () => {
     const attempt = section(text, "listen mq_att_payments_0");
     for (const line of attempt.filter((l) => l.startsWith("http-error"))) {
       expect(line).not.toContain("string");
-      expect(line).toContain("hdr content-type application/grpc");
+      expect(line).toMatch(/^http-error status 50[234] hdr x-mq-local/);
     }
     const routing = section(text, "backend payments");
     expect(routing).toContain("http-response set-header grpc-status 14 if { var(txn.mq_local) -m str connect-failure reset }");

@@ -567,13 +567,19 @@ function breakerLines(plan: Plan): string[] {
   const over = Math.max(1, plan.maxPending);
   const answer =
     plan.protocol === "grpc"
-      ? `status 200 hdr content-type application/grpc hdr grpc-status ${GRPC_UNAVAILABLE} hdr grpc-message meshquake-circuit-breaker-overflow`
+      ? `status 200 hdr grpc-status ${GRPC_UNAVAILABLE} hdr grpc-message meshquake-circuit-breaker-overflow`
       : `status 503 content-type text/plain string "meshquake: circuit breaker overflow on calls to ${plan.service}\\n"`;
   return [
     `http-request set-var(txn.mq_cause) str(overflow) if { queue(${plan.service}) ge ${over} }`,
     // (A gRPC caller gets UNAVAILABLE as a trailers-only answer, as from Envoy's overflow.)
     `http-request return ${answer} hdr ${MESH_HEADERS.overflow} 1 if { var(txn.mq_cause) -m str overflow }`,
-    ...(plan.protocol === "grpc" ? [`http-request set-var(txn.${GRPC_STATUS_VAR}) int(${GRPC_UNAVAILABLE}) if { var(txn.mq_cause) -m str overflow }`] : []),
+    ...(plan.protocol === "grpc"
+      ? [
+          `http-request set-var(txn.${GRPC_STATUS_VAR}) int(${GRPC_UNAVAILABLE}) if { var(txn.mq_cause) -m str overflow }`,
+          // (HAProxy drops a content-type from an answer without a payload.)
+          "http-after-response set-header content-type application/grpc if { var(txn.mq_cause) -m str overflow }",
+        ]
+      : []),
   ];
 }
 
@@ -648,14 +654,14 @@ function attemptListener(plan: Plan, r: Replica, p: ResolvedPolicy, pod: string,
     "http-request set-var(txn.mq_cut) str(per-try-timeout)",
     `http-request set-var(txn.mq_cut) str(overall-timeout) if { var(txn.mq_left),sub(${plan.perTryMs}) lt 0 }`,
     "http-request set-var(txn.mq_unsent) int(1) if { var(txn.mq_left) -m int le 0 }",
-    `http-request return status 504 ${localBody(plan, `meshquake: timeout of calls to ${plan.service} reached before this try`)} ` +
+    `http-request return status 504${localBody(plan, `meshquake: timeout of calls to ${plan.service} reached before this try`)} ` +
       `hdr ${MESH_HEADERS.local} overall-timeout if { var(txn.mq_unsent) -m found }`,
     "http-request set-timeout server var(txn.mq_left) if { var(txn.mq_cut) -m str overall-timeout }",
     ...(plan.budget ? [`http-request track-sc0 str(${plan.service}) table ${budgetTable(plan.service)}`, "http-request sc-inc-gpc(0,0)"] : []),
     // What the caller's proxy itself answers when the replica does not.
-    `http-error status 503 ${localBody(plan, `meshquake: ${replicaId} unreachable`)} hdr ${MESH_HEADERS.local} connect-failure`,
-    `http-error status 502 ${localBody(plan, `meshquake: ${replicaId} closed the connection without a valid answer`)} hdr ${MESH_HEADERS.local} reset`,
-    `http-error status 504 ${localBody(plan, `meshquake: ${replicaId} did not answer in time`)} hdr ${MESH_HEADERS.local} %[var(txn.mq_cut)]`,
+    `http-error status 503${localBody(plan, `meshquake: ${replicaId} unreachable`)} hdr ${MESH_HEADERS.local} connect-failure`,
+    `http-error status 502${localBody(plan, `meshquake: ${replicaId} closed the connection without a valid answer`)} hdr ${MESH_HEADERS.local} reset`,
+    `http-error status 504${localBody(plan, `meshquake: ${replicaId} did not answer in time`)} hdr ${MESH_HEADERS.local} %[var(txn.mq_cut)]`,
     // Only this listener may mark a failure as its own: a replica's answer never can.
     `http-response del-header ${MESH_HEADERS.local}`,
     `http-response del-header ${MESH_HEADERS.escaped}`,
@@ -711,8 +717,8 @@ function attemptListener(plan: Plan, r: Replica, p: ResolvedPolicy, pod: string,
  * be read as a malformed message.
  */
 function localBody(plan: Plan, text: string): string {
-  // (HAProxy ignores `content-type` on an answer without a payload: a plain header instead.)
-  return plan.protocol === "grpc" ? "hdr content-type application/grpc" : `content-type text/plain string "${text}\\n"`;
+  // (HAProxy drops a content-type from an answer without a payload: the routing backend sets it.)
+  return plan.protocol === "grpc" ? "" : ` content-type text/plain string "${text}\\n"`;
 }
 
 /**
