@@ -613,39 +613,6 @@ ${pool}${extra}`;
   });
 });
 
-describe("a grpc scenario importing an Istio abort", () => {
-  it("an httpStatus abort on a grpc service passes the cross-check, as the grpcStatus it stands for", () => {
-    const read = files({
-      "s/vs.yaml": `apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: { name: payments }
-spec:
-  hosts: [payments]
-  http:
-    - retries: { attempts: 0 }
-      fault: { abort: { httpStatus: 503, percentage: { value: 50 } } }
-`,
-    });
-    const { scenario, problems } = parseScenario(
-      "s/scenario.yaml",
-      `name: grpc
-services:
-  frontend: { protocol: grpc, calls: [payments] }
-  payments: { protocol: grpc }
-policies:
-  istio: [./vs.yaml]
-load: { protocol: grpc, method: meshquake.Fixture/Call, duration: 5s }
-`,
-      { readFile: read },
-    );
-    expect(problems.map(formatProblem)).toEqual([
-      expect.stringMatching(/^s\/scenario\.yaml:6:3 warning: policies\.istio: no VirtualService names "frontend"/),
-      expect.stringMatching(/^s\/vs\.yaml:8:37 warning: spec\.http\[0\]\.fault\.abort\.httpStatus: "payments" speaks grpc, .* imported as grpcStatus: 14$/),
-    ]);
-    expect(scenario!.faults).toEqual([expect.objectContaining({ name: "istio-payments-abort", kind: "abort", target: "payments", grpcStatus: 14, probability: 0.5 })]);
-  });
-});
-
 describe("a scenario importing Istio resources", () => {
   const read = (path: string) => {
     if (path === "s/vs.yaml")
@@ -712,22 +679,21 @@ policies:
 });
 
 describe("a scenario importing a Kubernetes Service's protocol", () => {
-  const read = files({
-    "s/svc.yaml": `apiVersion: v1
+  const svc = `apiVersion: v1
 kind: Service
 metadata: { name: payments }
 spec:
   ports: [{ port: 50051, name: grpc-api }]
-`,
-    "s/vs.yaml": `apiVersion: networking.istio.io/v1
+`;
+  const vs = (route: string) => `apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: { name: payments }
 spec:
   hosts: [payments]
   http:
-    - retries: { attempts: 2, retryOn: unavailable }
-`,
-  });
+${route}
+`;
+  const read = files({ "s/svc.yaml": svc, "s/vs.yaml": vs("    - retries: { attempts: 2, retryOn: unavailable }") });
   const scenario = (payments: string) => `name: grpc
 services:
   frontend: { protocol: grpc, calls: [payments] }
@@ -743,6 +709,16 @@ load: { protocol: grpc, method: meshquake.Fixture/Call, duration: 5s }
     expect(s!.services.find((x) => x.name === "payments")?.protocol).toBe("grpc");
     expect(s!.policies.payments?.retries?.retryOn).toEqual(["unavailable"]);
     expect(locate!(["services", "payments", "protocol"])).toMatchObject({ file: "s/svc.yaml", line: 5, col: 32 });
+  });
+
+  it("an httpStatus abort on a service whose Service says grpc passes the cross-check, as the grpcStatus it stands for", () => {
+    const abort = files({ "s/svc.yaml": svc, "s/vs.yaml": vs("    - retries: { attempts: 0 }\n      fault: { abort: { httpStatus: 503, percentage: { value: 50 } } }") });
+    const { scenario: s, problems } = parseScenario("s/scenario.yaml", scenario("{}"), { readFile: abort });
+    expect(problems.map(formatProblem)).toEqual([
+      expect.stringMatching(/^s\/scenario\.yaml:6:3 warning: policies\.istio: no VirtualService names "frontend"/),
+      expect.stringMatching(/^s\/vs\.yaml:8:37 warning: spec\.http\[0\]\.fault\.abort\.httpStatus: "payments" speaks grpc, .* imported as grpcStatus: 14$/),
+    ]);
+    expect(s!.faults).toEqual([expect.objectContaining({ name: "istio-payments-abort", kind: "abort", target: "payments", grpcStatus: 14, probability: 0.5 })]);
   });
 
   it("the scenario's own protocol wins, with a warning where they differ", () => {

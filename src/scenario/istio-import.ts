@@ -134,7 +134,8 @@ const DR_UNSUPPORTED: Record<string, string> = {
 /**
  * `versions` names each service's versions as the scenario writes them (services.<s>.versions):
  * a subset is imported only as a version of that name. `protocols` holds the protocols the
- * scenario states; they win over a Service's, and decide whether gRPC retry conditions import.
+ * scenario states; they win over a Service's, and decide how gRPC retry conditions,
+ * Istio's default retries, aborts and connection limits import.
  */
 export function importIstio(
   files: readonly string[],
@@ -162,7 +163,7 @@ export function importIstio(
     if (parsed.problems.length === 0 && nonEmpty.length === 0) entry.problems.push(fileProblem(file, "the file holds no Istio resource"));
     entry.resources.push(...nonEmpty.map((source) => ({ source, findings: [] as Finding[] })));
   }
-  // Services first: what a destination speaks decides how its retry conditions import.
+  // Services first: what a destination speaks decides how its retries, aborts and limits import.
   const resources = perFile.flatMap((entry) => entry.resources);
   const isService = (r: (typeof resources)[number]) => asMap(r.source.data).kind === "Service";
   for (const { source, findings } of [...resources.filter(isService), ...resources.filter((r) => !isService(r))]) {
