@@ -31,8 +31,8 @@ describe("importIstio: fixtures/istio", () => {
     });
     expect(r.faults).toEqual([]);
     expect(r.problems.map(formatProblem)).toEqual([
-      `fixtures/istio/virtualservice.yaml:22:18 warning: spec.http[0].retries.retryOn: retryOn "refused-stream" is not imported: an HTTP/2 ` +
-        "REFUSED_STREAM cannot happen on meshquake's HTTP/1.1 hops",
+      `fixtures/istio/virtualservice.yaml:22:18 warning: spec.http[0].retries.retryOn: retryOn "refused-stream" is not imported: meshquake has no ` +
+        "condition for an HTTP/2 REFUSED_STREAM alone (and an http service's HTTP/1.1 hops have no streams)",
       "fixtures/istio/destinationrule.yaml:14:9 warning: spec.trafficPolicy.connectionPool.tcp.connectTimeout: tcp.connectTimeout is not " +
         "imported: meshquake's connect timeout is bounded by the per-try timeout, not set on its own",
       "fixtures/istio/destinationrule.yaml:17:9 warning: spec.trafficPolicy.connectionPool.http.maxRequestsPerConnection: " +
@@ -464,6 +464,155 @@ spec:
   });
 });
 
+describe("importIstio: gRPC and HTTP/2 destinations", () => {
+  const vs = (route: string) => `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: pay }
+spec:
+  hosts: [payments]
+  http:
+${route}`;
+  const imported = (route: string, protocol: "http" | "http2" | "grpc") => importIstio(["vs.yaml"], files({ "vs.yaml": vs(route) }), SERVICES, {}, { payments: protocol });
+  const NO_RETRIES = "    - retries: { attempts: 0 }\n";
+
+  it("an abort's grpcStatus (a name, or an older Istio's number) is a grpc abort", () => {
+    const named = imported(`${NO_RETRIES}      fault: { abort: { grpcStatus: UNAVAILABLE, percentage: { value: 25 } } }`, "grpc");
+    expect(named.faults).toEqual([{ kind: "abort", name: "istio-pay-abort", target: "payments", grpcStatus: 14, percent: 25 }]);
+    expect(named.problems).toEqual([]);
+    const numbered = imported(`${NO_RETRIES}      fault: { abort: { grpcStatus: 8 } }`, "grpc");
+    expect(numbered.faults).toEqual([{ kind: "abort", name: "istio-pay-abort", target: "payments", grpcStatus: 8, percent: 100 }]);
+  });
+
+  it("a grpcStatus that is no status, OK, or on a destination that does not speak grpc is not imported, located", () => {
+    const unknown = imported(`${NO_RETRIES}      fault: { abort: { grpcStatus: UNAVALIABLE } }`, "grpc");
+    const ok = imported(`${NO_RETRIES}      fault: { abort: { grpcStatus: OK } }`, "grpc");
+    const http = imported(`${NO_RETRIES}      fault: { abort: { grpcStatus: UNAVAILABLE } }`, "http2");
+    expect([...unknown.faults, ...ok.faults, ...http.faults]).toEqual([]);
+    expect([...unknown.problems, ...ok.problems, ...http.problems].map(formatProblem)).toEqual([
+      `vs.yaml:8:37 warning: spec.http[0].fault.abort.grpcStatus: grpcStatus "UNAVALIABLE" is not a gRPC status; not imported. Names: "CANCELLED", ` +
+        `"UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", ` +
+        `"FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED".`,
+      "vs.yaml:8:37 warning: spec.http[0].fault.abort.grpcStatus: grpcStatus OK is a success, not an abort; not imported",
+      `vs.yaml:8:25 warning: spec.http[0].fault.abort.grpcStatus: grpcStatus is not imported: "payments" speaks http2, so its requests have no ` +
+        "gRPC status; state services.payments.protocol: grpc, or import its Service with a port named grpc-…, or use httpStatus",
+    ]);
+  });
+
+  it("an httpStatus on a grpc destination imports as the gRPC status a gRPC call reads from it; http2Error is not supported", () => {
+    const r = imported(`${NO_RETRIES}      fault: { abort: { httpStatus: 503, percentage: { value: 10 } } }`, "grpc");
+    expect(r.faults).toEqual([{ kind: "abort", name: "istio-pay-abort", target: "payments", grpcStatus: 14, percent: 10 }]);
+    const forbidden = imported(`${NO_RETRIES}      fault: { abort: { httpStatus: 403 } }`, "grpc");
+    expect(forbidden.faults[0]).toMatchObject({ grpcStatus: 7 });
+    const h2 = imported(`${NO_RETRIES}      fault: { abort: { http2Error: REFUSED_STREAM } }`, "http2");
+    expect(h2.faults).toEqual([]);
+    expect([...r.problems, ...h2.problems].map(formatProblem)).toEqual([
+      `vs.yaml:8:37 warning: spec.http[0].fault.abort.httpStatus: "payments" speaks grpc, and a gRPC call aborted with HTTP 503 ends with status ` +
+        "UNAVAILABLE (14), as gRPC reads an HTTP status (Envoy's answer to a gRPC call carries that status); imported as grpcStatus: 14",
+      "vs.yaml:8:25 warning: spec.http[0].fault.abort.http2Error: http2Error is not supported: a meshquake abort answers an HTTP status, or a gRPC " +
+        "status on a grpc service, not an HTTP/2 stream error; use httpStatus or grpcStatus",
+    ]);
+  });
+
+  it("Istio's default retries keep unavailable and cancelled for a grpc destination, which then retry a grpc abort", () => {
+    const r = imported("    - fault: { abort: { grpcStatus: UNAVAILABLE } }", "grpc");
+    expect(r.policies.payments).toEqual({ retries: { attempts: 3, retryOn: ["connect-failure", "503", "unavailable", "cancelled"] } });
+    expect(r.faults).toEqual([{ kind: "abort", name: "istio-pay-abort", target: "payments", grpcStatus: 14, percent: 100 }]);
+    expect(r.problems.map(formatProblem)).toEqual([
+      "vs.yaml:7:7 warning: spec.http[0]: this route sets no retries, so Istio applies its default: 2 retries on connect-failure, refused-stream, " +
+        "unavailable, cancelled and 503. Imported as retries { attempts: 3, retryOn: [connect-failure, 503, unavailable, cancelled] } " +
+        "(refused-stream has no meshquake condition)",
+      "vs.yaml:7:23 warning: spec.http[0].fault.abort: Istio aborts in the caller's sidecar, and does not retry its own injected abort: this " +
+        "route's retries never see it. meshquake aborts at the inbound side of payments, where the caller's retries (attempts 3) do retry " +
+        "UNAVAILABLE, so fewer requests fail here than under Istio",
+    ]);
+    // A status no default condition retries: no warning.
+    expect(imported("    - fault: { abort: { grpcStatus: INTERNAL } }", "grpc").problems).toHaveLength(1);
+    // Retries without retryOn take the same conditions.
+    const noOn = imported("    - retries: { attempts: 1 }", "grpc");
+    expect(noOn.policies.payments?.retries).toEqual({ attempts: 2, retryOn: ["connect-failure", "503", "unavailable", "cancelled"] });
+    expect(noOn.problems.map((p) => p.message)).toEqual([
+      "no retryOn: Istio then retries on connect-failure, refused-stream, unavailable, cancelled and 503; imported as " +
+        "[connect-failure, 503, unavailable, cancelled] (refused-stream has no meshquake condition)",
+    ]);
+  });
+
+  it("for an http or http2 destination Istio's default retries import as [connect-failure, 503], saying why", () => {
+    for (const protocol of ["http", "http2"] as const) {
+      const r = imported("    - timeout: 1s", protocol);
+      expect(r.policies.payments?.retries).toEqual({ attempts: 3, retryOn: ["connect-failure", "503"] });
+      expect(r.problems.map((p) => p.message)).toEqual([
+        "this route sets no retries, so Istio applies its default: 2 retries on connect-failure, refused-stream, unavailable, cancelled and 503. " +
+          `Imported as retries { attempts: 3, retryOn: [connect-failure, 503] } (unavailable and cancelled are gRPC conditions, and "payments" ` +
+          `speaks ${protocol}; refused-stream has no meshquake condition)`,
+      ]);
+    }
+  });
+
+  it("tcp and tls routes and HTTP/3 retries are not imported, with the reason", () => {
+    const r = importIstio(
+      ["vs.yaml"],
+      files({ "vs.yaml": `${vs("    - retries: { attempts: 1, retryOn: 'http3-post-connect-failure,5xx' }")}\n  tcp: []\n  tls: []\n` }),
+      SERVICES,
+    );
+    expect(r.problems.map(formatProblem)).toEqual([
+      `vs.yaml:7:40 warning: spec.http[0].retries.retryOn: retryOn "http3-post-connect-failure" is not imported: meshquake's hops are never HTTP/3 ` +
+        "(HTTP/1.1, or HTTP/2 for http2 and grpc services)",
+      "vs.yaml:8:3 warning: spec.tcp: tcp routes are not imported: meshquake meshes plaintext HTTP (http, http2 and grpc services), not raw TCP traffic",
+      "vs.yaml:9:3 warning: spec.tls: tls routes are not imported: meshquake meshes plaintext HTTP (http, http2 and grpc services), not TLS-routed traffic",
+    ]);
+  });
+
+  const dr = (pool: string, extra = "") => `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: pay }
+spec:
+  host: payments
+  trafficPolicy:
+    connectionPool:
+${pool}${extra}`;
+
+  it("http2MaxRequests bounds an HTTP/2 destination's requests in flight: circuitBreaker.maxConnections; tcp.maxConnections does not", () => {
+    const pool = "      tcp: { maxConnections: 4 }\n      http: { http2MaxRequests: 50, http1MaxPendingRequests: 10 }\n";
+    for (const protocol of ["grpc", "http2"] as const) {
+      const r = importIstio(["dr.yaml"], files({ "dr.yaml": dr(pool) }), SERVICES, {}, { payments: protocol });
+      expect(r.policies.payments?.circuitBreaker).toEqual({ maxConnections: 50, maxPending: 10 });
+      expect(r.policyOrigins.get("payments.circuitBreaker.maxConnections")?.path).toEqual(["spec", "trafficPolicy", "connectionPool", "http", "http2MaxRequests"]);
+      expect(r.problems.map(formatProblem)).toEqual([
+        `dr.yaml:8:14 warning: spec.trafficPolicy.connectionPool.tcp.maxConnections: tcp.maxConnections is not imported: "payments" speaks ${protocol}, ` +
+          "and Envoy multiplexes its requests over HTTP/2 connections, so this bounds connections, not requests in flight; http.http2MaxRequests " +
+          "bounds those (circuitBreaker.maxConnections)",
+        `dr.yaml:9:33 warning: spec.trafficPolicy.connectionPool.http.http2MaxRequests: "payments" speaks ${protocol}, many requests to a connection: ` +
+          "http2MaxRequests bounds its requests in flight, imported as circuitBreaker.maxConnections. Envoy refuses a request over it at once; " +
+          "meshquake queues it, up to circuitBreaker.maxPending",
+      ]);
+    }
+    const http = importIstio(["dr.yaml"], files({ "dr.yaml": dr(pool) }), SERVICES);
+    expect(http.policies.payments?.circuitBreaker).toEqual({ maxConnections: 4, maxPending: 10 });
+    expect(http.problems.map(formatProblem)).toEqual([
+      `dr.yaml:9:15 warning: spec.trafficPolicy.connectionPool.http.http2MaxRequests: http.http2MaxRequests is not imported: "payments" speaks http, ` +
+        "one request to a connection, and meshquake takes the bound on its requests in flight from tcp.maxConnections (circuitBreaker.maxConnections)",
+    ]);
+  });
+
+  it("HTTP/2 connection settings and TLS are not imported, with the reason", () => {
+    const r = importIstio(
+      ["dr.yaml"],
+      files({ "dr.yaml": dr("      http: { h2UpgradePolicy: UPGRADE, useClientProtocol: true, maxConcurrentStreams: 100 }\n", "    tls: { mode: ISTIO_MUTUAL }\n") }),
+      SERVICES,
+      {},
+      { payments: "grpc" },
+    );
+    expect(r.policies.payments).toEqual({});
+    expect(r.problems.map((p) => p.message)).toEqual([
+      "http.h2UpgradePolicy is not imported: meshquake speaks HTTP/2 between sidecars exactly for http2 and grpc services, as the service's protocol says",
+      "http.useClientProtocol is not imported: meshquake's sidecars speak the service's protocol (HTTP/2 for http2 and grpc services, HTTP/1.1 for http), " +
+        "not the client's",
+      "http.maxConcurrentStreams is not imported: per-connection HTTP/2 stream limits are not modelled",
+      "tls is not imported: meshquake's mesh is plaintext (HTTP/1.1, or h2c for http2 and grpc services); TLS settings are not modelled",
+    ]);
+  });
+});
+
 describe("a scenario importing Istio resources", () => {
   const read = (path: string) => {
     if (path === "s/vs.yaml")
@@ -530,22 +679,21 @@ policies:
 });
 
 describe("a scenario importing a Kubernetes Service's protocol", () => {
-  const read = files({
-    "s/svc.yaml": `apiVersion: v1
+  const svc = `apiVersion: v1
 kind: Service
 metadata: { name: payments }
 spec:
   ports: [{ port: 50051, name: grpc-api }]
-`,
-    "s/vs.yaml": `apiVersion: networking.istio.io/v1
+`;
+  const vs = (route: string) => `apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: { name: payments }
 spec:
   hosts: [payments]
   http:
-    - retries: { attempts: 2, retryOn: unavailable }
-`,
-  });
+${route}
+`;
+  const read = files({ "s/svc.yaml": svc, "s/vs.yaml": vs("    - retries: { attempts: 2, retryOn: unavailable }") });
   const scenario = (payments: string) => `name: grpc
 services:
   frontend: { protocol: grpc, calls: [payments] }
@@ -561,6 +709,16 @@ load: { protocol: grpc, method: meshquake.Fixture/Call, duration: 5s }
     expect(s!.services.find((x) => x.name === "payments")?.protocol).toBe("grpc");
     expect(s!.policies.payments?.retries?.retryOn).toEqual(["unavailable"]);
     expect(locate!(["services", "payments", "protocol"])).toMatchObject({ file: "s/svc.yaml", line: 5, col: 32 });
+  });
+
+  it("an httpStatus abort on a service whose Service says grpc passes the cross-check, as the grpcStatus it stands for", () => {
+    const abort = files({ "s/svc.yaml": svc, "s/vs.yaml": vs("    - retries: { attempts: 0 }\n      fault: { abort: { httpStatus: 503, percentage: { value: 50 } } }") });
+    const { scenario: s, problems } = parseScenario("s/scenario.yaml", scenario("{}"), { readFile: abort });
+    expect(problems.map(formatProblem)).toEqual([
+      expect.stringMatching(/^s\/scenario\.yaml:6:3 warning: policies\.istio: no VirtualService names "frontend"/),
+      expect.stringMatching(/^s\/vs\.yaml:8:37 warning: spec\.http\[0\]\.fault\.abort\.httpStatus: "payments" speaks grpc, .* imported as grpcStatus: 14$/),
+    ]);
+    expect(s!.faults).toEqual([expect.objectContaining({ name: "istio-payments-abort", kind: "abort", target: "payments", grpcStatus: 14, probability: 0.5 })]);
   });
 
   it("the scenario's own protocol wins, with a warning where they differ", () => {

@@ -6,7 +6,8 @@ import { formatDuration } from "./duration.js";
 import { error, warning, type Finding } from "./finding.js";
 import { serviceProtocol } from "./istio-service.js";
 import type { DocPath } from "./locate.js";
-import { isGrpcRetryOn, type Protocol } from "./protocols.js";
+import { GRPC_STATUS_NAMES, grpcStatusCode, grpcStatusName, grpcStatusOfHttp } from "../model/grpc-status.js";
+import { GRPC_RETRY_CODES, isGrpcRetryOn, speaksH2, type Protocol } from "./protocols.js";
 import { asList, asMap } from "./scenario-parts.js";
 import { fileProblem, parseYamlFile, problemIn, readReferenced, type FileReader, type SourceFile } from "./source-file.js";
 import { ROUTE_HEADER, ROUTE_PATH, ROUTE_TEXT, type FaultSpec, type PolicySpec } from "./spec.js";
@@ -65,11 +66,23 @@ interface Traffic {
 }
 
 /**
- * Istio's default retry policy, applied to every HTTP route without `retries`: 2 retries on
- * connect-failure, refused-stream, unavailable, cancelled and retriable-status-codes (503).
- * refused-stream, unavailable and cancelled are HTTP/2 and gRPC conditions; HTTP/1.1 has neither.
+ * Istio's default retry policy, applied to every HTTP route without `retries` (and its retryOn to
+ * retries without one): 2 retries on connect-failure, refused-stream, unavailable, cancelled and
+ * retriable-status-codes (503). unavailable and cancelled are gRPC conditions, kept for a grpc
+ * destination; refused-stream (an HTTP/2 REFUSED_STREAM) has no meshquake condition.
  */
-export const ISTIO_DEFAULT_RETRIES = { attempts: 3, retryOn: ["connect-failure", "503"] } as const;
+export const ISTIO_DEFAULT_ATTEMPTS = 3;
+const ISTIO_DEFAULT_ON = "connect-failure, refused-stream, unavailable, cancelled and 503";
+
+export function istioDefaultRetryOn(protocol: Protocol): Array<"connect-failure" | "503" | "unavailable" | "cancelled"> {
+  return protocol === "grpc" ? ["connect-failure", "503", "unavailable", "cancelled"] : ["connect-failure", "503"];
+}
+
+/** Why Istio's default conditions import as istioDefaultRetryOn says, for this destination. */
+function defaultRetryOnNote(service: string, protocol: Protocol): string {
+  const grpc = protocol === "grpc" ? "" : `unavailable and cancelled are gRPC conditions, and "${service}" speaks ${protocol}; `;
+  return `${grpc}refused-stream has no meshquake condition`;
+}
 
 /** Envoy retry-on conditions (what Istio's retryOn passes through) → meshquake's. */
 const RETRY_ON: Record<string, { to: string[]; note?: string } | { unsupported: string }> = {
@@ -79,13 +92,13 @@ const RETRY_ON: Record<string, { to: string[]; note?: string } | { unsupported: 
   "reset-before-request": { to: ["reset"], note: "reset-before-request is imported as reset, which also retries resets after the request was sent" },
   "connect-failure": { to: ["connect-failure"] },
   "retriable-4xx": { to: ["409"] },
-  "refused-stream": { unsupported: "an HTTP/2 REFUSED_STREAM cannot happen on meshquake's HTTP/1.1 hops" },
+  "refused-stream": { unsupported: "meshquake has no condition for an HTTP/2 REFUSED_STREAM alone (and an http service's HTTP/1.1 hops have no streams)" },
   "retriable-status-codes": {
     unsupported: "it refers to the x-envoy-retriable-status-codes header or the route's retriable status codes; write the codes themselves in retryOn (e.g. \"503\")",
   },
   "retriable-headers": { unsupported: "retrying on response headers is not modelled" },
   "envoy-ratelimited": { unsupported: "no Envoy rate limiter runs in meshquake's mesh" },
-  "http3-post-connect-failure": { unsupported: "meshquake's hops are HTTP/1.1" },
+  "http3-post-connect-failure": { unsupported: "meshquake's hops are never HTTP/3 (HTTP/1.1, or HTTP/2 for http2 and grpc services)" },
   // gRPC conditions (cancelled, deadline-exceeded, internal, resource-exhausted, unavailable) keep
   // their names when the destination speaks grpc: see retryOnOf.
 };
@@ -112,7 +125,7 @@ const VS_ROUTE_UNSUPPORTED: Record<string, string> = {
 };
 
 const DR_UNSUPPORTED: Record<string, string> = {
-  tls: "meshquake's mesh is plaintext HTTP/1.1; TLS settings are not modelled",
+  tls: "meshquake's mesh is plaintext (HTTP/1.1, or h2c for http2 and grpc services); TLS settings are not modelled",
   portLevelSettings: "meshquake meshes one port per service; apply the settings at trafficPolicy level",
   tunnel: "tunnelling is not modelled",
   proxyProtocol: "the PROXY protocol is not modelled",
@@ -121,7 +134,8 @@ const DR_UNSUPPORTED: Record<string, string> = {
 /**
  * `versions` names each service's versions as the scenario writes them (services.<s>.versions):
  * a subset is imported only as a version of that name. `protocols` holds the protocols the
- * scenario states; they win over a Service's, and decide whether gRPC retry conditions import.
+ * scenario states; they win over a Service's, and decide how gRPC retry conditions,
+ * Istio's default retries, aborts and connection limits import.
  */
 export function importIstio(
   files: readonly string[],
@@ -149,7 +163,7 @@ export function importIstio(
     if (parsed.problems.length === 0 && nonEmpty.length === 0) entry.problems.push(fileProblem(file, "the file holds no Istio resource"));
     entry.resources.push(...nonEmpty.map((source) => ({ source, findings: [] as Finding[] })));
   }
-  // Services first: what a destination speaks decides how its retry conditions import.
+  // Services first: what a destination speaks decides how its retries, aborts and limits import.
   const resources = perFile.flatMap((entry) => entry.resources);
   const isService = (r: (typeof resources)[number]) => asMap(r.source.data).kind === "Service";
   for (const { source, findings } of [...resources.filter(isService), ...resources.filter((r) => !isService(r))]) {
@@ -307,7 +321,10 @@ function importVirtualService(spec: Record<string, unknown>, ctx: ResourceContex
     return;
   }
   for (const key of Object.keys(spec)) {
-    if (key === "tcp" || key === "tls") findings.push(warning(["spec", key], `${key} routes are not imported: meshquake meshes HTTP/1.1`, { at: "key" }));
+    if (key === "tcp" || key === "tls") {
+      const what = key === "tcp" ? "raw TCP" : "TLS-routed";
+      findings.push(warning(["spec", key], `${key} routes are not imported: meshquake meshes plaintext HTTP (http, http2 and grpc services), not ${what} traffic`, { at: "key" }));
+    }
     else if (key === "exportTo") findings.push(warning(["spec", key], "exportTo is not modelled: the run has one namespace", { at: "key" }));
     else if (!["hosts", "http", "gateways"].includes(key)) findings.push(warning(["spec", key], `${key} is not supported by meshquake; ignored`, { at: "key" }));
   }
@@ -616,13 +633,15 @@ function importRoute(service: string, route: Record<string, unknown>, path: DocP
 
   const retriesPath = [...path, "retries"];
   if (route.retries === undefined) {
-    policy.retries = { attempts: ISTIO_DEFAULT_RETRIES.attempts, retryOn: [...ISTIO_DEFAULT_RETRIES.retryOn] };
+    const protocol = ctx.protocolOf(service);
+    const retryOn = istioDefaultRetryOn(protocol);
+    policy.retries = { attempts: ISTIO_DEFAULT_ATTEMPTS, retryOn };
     origin(ctx, `${service}.retries`, path);
     findings.push(
       warning(
         path,
-        `this route sets no retries, so Istio applies its default: 2 retries on connect-failure, refused-stream, unavailable, cancelled ` +
-          `and 503. Imported as retries { attempts: 3, retryOn: [connect-failure, 503] } (the others are HTTP/2 and gRPC conditions)`,
+        `this route sets no retries, so Istio applies its default: 2 retries on ${ISTIO_DEFAULT_ON}. Imported as retries ` +
+          `{ attempts: ${ISTIO_DEFAULT_ATTEMPTS}, retryOn: [${retryOn.join(", ")}] } (${defaultRetryOnNote(service, protocol)})`,
       ),
     );
   } else {
@@ -675,12 +694,10 @@ function importRetries(service: string, retries: Record<string, unknown>, path: 
     }
   } else {
     // Istio's retryOn default when attempts is set without it.
-    out.retryOn = ["connect-failure", "503"];
+    const protocol = ctx.protocolOf(service);
+    out.retryOn = istioDefaultRetryOn(protocol);
     findings.push(
-      warning(
-        path,
-        "no retryOn: Istio then retries on connect-failure, refused-stream, unavailable, cancelled and 503; imported as [connect-failure, 503]",
-      ),
+      warning(path, `no retryOn: Istio then retries on ${ISTIO_DEFAULT_ON}; imported as [${out.retryOn.join(", ")}] (${defaultRetryOnNote(service, protocol)})`),
     );
   }
   policy.retries = { ...policy.retries, ...out };
@@ -759,38 +776,105 @@ function importFault(service: string, fault: Record<string, unknown>, path: DocP
     }
   }
   const abort = fault.abort === undefined ? null : asMap(fault.abort);
-  if (abort) {
-    const at = [...path, "abort"];
-    for (const key of Object.keys(abort)) {
-      if (key === "grpcStatus" || key === "http2Error") findings.push(warning([...at, key], `${key} is not supported: meshquake meshes HTTP/1.1; use httpStatus`, { at: "key" }));
-      else if (!["httpStatus", "percentage", "percent"].includes(key)) findings.push(warning([...at, key], `fault.abort.${key} is not supported; ignored`, { at: "key" }));
+  if (abort) importAbort(service, abort, [...path, "abort"], policy, ctx);
+}
+
+/**
+ * Istio's abort answers one of httpStatus, grpcStatus (a status name; older Istio: its number) and
+ * http2Error. A grpc destination's abort answers a gRPC status (a fault's grpcStatus; status is
+ * refused there), so an httpStatus on it imports as the gRPC status a gRPC call reads from it.
+ */
+function importAbort(service: string, abort: Record<string, unknown>, at: DocPath, policy: PolicySpec, ctx: ResourceContext): void {
+  const { findings } = ctx;
+  const protocol = ctx.protocolOf(service);
+  for (const key of Object.keys(abort)) {
+    if (key === "http2Error") {
+      findings.push(
+        warning([...at, key], "http2Error is not supported: a meshquake abort answers an HTTP status, or a gRPC status on a grpc service, not an HTTP/2 stream error; use httpStatus or grpcStatus", { at: "key" }),
+      );
+    } else if (!["httpStatus", "grpcStatus", "percentage", "percent"].includes(key)) {
+      findings.push(warning([...at, key], `fault.abort.${key} is not supported; ignored`, { at: "key" }));
     }
+  }
+  const percent = percentOf(abort, at, findings);
+  let answer: { status: number } | { grpcStatus: number } | null = null;
+  if (abort.grpcStatus !== undefined) {
+    if (abort.httpStatus !== undefined) {
+      findings.push(warning([...at, "httpStatus"], "Istio takes one of httpStatus and grpcStatus; grpcStatus is imported, not this", { at: "key" }));
+    }
+    answer = grpcAbortStatus(abort.grpcStatus, [...at, "grpcStatus"], { service, protocol }, findings);
+  } else if (abort.httpStatus !== undefined || abort.http2Error === undefined) {
     const status = abort.httpStatus;
-    const percent = percentOf(abort, at, findings);
     if (typeof status !== "number" || !Number.isInteger(status) || status < 200 || status > 599) {
-      if (abort.grpcStatus === undefined && abort.http2Error === undefined) findings.push(error([...at, "httpStatus"], `expected an HTTP status 200..599, found ${describeValue(status)}`));
-    } else if (percent !== null) {
-      ctx.out.faults.push({ kind: "abort", name: `${base}-abort`, target: service, status, percent });
-      ctx.out.faultOrigins.push({ source: ctx.source, path: at });
-      if (retriesWouldRetry(policy, status)) {
-        findings.push(
-          warning(
-            at,
-            `Istio aborts in the caller's sidecar, and does not retry its own injected abort: this route's retries never see it. ` +
-              `meshquake aborts at the inbound side of ${service}, where the caller's retries (attempts ${policy.retries?.attempts}) do retry ${status}, ` +
-              `so fewer requests fail here than under Istio`,
-          ),
-        );
-      }
+      findings.push(error([...at, "httpStatus"], `expected an HTTP status 200..599, found ${describeValue(status)}`));
+    } else if (protocol === "grpc") {
+      const code = grpcStatusOfHttp(status);
+      answer = { grpcStatus: code };
+      findings.push(
+        warning(
+          [...at, "httpStatus"],
+          `"${service}" speaks grpc, and a gRPC call aborted with HTTP ${status} ends with status ${grpcStatusName(code)} (${code}), as gRPC reads ` +
+            `an HTTP status (Envoy's answer to a gRPC call carries that status); imported as grpcStatus: ${code}`,
+        ),
+      );
+    } else {
+      answer = { status };
     }
+  }
+  if (answer === null || percent === null) return;
+  ctx.out.faults.push({ kind: "abort", name: `istio-${slug(ctx.name)}-abort`, target: service, ...answer, percent });
+  ctx.out.faultOrigins.push({ source: ctx.source, path: at });
+  const retried = retriedAs(policy, answer);
+  if (retried !== null) {
+    findings.push(
+      warning(
+        at,
+        `Istio aborts in the caller's sidecar, and does not retry its own injected abort: this route's retries never see it. ` +
+          `meshquake aborts at the inbound side of ${service}, where the caller's retries (attempts ${policy.retries?.attempts}) do retry ${retried}, ` +
+          `so fewer requests fail here than under Istio`,
+      ),
+    );
   }
 }
 
-function retriesWouldRetry(policy: PolicySpec, status: number): boolean {
+/** A grpcStatus name (or number) → the fault's grpcStatus, for a grpc destination; null, with the reason, otherwise. */
+function grpcAbortStatus(raw: unknown, path: DocPath, destination: { service: string; protocol: Protocol }, findings: Finding[]): { grpcStatus: number } | null {
+  const { service, protocol } = destination;
+  if (protocol !== "grpc") {
+    findings.push(
+      warning(
+        path,
+        `grpcStatus is not imported: "${service}" speaks ${protocol}, so its requests have no gRPC status; ` +
+          `state services.${service}.protocol: grpc, or import its Service with a port named grpc-…, or use httpStatus`,
+        { at: "key" },
+      ),
+    );
+    return null;
+  }
+  const code = typeof raw === "string" ? grpcStatusCode(raw) : typeof raw === "number" && Number.isInteger(raw) && raw >= 0 && raw <= 16 ? raw : null;
+  if (code === null) {
+    findings.push(warning(path, `grpcStatus ${describeValue(raw)} is not a gRPC status; not imported. Names: ${quoteList(GRPC_STATUS_NAMES.slice(1))}.`));
+    return null;
+  }
+  if (code === 0) {
+    findings.push(warning(path, "grpcStatus OK is a success, not an abort; not imported"));
+    return null;
+  }
+  return { grpcStatus: code };
+}
+
+/** How the route's retries name what they would retry of this answer ("503", "UNAVAILABLE"), or null. */
+function retriedAs(policy: PolicySpec, answer: { status: number } | { grpcStatus: number }): string | null {
   const retries = policy.retries;
-  if (!retries || (retries.attempts ?? 2) <= 1) return false;
+  if (!retries || (retries.attempts ?? 2) <= 1) return null;
   const on = (retries.retryOn ?? ["5xx", "connect-failure", "reset"]).map(String);
-  return on.includes(String(status)) || (status >= 500 && on.includes("5xx"));
+  if ("grpcStatus" in answer) {
+    // A grpc abort is a trailers-only answer with a gRPC status: only the gRPC conditions retry it.
+    const retried = on.some((c) => isGrpcRetryOn(c) && GRPC_RETRY_CODES[c] === answer.grpcStatus);
+    return retried ? grpcStatusName(answer.grpcStatus) : null;
+  }
+  const { status } = answer;
+  return on.includes(String(status)) || (status >= 500 && on.includes("5xx")) ? String(status) : null;
 }
 
 /** percentage: { value: 12.5 } (or the deprecated integer percent); unset means every request. */
@@ -862,6 +946,11 @@ function importConnectionPool(service: string, pool: Record<string, unknown>, pa
   const tcp = asMap(pool.tcp);
   const http = asMap(pool.http);
   const breaker: NonNullable<PolicySpec["circuitBreaker"]> = {};
+  // meshquake's maxConnections bounds requests in flight. Over HTTP/1.1 each holds a connection, so
+  // Envoy's max_connections (tcp.maxConnections) is that bound; over HTTP/2 a connection carries
+  // many requests and max_requests (http2MaxRequests) is.
+  const protocol = ctx.protocolOf(service);
+  const h2 = speaksH2(protocol);
   for (const key of Object.keys(pool)) {
     if (key !== "tcp" && key !== "http") findings.push(warning([...path, key], `connectionPool.${key} is not supported; ignored`, { at: "key" }));
   }
@@ -872,7 +961,16 @@ function importConnectionPool(service: string, pool: Record<string, unknown>, pa
     idleTimeout: "idle timeouts are not modelled",
   };
   for (const key of Object.keys(tcp)) {
-    if (key === "maxConnections") {
+    if (key === "maxConnections" && h2) {
+      findings.push(
+        warning(
+          [...path, "tcp", key],
+          `tcp.maxConnections is not imported: "${service}" speaks ${protocol}, and Envoy multiplexes its requests over HTTP/2 connections, so this ` +
+            "bounds connections, not requests in flight; http.http2MaxRequests bounds those (circuitBreaker.maxConnections)",
+          { at: "key" },
+        ),
+      );
+    } else if (key === "maxConnections") {
       const n = wholeNumber(tcp.maxConnections, [...path, "tcp", key], 1, findings);
       if (n !== null) {
         breaker.maxConnections = n;
@@ -883,13 +981,15 @@ function importConnectionPool(service: string, pool: Record<string, unknown>, pa
     }
   }
   const HTTP_REASONS: Record<string, string> = {
-    http2MaxRequests: "an HTTP/2 limit; meshquake's hops are HTTP/1.1, where tcp.maxConnections bounds concurrency",
+    http2MaxRequests:
+      `"${service}" speaks ${protocol}, one request to a connection, and meshquake takes the bound on its requests in flight from ` +
+      "tcp.maxConnections (circuitBreaker.maxConnections)",
     maxRequestsPerConnection: "connection reuse limits are not modelled",
     maxRetries: "Envoy's cap on concurrent retries is not modelled; a retryBudget is",
     idleTimeout: "idle timeouts are not modelled",
-    h2UpgradePolicy: "meshquake's hops are HTTP/1.1",
-    useClientProtocol: "meshquake's hops are HTTP/1.1",
-    maxConcurrentStreams: "an HTTP/2 limit; meshquake's hops are HTTP/1.1",
+    h2UpgradePolicy: "meshquake speaks HTTP/2 between sidecars exactly for http2 and grpc services, as the service's protocol says",
+    useClientProtocol: "meshquake's sidecars speak the service's protocol (HTTP/2 for http2 and grpc services, HTTP/1.1 for http), not the client's",
+    maxConcurrentStreams: "per-connection HTTP/2 stream limits are not modelled",
   };
   for (const key of Object.keys(http)) {
     if (key === "http1MaxPendingRequests") {
@@ -897,6 +997,19 @@ function importConnectionPool(service: string, pool: Record<string, unknown>, pa
       if (n !== null) {
         breaker.maxPending = n;
         origin(ctx, `${service}.circuitBreaker.maxPending`, [...path, "http", key]);
+      }
+    } else if (key === "http2MaxRequests" && h2) {
+      const n = wholeNumber(http[key], [...path, "http", key], 1, findings);
+      if (n !== null) {
+        breaker.maxConnections = n;
+        origin(ctx, `${service}.circuitBreaker.maxConnections`, [...path, "http", key]);
+        findings.push(
+          warning(
+            [...path, "http", key],
+            `"${service}" speaks ${protocol}, many requests to a connection: http2MaxRequests bounds its requests in flight, imported as ` +
+              "circuitBreaker.maxConnections. Envoy refuses a request over it at once; meshquake queues it, up to circuitBreaker.maxPending",
+          ),
+        );
       }
     } else {
       findings.push(warning([...path, "http", key], `http.${key} is not imported: ${HTTP_REASONS[key] ?? "not supported by meshquake"}`, { at: "key" }));
@@ -1030,9 +1143,12 @@ function importRetryBudget(service: string, budget: Record<string, unknown>, pat
     ),
   );
   if (!policy.retries) {
-    policy.retries = { attempts: ISTIO_DEFAULT_RETRIES.attempts, retryOn: [...ISTIO_DEFAULT_RETRIES.retryOn] };
+    const retryOn = istioDefaultRetryOn(ctx.protocolOf(service));
+    policy.retries = { attempts: ISTIO_DEFAULT_ATTEMPTS, retryOn };
     origin(ctx, `${service}.retries`, path);
-    findings.push(warning(path, "a budget limits retries, and no VirtualService sets them: Istio's default retries apply (attempts 3, retryOn [connect-failure, 503])"));
+    findings.push(
+      warning(path, `a budget limits retries, and no VirtualService sets them: Istio's default retries apply (attempts ${ISTIO_DEFAULT_ATTEMPTS}, retryOn [${retryOn.join(", ")}])`),
+    );
   }
   policy.retries = { ...policy.retries, budget: out };
   origin(ctx, `${service}.retries.budget`, path);

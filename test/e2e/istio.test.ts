@@ -44,7 +44,7 @@ describe("Istio import through the CLI (no Docker)", () => {
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stderr.trimEnd().split("\n");
     expect(lines).toContain(
-      `fixtures/istio/virtualservice.yaml:22:18 warning: spec.http[0].retries.retryOn: retryOn "refused-stream" is not imported: an HTTP/2 REFUSED_STREAM cannot happen on meshquake's HTTP/1.1 hops`,
+      `fixtures/istio/virtualservice.yaml:22:18 warning: spec.http[0].retries.retryOn: retryOn "refused-stream" is not imported: meshquake has no condition for an HTTP/2 REFUSED_STREAM alone (and an http service's HTTP/1.1 hops have no streams)`,
     );
     expect(lines.some((l) => l.startsWith("fixtures/istio/destinationrule.yaml:14:9 warning: spec.trafficPolicy.connectionPool.tcp.connectTimeout:"))).toBe(true);
     expect(lines.some((l) => l.startsWith("scenarios/istio-policy.yaml:14:3 warning: policies.istio: no VirtualService names"))).toBe(true);
