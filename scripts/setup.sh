@@ -109,8 +109,14 @@ if ! command -v debootstrap >/dev/null 2>&1 && ! [ -x /usr/sbin/debootstrap ] &&
   apt_install debootstrap
 fi
 
-# (b) npm dependencies, when missing or older than the lockfile.
-if [ -f package-lock.json ]; then
+# (b) npm dependencies, when missing or older than the lockfile. A node_modules that is a symlink
+# (a git worktree sharing another checkout's) is left alone: npm ci would empty the directory it
+# points to, under every checkout that shares it, and replace the link with a copy of its own.
+if [ -L node_modules ]; then
+  if [ -f package-lock.json ] && [ -f node_modules/.package-lock.json ] && [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    say "node_modules is a symlink (shared): not reinstalling it, though package-lock.json is newer than it"
+  fi
+elif [ -f package-lock.json ]; then
   if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     say "installing npm dependencies (npm ci)"
     npm ci --no-audit --no-fund >"$NPM_LOG" 2>&1 || die_with_log "$NPM_LOG" "npm ci failed"
