@@ -5,6 +5,7 @@
 // the same bytes with its own x-request-id. No grpc-timeout header: the deadline is the
 // generator's (its timeout, from the due time), enforced by cancelling the stream, and a server
 // deadline would only race it.
+import { connect as netConnect } from "node:net";
 import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from "node:http2";
 import type { GeneratorTransport, Settle, TransportSettings } from "./generator-transport.js";
 import { callStatus } from "./grpc-frame.js";
@@ -27,7 +28,8 @@ export interface GrpcTransportSettings extends TransportSettings {
 const WINDOW_BYTES = 1 << 20;
 
 export function grpcTransport(settings: GrpcTransportSettings, settle: Settle): GeneratorTransport {
-  const origin = new URL(settings.url).origin;
+  const target = new URL(settings.url);
+  const origin = target.origin;
   const frame = settings.call.frame;
   const base: OutgoingHttpHeaders = {
     ...settings.metadata,
@@ -40,7 +42,12 @@ export function grpcTransport(settings: GrpcTransportSettings, settle: Settle): 
   const all = new Set<Session>();
 
   const pool = new SessionPool<Session>(() => {
-    const h2 = connect(origin, { settings: { initialWindowSize: WINDOW_BYTES }, peerMaxConcurrentStreams: streamLimit(undefined) });
+    const h2 = connect(origin, {
+      settings: { initialWindowSize: WINDOW_BYTES },
+      peerMaxConcurrentStreams: streamLimit(undefined),
+      // No Nagle (node:http2's own socket keeps it on): a call's small frames must not wait for a delayed ACK.
+      createConnection: () => netConnect({ host: target.hostname, port: Number(target.port), noDelay: true }),
+    });
     const session: Session = { h2, inFlight: 0, limit: streamLimit(undefined) };
     all.add(session);
     h2.on("connect", () => h2.setLocalWindowSize(WINDOW_BYTES));
