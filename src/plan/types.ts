@@ -9,6 +9,11 @@ export const POD_PORTS = {
   outbound: 15001,
   /** Sidecar inbound listener: traffic for the app arrives here and is forwarded to it. */
   inbound: 15006,
+  /**
+   * Sidecar inbound listener for mutual TLS from other sidecars (as Istio's 15008): the callers of
+   * a destination whose tls mode is mutual reach its replicas here; see docs/mtls.md.
+   */
+  mtlsInbound: 15008,
 } as const;
 
 /**
