@@ -5,7 +5,6 @@
 import { chmod, chown, mkdir, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { SIDECAR_TLS_CA, SIDECAR_TLS_CERT, SIDECAR_TLS_DIR, type ExecutionPlan } from "../plan/types.js";
-import { createMeshCertificates } from "../tls/certificates.js";
 import type { RunDir } from "./run-dir.js";
 
 export interface CredentialOptions {
@@ -24,6 +23,8 @@ export interface CredentialOptions {
 export async function writePodCredentials(runDir: RunDir, plan: ExecutionPlan, opts: CredentialOptions): Promise<number> {
   const pods = plan.pods.map((pod, index) => ({ pod, index })).filter(({ pod }) => pod.mtls);
   if (pods.length === 0) return 0;
+  // Loaded only for a run with mTLS: the certificate library costs ~170 ms to load.
+  const { createMeshCertificates } = await import("../tls/certificates.js");
   const certs = await createMeshCertificates({ runId: plan.runId, now: opts.now ?? new Date(), pods: pods.map(({ pod }) => ({ service: pod.service, index: pod.index })) });
   const asRoot = process.getuid?.() === 0;
   await Promise.all(
