@@ -14,6 +14,21 @@ export interface UpstreamRef {
   policy: ResolvedPolicy;
   /** What the destination speaks; absent: http. */
   protocol?: "http2" | "grpc";
+  /** "mutual": the replicas are reached over mutual TLS (their `port` is their mTLS inbound listener); absent: plaintext. */
+  tls?: "mutual";
+}
+
+/** Where, inside the sidecar, its mesh credentials are (see src/tls/ and docs/mtls.md). */
+export interface SidecarTls {
+  /** The pod's certificate and private key, one PEM file. */
+  certificate: string;
+  /** The run's CA certificate: the only one trusted. */
+  caFile: string;
+  /**
+   * The pod's own service is reached over mutual TLS: its sidecar listens for it on
+   * ports.mtlsInbound, and its plaintext inbound listener refuses requests from the mesh.
+   */
+  inbound: boolean;
 }
 
 export interface SidecarRenderInput {
@@ -21,12 +36,14 @@ export interface SidecarRenderInput {
   index: number;
   /** Destinations this pod's app calls. */
   upstreams: UpstreamRef[];
-  ports: { outbound: number; inbound: number; app: number };
+  ports: { outbound: number; inbound: number; app: number; mtlsInbound?: number };
   /** Where, inside the sidecar, its runtime API listens: a unix socket path. */
   adminSocket: string;
   seed: number;
   /** The pod's own service's local rate limit, enforced on its inbound side; absent or null: none. */
   rateLimit?: ResolvedRateLimit | null;
+  /** The pod's mesh credentials, when mutual TLS applies to it or to any destination it calls; absent or null: none. */
+  tls?: SidecarTls | null;
 }
 
 /** A policy field for calls to `upstream` the proxy cannot express exactly. */
@@ -94,6 +111,12 @@ export interface AccessLogEntry {
   healthCheck?: boolean;
   /** Inbound: the replica's local rate limit answered it (429 with Retry-After); it never reached the app. */
   rateLimited?: boolean;
+  /** Inbound: the request came over TLS (the sidecar's mutual-TLS listener); absent in logs written before mTLS. */
+  tls?: boolean;
+  /** Inbound over TLS: the calling sidecar's verified identity, its certificate's CN (its service); null without one. */
+  peer?: string | null;
+  /** Inbound: refused (403) because it came from the mesh in plaintext while this service takes mesh calls over mutual TLS only. */
+  plaintextRefused?: boolean;
   /**
    * The request's x-request-id as the sidecar received it (the load generator sets one per client
    * request and the fixture forwards it on every call), or null; absent in older logs.

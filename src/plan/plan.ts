@@ -8,7 +8,7 @@ import { placementWarnings } from "../faults/placement.js";
 import { applyAcknowledgements, type PlanWarning } from "../scenario/warnings.js";
 import { runLabels } from "../runtime/labels.js";
 import { lintPolicies } from "./policy-lint.js";
-import { POD_PORTS, SIDECAR_ADMIN_SOCKET, type AppPlan, type ExecutionPlan, type PodPlan } from "./types.js";
+import { POD_PORTS, SIDECAR_ADMIN_SOCKET, SIDECAR_TLS_CA, SIDECAR_TLS_CERT, type AppPlan, type ExecutionPlan, type PodPlan } from "./types.js";
 import { recorderPlan } from "./recorder-plan.js";
 import { planTimeline, planWindows } from "./windows.js";
 
@@ -33,6 +33,9 @@ export function buildPlan({ scenario, runId, image, dataPlane, userImages = {} }
   /** Warning → the services whose sidecars it concerns: user images route every service, so one upstream's warning repeats. */
   const warnings = new Map<string, { warning: DataPlaneWarning; services: string[] }>();
   const pods: PodPlan[] = [];
+  // Every pod gets a certificate when any destination is reached over mutual TLS: its callers need
+  // one as clients, its replicas as servers, and a pod may be both.
+  const mtls = mutualTlsApplies(scenario);
   for (const service of scenario.services) {
     // The fixture calls exactly its `calls`; a user's app may call anything, so its sidecar routes every service.
     const upstreams = (service.image?.upstreams ?? service.calls).map((name) => upstreamOf(services.get(name)!, scenario));
@@ -46,6 +49,7 @@ export function buildPlan({ scenario, runId, image, dataPlane, userImages = {} }
         adminSocket: SIDECAR_ADMIN_SOCKET,
         seed: scenario.seed,
         rateLimit: scenario.policies[service.name]?.rateLimit ?? null,
+        tls: mtls ? { certificate: SIDECAR_TLS_CERT, caFile: SIDECAR_TLS_CA, inbound: scenario.policies[service.name]?.tls === "mutual" } : null,
       });
       if (index === 0) {
         for (const w of rendering.warnings) {
@@ -71,6 +75,7 @@ export function buildPlan({ scenario, runId, image, dataPlane, userImages = {} }
           resolves: upstreams.flatMap((u) => u.replicas.map((r) => r.host)),
         },
         publishInbound: service.name === scenario.load.target && index === 0,
+        ...(mtls ? { mtls: true as const } : {}),
       });
     }
   }
@@ -183,15 +188,24 @@ function versionAlias(service: ResolvedService, index: number, services: Map<str
   return [`${service.name}-${version.name}-${version.replicas.indexOf(index)}`];
 }
 
+/** True when any destination of the run is reached over mutual TLS. */
+export function mutualTlsApplies(scenario: ResolvedScenario): boolean {
+  return scenario.services.some((s) => scenario.policies[s.name]?.tls === "mutual");
+}
+
 function upstreamOf(service: ResolvedService, scenario: ResolvedScenario): UpstreamRef {
+  const mutual = scenario.policies[service.name]!.tls === "mutual";
+  // Over mutual TLS, callers reach each replica's mTLS listener; otherwise its plaintext one.
+  const port = mutual ? POD_PORTS.mtlsInbound : POD_PORTS.inbound;
   return {
     service: service.name,
     replicas: Array.from({ length: service.replicas }, (_, index) => {
       const version = versionOf(service, index);
-      return { index, host: `${service.name}-${index}`, port: POD_PORTS.inbound, ...(version ? { version: version.name } : {}) };
+      return { index, host: `${service.name}-${index}`, port, ...(version ? { version: version.name } : {}) };
     }),
     policy: scenario.policies[service.name]!,
     ...(service.protocol ? { protocol: service.protocol } : {}),
+    ...(mutual ? { tls: "mutual" as const } : {}),
   };
 }
 

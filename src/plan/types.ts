@@ -9,6 +9,11 @@ export const POD_PORTS = {
   outbound: 15001,
   /** Sidecar inbound listener: traffic for the app arrives here and is forwarded to it. */
   inbound: 15006,
+  /**
+   * Sidecar inbound listener for mutual TLS from other sidecars (as Istio's 15008): the callers of
+   * a destination whose tls mode is mutual reach its replicas here; see docs/mtls.md.
+   */
+  mtlsInbound: 15008,
 } as const;
 
 /**
@@ -20,6 +25,12 @@ export const SIDECAR_DIR = "/run/meshquake";
 export const SIDECAR_ADMIN_SOCKET = `${SIDECAR_DIR}/admin.sock`;
 /** The sidecar's access log, in the same directory: the harness tails it (see runtime/log-tail.ts). */
 export const SIDECAR_ACCESS_LOG = `${SIDECAR_DIR}/access.log`;
+/** The pod's mesh credentials (docs/mtls.md), written by the harness before its sidecar starts. */
+export const SIDECAR_TLS_DIR = `${SIDECAR_DIR}/tls`;
+/** Its certificate and private key, in one PEM file (HAProxy's `crt`). */
+export const SIDECAR_TLS_CERT = `${SIDECAR_TLS_DIR}/pod.pem`;
+/** The run's CA certificate. */
+export const SIDECAR_TLS_CA = `${SIDECAR_TLS_DIR}/ca.pem`;
 /** The file whose appearance tells a pod's proxy container to start its sidecar (images/pod/pod-init.sh). */
 export const SIDECAR_GATE = `${SIDECAR_DIR}/go`;
 
@@ -51,6 +62,11 @@ export interface PodPlan {
   sidecar: { files: FileSpec[]; command: string[]; accessLogEnv: string; resolves: string[] };
   /** Only the ingress service's first replica publishes its inbound listener on 127.0.0.1. */
   publishInbound: boolean;
+  /**
+   * The pod gets a certificate from the run's CA (in SIDECAR_TLS_DIR before its sidecar starts):
+   * every pod, when mutual TLS applies to any destination of the run. Absent: none.
+   */
+  mtls?: true;
 }
 
 /**

@@ -18,6 +18,7 @@ import { tailFiles } from "./log-tail.js";
 import { currentOwner, ownerLabels, type RunOwner } from "./owner.js";
 import { createRunDir, type RunDir } from "./run-dir.js";
 import { tarFiles } from "./tar.js";
+import { writePodCredentials } from "./tls-files.js";
 import { waitFor } from "./wait-for.js";
 
 export const POD_INIT = "/usr/local/lib/meshquake/pod/pod-init.sh";
@@ -95,6 +96,12 @@ export async function startTopology(docker: Docker, plan: ExecutionPlan, opts: T
   const labels = (pod: PodPlan, role: string) => ({ ...runLabels, [ROLE_LABEL]: role, [POD_LABEL]: pod.id });
   const runDir =
     transport === "host" ? (opts.runDir ?? (await createRunDir(plan.runId, owner, { sidecarUid: SIDECAR_UID, pods: plan.pods.length }))) : null;
+
+  if (plan.pods.some((p) => p.mtls)) {
+    // The credentials live in the pods' directories of the run directory (never in an image or a container layer).
+    if (!runDir) throw new Error("mutual TLS needs the run directory on this machine (adminTransport host); this engine does not share its files");
+    await step("certificates", () => writePodCredentials(runDir, plan, { sidecarUid: SIDECAR_UID }));
+  }
 
   await step("network", () => docker.createNetwork({ Name: plan.network, Labels: runLabels, CheckDuplicate: true, Driver: "bridge" }));
 

@@ -3,6 +3,7 @@
 
 export const DEFAULTS = {
   dataPlane: "haproxy",
+  mesh: { mtls: false },
   seed: 1,
   service: {
     replicas: 1,

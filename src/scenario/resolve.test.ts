@@ -32,9 +32,10 @@ describe("resolveScenario", () => {
       seed: 1,
       dataPlane: "haproxy",
       source: undefined,
+      mtls: false,
       services: [{ name: "frontend", replicas: 1, calls: [], latency: { minMs: 1, maxMs: 1 }, errorRate: 0, port: 8080, health: "/healthz" }],
       policies: {
-        frontend: { timeoutMs: 30_000, retries: null, circuitBreaker: null, outlierDetection: null, loadBalancer: "round-robin", healthCheck: null, rateLimit: null },
+        frontend: { timeoutMs: 30_000, retries: null, circuitBreaker: null, outlierDetection: null, loadBalancer: "round-robin", healthCheck: null, rateLimit: null, tls: "disable" },
       },
       load: {
         target: "frontend",
@@ -126,7 +127,32 @@ policies:
       healthCheck: { path: "/ready", intervalMs: 2000, unhealthyAfter: 3, healthyAfter: 2 },
       // Burst defaults to one second's worth, rounded up.
       rateLimit: { requestsPerSecond: 12.5, burst: 13 },
+      tls: "disable",
     });
+  });
+
+  it("resolves each destination's tls mode: its own, else mesh.mtls", () => {
+    const text = (mesh: string) => `
+name: mtls
+${mesh}
+services:
+  a: { calls: [b, c, d] }
+  b: {}
+  c: {}
+  d: {}
+policies:
+  b: { tls: { mode: disable } }
+  c: { tls: { mode: mutual } }
+load: { target: a }
+`;
+    const modes = (s: ReturnType<typeof resolved>) => Object.fromEntries(Object.entries(s.policies).map(([k, p]) => [k, p.tls]));
+    const on = resolved(text("mesh: { mtls: true }"));
+    expect(on.mtls).toBe(true);
+    expect(modes(on)).toEqual({ a: "mutual", b: "disable", c: "mutual", d: "mutual" });
+    const off = resolved(text(""));
+    expect(off.mtls).toBe(false);
+    expect(modes(off)).toEqual({ a: "disable", b: "disable", c: "mutual", d: "disable" });
+    expect(modes(resolved(text("mesh: {}")))).toEqual(modes(off));
   });
 
   it("resolves a ratelimit fault's Retry-After, 1 s by default, and refuses a part of a second", () => {

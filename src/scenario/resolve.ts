@@ -55,6 +55,7 @@ export function resolveScenario(spec: ScenarioSpec, context: ResolveContext): Re
   const services = Object.entries(spec.services ?? {}).map(([name, service]) => resolveService(name, service ?? {}, names, context));
   const load = resolveLoad(spec.load ?? {}, services, context.file);
   const byName = new Map(services.map((s) => [s.name, s]));
+  const mtls = spec.mesh?.mtls ?? DEFAULTS.mesh.mtls;
   return {
     name: spec.name,
     description: spec.description ?? "",
@@ -62,7 +63,8 @@ export function resolveScenario(spec: ScenarioSpec, context: ResolveContext): Re
     dataPlane: spec.dataPlane ?? DEFAULTS.dataPlane,
     source: { file: context.file, text: context.text },
     services,
-    policies: Object.fromEntries(services.map((s) => [s.name, resolvePolicy(spec.policies?.[s.name] ?? {}, s)])),
+    mtls,
+    policies: Object.fromEntries(services.map((s) => [s.name, resolvePolicy(spec.policies?.[s.name] ?? {}, s, mtls)])),
     load,
     faults: (spec.faults ?? []).map((fault, i) => resolveFault(fault, byName, load.durationMs, context.locate(["faults", i]))),
     checks: (spec.checks ?? []).map((check, i) => resolveCheck(check, context.locate(["checks", i]))),
@@ -150,7 +152,7 @@ function resolveVersions(spec: NonNullable<ServiceSpec["versions"]>, service: Re
   });
 }
 
-function resolvePolicy(spec: PolicySpec, service: ResolvedService): ResolvedPolicy {
+function resolvePolicy(spec: PolicySpec, service: ResolvedService, mtls: boolean): ResolvedPolicy {
   const { retries, circuitBreaker, outlierDetection, healthCheck, rateLimit } = spec;
   const outlier = DEFAULTS.outlierDetection;
   const health = DEFAULTS.healthCheck;
@@ -193,6 +195,7 @@ function resolvePolicy(spec: PolicySpec, service: ResolvedService): ResolvedPoli
     rateLimit: rateLimit
       ? { requestsPerSecond: rateLimit.requestsPerSecond, burst: rateLimit.burst ?? Math.ceil(rateLimit.requestsPerSecond) }
       : null,
+    tls: spec.tls?.mode ?? (mtls ? "mutual" : "disable"),
     ...(spec.split ? { split: Object.fromEntries(Object.entries(spec.split).map(([v, w]) => [v, w / 100])) } : {}),
     ...(spec.routes?.length ? { routes: spec.routes.map((r) => ({ match: "path" in r.match ? { path: r.match.path } : { header: r.match.header.toLowerCase(), value: r.match.value }, to: r.to })) } : {}),
   };

@@ -15,7 +15,7 @@ import {
 } from "./duration.js";
 import { MEMORY_MAX_BYTES, MEMORY_MIN_BYTES, parseMemorySize } from "./memory-size.js";
 import { SIDECAR_UID, userClaimsUid } from "../dataplane/sidecar-user.js";
-import type { DataPlaneName, FaultKind } from "./types.js";
+import type { DataPlaneName, FaultKind, TlsMode } from "./types.js";
 import { LIMITS, MESH_HEADER_PREFIX, RESERVED_NAMES, SIDECAR_PORTS } from "./limits.js";
 import { describeValue, withSuggestion } from "./wording.js";
 import { WARNING_IDS } from "./warnings.js";
@@ -276,7 +276,7 @@ const commandList = z.array(containerText, {
 
 const appPort = numberBetween(1, 65535, "integer").refine((port) => !SIDECAR_PORTS.includes(port), {
   error: (iss: IssueInput) =>
-    `port ${describeValue(iss.input)} belongs to the sidecar in every pod (${SIDECAR_PORTS.join(", ")}: its outbound and inbound listeners); ` +
+    `port ${describeValue(iss.input)} belongs to the sidecar in every pod (${SIDECAR_PORTS.join(", ")}: its outbound, inbound and mutual-TLS inbound listeners); ` +
     "choose another port for the app",
 });
 
@@ -411,6 +411,10 @@ export const serviceSchema = z
 
 // --- policies ------------------------------------------------------------------------------
 
+/** The TLS modes of a destination's policy (policies.<service>.tls.mode). */
+export const TLS_MODES = ["mutual", "disable"] as const satisfies readonly TlsMode[];
+
+
 const retryOnCondition = oneOf(
   (error) => [
     z.enum(["5xx", "reset", "connect-failure", "timeout", ...GRPC_RETRY_ON], { error }),
@@ -487,6 +491,15 @@ export const policySchema = z
       )
       .max(20)
       .meta({ description: "Requests that match go to one version, before the split; the first match wins (Istio http[].match)." }),
+    tls: z
+      .strictObject({
+        mode: z.enum(TLS_MODES).meta({
+          description:
+            "mutual: callers' sidecars reach this service over mutual TLS, whatever mesh.mtls says (Istio DestinationRule " +
+            "tls.mode ISTIO_MUTUAL); disable: plaintext between the sidecars even with mesh.mtls (DISABLE).",
+        }),
+      })
+      .meta({ description: "How callers' sidecars reach this service. Default: mesh.mtls. See docs/mtls.md." }),
     rateLimit: z
       .strictObject({
         requestsPerSecond: positiveNumber()
@@ -832,6 +845,17 @@ export const checkSchema = z.union([sloCheck, propertyCheck], {
 
 // --- scenario ------------------------------------------------------------------------------
 
+export const meshSchema = z
+  .strictObject({
+    mtls: z.boolean().optional().meta({
+      description:
+        "Mutual TLS between every pair of sidecars, with a certificate per pod from a CA made for the run (Istio's PeerAuthentication " +
+        "STRICT, Linkerd's automatic mTLS); policies.<service>.tls.mode overrides it per destination. See docs/mtls.md.",
+      default: DEFAULTS.mesh.mtls,
+    }),
+  })
+  .meta({ description: "Settings of the whole mesh." });
+
 const dataPlaneName = z.enum(["haproxy", "envoy"] satisfies DataPlaneName[]);
 export const DATA_PLANE_NAMES: readonly DataPlaneName[] = dataPlaneName.options;
 
@@ -901,6 +925,7 @@ export const scenarioSchema = z
       })
       .optional()
       .meta({ description: "The services to mesh; with topology.compose, additions to and overrides of the imported ones." }),
+    mesh: meshSchema.optional(),
     policies: policiesSchema.optional(),
     load: loadSchema.optional(),
     faults: z.array(faultSchema).max(LIMITS.faults, { error: (iss: IssueInput) => `${countOf(iss.input)} faults; a scenario has at most ${LIMITS.faults}` }).optional(),
@@ -931,6 +956,7 @@ export type BuildSpec = z.infer<typeof buildSchema>;
 export type HealthSpec = z.infer<typeof healthSchema>;
 export type ServiceSpec = z.infer<typeof serviceSchema>;
 export type PolicySpec = z.infer<typeof policySchema>;
+export type MeshSpec = z.infer<typeof meshSchema>;
 export type LoadSpec = z.infer<typeof loadSchema>;
 export type FaultSpec = z.infer<typeof faultSchema>;
 export type CheckSpec = z.infer<typeof checkSchema>;

@@ -7,6 +7,9 @@ import type { Acknowledgement } from "./warnings.js";
 
 export type DataPlaneName = "haproxy" | "envoy";
 
+/** How callers' sidecars reach a destination: over mutual TLS, or in plaintext. */
+export type TlsMode = "mutual" | "disable";
+
 export interface SourceLocation {
   /** 1-based line and column in the scenario file. */
   line: number;
@@ -147,6 +150,11 @@ export interface ResolvedPolicy {
   healthCheck: { path: string; intervalMs: number; unhealthyAfter: number; healthyAfter: number } | null;
   /** Enforced by the destination's own sidecars (inbound), not by its callers. */
   rateLimit: ResolvedRateLimit | null;
+  /**
+   * The effective mode of calls to this destination: its `tls.mode`, else mesh.mtls (mutual when
+   * on). Absent (plans recorded before mTLS existed, hand-built policies): disable.
+   */
+  tls?: TlsMode;
   /**
    * Share of requests per version (fractions summing to 1), applied by each caller's sidecar per
    * request; absent or null: every replica an equal share, whatever its version.
@@ -325,6 +333,8 @@ export interface ResolvedScenario {
   /** Path of the file as given and its full text (the report shows the source). */
   source: { file: string; text: string };
   services: ResolvedService[];
+  /** mesh.mtls as written (the default for every destination's tls mode); absent in recordings made before it existed: false. */
+  mtls?: boolean;
   /** Policy per destination service; every service has one (defaults when the scenario gave none). */
   policies: Record<string, ResolvedPolicy>;
   load: ResolvedLoad;

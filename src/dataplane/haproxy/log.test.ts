@@ -203,6 +203,16 @@ describe("policy observations", () => {
     expect(parseHaproxyLogLine(POLICY_LINES.inboundFaultedTry)).not.toHaveProperty("rateLimited");
   });
 
+  it("reads how an inbound request came: over TLS with the caller's verified identity, or refused as mesh plaintext", () => {
+    const base = POLICY_LINES.inboundFaultedTry;
+    const withTls = (fields: string) => base.replace('"check":"-"', `"check":"-",${fields}`);
+    expect(parseHaproxyLogLine(withTls('"tls":"1","peer":"checkout","plain":"-"'))).toMatchObject({ tls: true, peer: "checkout", plaintextRefused: false });
+    expect(parseHaproxyLogLine(withTls('"tls":"0","peer":"-","plain":"refused"'))).toMatchObject({ tls: false, peer: null, plaintextRefused: true });
+    // A peer name is only an identity over TLS.
+    expect(parseHaproxyLogLine(withTls('"tls":"0","peer":"checkout","plain":"-"'))).toMatchObject({ tls: false, peer: null });
+    for (const field of ["tls", "peer", "plaintextRefused"]) expect(parseHaproxyLogLine(base)).not.toHaveProperty(field);
+  });
+
   it("reads the client's x-request-id on both frontends (absent in older lines)", () => {
     const inbound = POLICY_LINES.inboundFaultedTry.replace('"check":"-"}', '"check":"-","xid":"aB3-1f"}');
     expect(parseHaproxyLogLine(inbound)).toMatchObject({ direction: "inbound", traceId: "aB3-1f" });

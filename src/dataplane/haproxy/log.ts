@@ -89,6 +89,12 @@ export function inboundLogFormat(pod: string, service: string): string {
     xid: jsonVar("mq_xid"),
     // "limited": the replica's local rate limit answered 429 (ratelimit.lua).
     rl: jsonVar("mq_rl"),
+    // Mutual TLS (docs/mtls.md): "1" when the request came over TLS, the caller's certificate's
+    // CN (its service) as verified against the run's CA, and "refused" for a request from the
+    // mesh in plaintext to a service that takes mesh calls over mutual TLS only.
+    tls: { str: "%[ssl_fc]" },
+    peer: { str: "%[ssl_c_s_dn(CN),json(utf8s)]" },
+    plain: jsonVar("mq_plain"),
   });
 }
 
@@ -197,6 +203,11 @@ export function parseHaproxyLogLine(line: string): AccessLogEntry | null {
     entry.healthCheck = optional(r.check) !== null;
   }
   if (dir === "inbound" && "rl" in r) entry.rateLimited = optional(r.rl) === "limited";
+  if (dir === "inbound" && "tls" in r) {
+    entry.tls = optional(r.tls) === "1";
+    entry.peer = entry.tls ? optional(r.peer) : null;
+    entry.plaintextRefused = optional(r.plain) === "refused";
+  }
   return entry;
 }
 

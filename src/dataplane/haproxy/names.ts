@@ -10,6 +10,8 @@ const HOST_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 /** Internal proxy names carry "mq_": service names cannot contain "_", so they never collide. */
 export const PROXY = {
   inbound: "mq_inbound",
+  /** The inbound listener other sidecars reach over mutual TLS (docs/mtls.md). */
+  mtlsInbound: "mq_inbound_mtls",
   outbound: "mq_outbound",
   app: "mq_app",
   noRoute: "mq_no_route",

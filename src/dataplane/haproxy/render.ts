@@ -16,7 +16,7 @@
 // `retry-on` retries exactly what the policy's `retryOn` asks for (see localFailures below).
 import type { ResolvedPolicy, ResolvedRateLimit, ResolvedRetryBudget, RetryOn } from "../../scenario/types.js";
 import type { WarningId } from "../../scenario/warnings.js";
-import type { DataPlaneWarning, SidecarRenderInput, SidecarRendering, UpstreamRef } from "../types.js";
+import type { DataPlaneWarning, SidecarRenderInput, SidecarRendering, SidecarTls, UpstreamRef } from "../types.js";
 import { GRPC_STATUS_VAR, START_VAR, attemptLogFormat, inboundLogFormat, outboundLogFormat } from "./log.js";
 import {
   HaproxyInputError,
@@ -85,6 +85,8 @@ export const MESH_HEADERS = {
   escaped: "x-mq-escaped",
   check: "x-mq-check",
   retryAfter: "x-mq-retry-after",
+  /** On the 403 of a service that takes mesh calls over mutual TLS only, to a request from the mesh in plaintext. */
+  plaintextRefused: "x-mq-plaintext-refused",
 } as const;
 
 /** The status HAProxy 2.6 cannot retry on (`retry-on 429` is rejected): retried through the tunnel, after its Retry-After. */
@@ -164,6 +166,8 @@ export function renderHaproxyConfig(input: SidecarRenderInput, options: HaproxyR
     app: port(`${pod}: app port`, input.ports.app),
   };
   const seed = integer(`${pod}: seed`, input.seed, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+  const tls = input.tls ? checkedTls(pod, input.tls) : null;
+  const mtlsPort = tls?.inbound ? port(`${pod}: mutual-TLS inbound port`, input.ports.mtlsInbound ?? Number.NaN) : null;
   if (!/^\/[A-Za-z0-9._/-]*$/.test(input.adminSocket)) throw new HaproxyInputError(`${pod}: admin socket "${input.adminSocket}" is not a plain absolute path`);
   const supportDir = options.supportDir ?? HAPROXY_SUPPORT_DIR;
   if (!/^\/[A-Za-z0-9._/-]*$/.test(supportDir)) throw new HaproxyInputError(`supportDir: "${supportDir}" is not a plain absolute path`);
@@ -175,7 +179,10 @@ export function renderHaproxyConfig(input: SidecarRenderInput, options: HaproxyR
     if (seen.has(up.service)) throw new HaproxyInputError(`${pod}: upstream ${up.service} is listed twice`);
     seen.add(up.service);
   }
-  const upstreams = input.upstreams.map((up) => upstreamSections(up, pod, service, dockerDns));
+  for (const up of input.upstreams) {
+    if (up.tls === "mutual" && !tls) throw new HaproxyInputError(`${pod}: calls to ${up.service} are mutual TLS, and the pod has no certificate`);
+  }
+  const upstreams = input.upstreams.map((up) => upstreamSections(up, pod, service, dockerDns, tls));
   const policy = upstreams.map((u) => u.policy);
   const protocol = input.service.protocol;
 
@@ -186,7 +193,7 @@ export function renderHaproxyConfig(input: SidecarRenderInput, options: HaproxyR
     outboundFrontend(service, index, pod, ports.outbound, input.upstreams),
     ...upstreams.flatMap((u) => u.sections),
     noRouteBackend(),
-    inboundFrontend(service, pod, ports.inbound, inboundRateLimit(input.rateLimit ?? null, pod), protocol === "grpc"),
+    ...inboundFrontends(service, pod, { plain: ports.inbound, mtls: mtlsPort }, tls, inboundRateLimit(input.rateLimit ?? null, pod), protocol === "grpc"),
     appBackend(ports.app, input.service.image === undefined, speaksH2(protocol)),
   ];
   return { text: formatConfig(pod, sections), warnings: upstreams.flatMap((u) => u.warnings) };
@@ -322,11 +329,44 @@ function inboundRateLimit(limit: ResolvedRateLimit | null, pod: string): [string
   return [String(Number(rate.toFixed(6))), String(burst)];
 }
 
-function inboundFrontend(service: string, pod: string, listenPort: number, rateLimit: [string, string] | null, grpc: boolean): Section {
+/** The paths in a sidecar's config are single words: checked like every other value written into it. */
+function checkedTls(pod: string, tls: SidecarTls): SidecarTls {
+  for (const path of [tls.certificate, tls.caFile]) {
+    if (!/^\/[A-Za-z0-9._/-]*$/.test(path)) throw new HaproxyInputError(`${pod}: TLS file "${path}" is not a plain absolute path`);
+  }
+  return tls;
+}
+
+/** The mesh's mutual-TLS settings on either end of a connection: this pod's certificate, and only the run's CA trusted. */
+function mutualTls(tls: SidecarTls): string {
+  return `crt ${tls.certificate} ca-file ${tls.caFile} verify required`;
+}
+
+/**
+ * The inbound side: the plaintext listener (the load generator and anything from outside the
+ * mesh) and, when the pod's service is reached over mutual TLS, the listener other sidecars reach
+ * it on. Both apply the same rules (rate limit, faults) and log alike, with how the request came.
+ */
+function inboundFrontends(
+  service: string,
+  pod: string,
+  ports: { plain: number; mtls: number | null },
+  tls: SidecarTls | null,
+  rateLimit: [string, string] | null,
+  grpc: boolean,
+): Section[] {
+  const plain = inboundFrontend(service, pod, PROXY.inbound, `bind 0.0.0.0:${ports.plain}`, rateLimit, grpc, tls?.inbound === true);
+  if (!tls?.inbound || ports.mtls === null) return [plain];
+  // ALPN offers h2 first: a caller that asks for it (an h2c destination's) speaks HTTP/2, any other HTTP/1.1.
+  const bind = `bind 0.0.0.0:${ports.mtls} ssl ${mutualTls(tls)} alpn h2,http/1.1`;
+  return [plain, inboundFrontend(service, pod, PROXY.mtlsInbound, bind, rateLimit, grpc, false)];
+}
+
+function inboundFrontend(service: string, pod: string, name: string, bind: string, rateLimit: [string, string] | null, grpc: boolean, refuseMeshPlaintext: boolean): Section {
   return {
-    header: `frontend ${PROXY.inbound}`,
+    header: `frontend ${name}`,
     lines: [
-      `bind 0.0.0.0:${listenPort}`,
+      bind,
       `http-request set-var(txn.${START_VAR}) date(0,ms)`,
       "http-request set-var(txn.mq_from) req.hdr(x-mq-from)",
       "http-request set-var(txn.mq_from_replica) req.hdr(x-mq-from-replica)",
@@ -334,6 +374,16 @@ function inboundFrontend(service: string, pod: string, listenPort: number, rateL
       TRACE_ID_VAR,
       // A caller's active health check, not a request: logged, but marked.
       `http-request set-var(txn.mq_check) req.hdr(${MESH_HEADERS.check})`,
+      // The service takes calls from the mesh over mutual TLS only (Istio's PeerAuthentication
+      // STRICT): a request a caller's sidecar sent in plaintext (it carries x-mq-from) is
+      // refused before anything else, and logged as such. Outside traffic (the load) passes.
+      ...(refuseMeshPlaintext
+        ? [
+            "http-request set-var(txn.mq_plain) str(refused) if { req.hdr(x-mq-from) -m found }",
+            `http-request return status 403 content-type text/plain string "meshquake: ${service} takes calls from the mesh over mutual TLS only\\n" ` +
+              `hdr ${MESH_HEADERS.plaintextRefused} 1 if { var(txn.mq_plain) -m found }`,
+          ]
+        : []),
       // Local rate limit (images/haproxy/ratelimit.lua): a token bucket for this replica, before
       // the faults (a refused request never reaches the replica). Health checks pass free: a
       // limited check would take the replica out of its callers' rotation.
@@ -395,6 +445,8 @@ interface Plan {
   maxPending: number | null;
   /** What the destination speaks: h2 between the sidecars for http2 and grpc; grpc answers gRPC statuses. */
   protocol: "http" | "http2" | "grpc";
+  /** This pod's credentials when the destination is reached over mutual TLS; null: plaintext. */
+  tls: SidecarTls | null;
 }
 
 interface RetryPlan {
@@ -409,7 +461,7 @@ interface RetryPlan {
 }
 
 /** Routing backend, attempt listeners and budget table for calls to one destination service. */
-function upstreamSections(up: UpstreamRef, pod: string, caller: string, dockerDns: boolean): UpstreamRendering {
+function upstreamSections(up: UpstreamRef, pod: string, caller: string, dockerDns: boolean, podTls: SidecarTls | null): UpstreamRendering {
   const warnings: DataPlaneWarning[] = [];
   const warn: Warn = (id, field, message) => warnings.push({ id, upstream: up.service, field, message });
   const p = up.policy;
@@ -445,6 +497,7 @@ function upstreamSections(up: UpstreamRef, pod: string, caller: string, dockerDn
     maxconn: connectionLimits(p, replicas.length, warn),
     maxPending: pendingLimit(p, warn),
     protocol,
+    tls: up.tls === "mutual" ? podTls : null,
   };
   if (p.retries?.budget && !retry) warn("retry-budget-unused", "retries.budget", "retries.budget has nothing to limit: no request is retried");
   const outlier = outlierPlan(p, plan, warn);
@@ -703,12 +756,33 @@ function attemptListener(plan: Plan, r: Replica, p: ResolvedPolicy, pod: string,
       : []),
     `log-format '${attemptLogFormat(pod, plan.service, r.index)}'`,
     `server ${server} ${r.host}:${r.port}${dockerDns ? ` resolvers ${PROXY.resolvers} resolve-prefer ipv4 init-addr last,libc,none` : ""}` +
-      // HTTP/2 between the sidecars for an h2c destination (the replica's sidecar accepts both):
-      // one connection carries many requests, and gRPC's trailers travel as they are.
-      (speaksH2(plan.protocol) ? " proto h2" : "") +
-      (hc ? ` check inter ${hc.intervalMs}ms fall ${hc.unhealthyAfter} rise ${hc.healthyAfter}${speaksH2(plan.protocol) ? " check-proto h1" : ""}` : ""),
+      (plan.tls ? ` ${serverTls(plan, plan.tls)}` : speaksH2(plan.protocol) ? " proto h2" : "") +
+      (hc ? ` ${healthCheckSettings(plan, hc)}` : ""),
   ];
   return { header: `listen ${name}`, lines };
+}
+
+/**
+ * The replica's mutual-TLS listener: this pod's certificate, the replica's checked against the
+ * run's CA and the destination's name (HAProxy 2.6's verifyhost, without SNI, matches it against
+ * the certificate's dNSName entries, which carry the service). HTTP/2 between the sidecars for an
+ * h2c destination, as in plaintext (one connection carries many requests, and gRPC's trailers
+ * travel as they are): chosen by ALPN over TLS, by `proto h2` without it. Connections are pooled
+ * and reused as in plaintext (http-reuse always): one handshake per connection, not per request.
+ */
+function serverTls(plan: Plan, tls: SidecarTls): string {
+  return `ssl ${mutualTls(tls)} verifyhost ${plan.service}${speaksH2(plan.protocol) ? " alpn h2" : ""}`;
+}
+
+/**
+ * Active health checks go over the same TLS as the traffic (`check-ssl`, which a server with `ssl`
+ * and no check port implies; said anyway), and in HTTP/1.1: an h2 destination's checks ask for it
+ * by ALPN (check-alpn), as `check-proto h1` does in plaintext.
+ */
+function healthCheckSettings(plan: Plan, hc: { intervalMs: number; unhealthyAfter: number; healthyAfter: number }): string {
+  const h2 = speaksH2(plan.protocol);
+  const how = plan.tls ? ` check-ssl${h2 ? " check-alpn http/1.1 check-proto h1" : ""}` : h2 ? " check-proto h1" : "";
+  return `check inter ${hc.intervalMs}ms fall ${hc.unhealthyAfter} rise ${hc.healthyAfter}${how}`;
 }
 
 /**
