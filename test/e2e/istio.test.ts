@@ -68,6 +68,8 @@ describe("Istio import through the CLI (no Docker)", () => {
       outlierDetection: { consecutive5xx: 3, intervalMs: 1000, baseEjectionTimeMs: 15_000, maxEjectionPercent: 0.5 },
       loadBalancer: "round-robin",
       healthCheck: null, rateLimit: null,
+      // No mTLS in this scenario: every destination is plaintext.
+      tls: "disable",
     });
     const plan = buildPlan({ scenario: s, runId: "x", image: "m", dataPlane: haproxyDataPlane });
     expect(plan.pods.find((p) => p.id === "checkout-0")!.sidecar.files[0]!.content).toContain("MQ_OUTLIER");
