@@ -216,7 +216,8 @@ function fixtureEnv(
   services: Map<string, ResolvedService>,
 ): Record<string, string> {
   // A version's own knobs (resolve.ts fills in the service's where it gave none).
-  const knobs = versionOf(service, index) ?? service;
+  const version = versionOf(service, index);
+  const knobs = version ?? service;
   const forward = propagated(scenario);
   return {
     MQ_SERVICE: service.name,
@@ -230,6 +231,6 @@ function fixtureEnv(
     ...(forward.length ? { MQ_FORWARD: forward.join(",") } : {}),
     MQ_SEED: String(scenario.seed),
     ...(service.protocol ? { MQ_PROTOCOL: service.protocol } : {}),
-    ...(versionOf(service, index) ? { MQ_VERSION: versionOf(service, index)!.name } : {}),
+    ...(version ? { MQ_VERSION: version.name } : {}),
   };
 }
